@@ -1,0 +1,92 @@
+"""tiffin: take trained models to production.
+
+``import tiffin`` is cheap: every public name is imported on first use, and plugins load only
+when something asks for one. ``tiffin.<framework>`` (``tiffin.sklearn``, ``tiffin.torch``, a
+third party's ``tiffin.lightgbm``) resolves to the installed framework adapter.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from tiffin._version import __version__
+from tiffin.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from tiffin import client, exceptions, frameworks, io, models, testing
+    from tiffin._bento import (
+        Bento,
+        build,
+        delete,
+        export_bento,
+        get,
+        import_bento,
+        list,
+        load,
+    )
+    from tiffin._model import Model
+    from tiffin._runner import Runnable, Runner
+    from tiffin._service import Context, Cookie, Service
+    from tiffin._tag import Tag
+
+__all__ = [
+    "Bento",
+    "Context",
+    "Cookie",
+    "Model",
+    "Runnable",
+    "Runner",
+    "Service",
+    "Tag",
+    "__version__",
+    "build",
+    "client",
+    "delete",
+    "exceptions",
+    "export_bento",
+    "frameworks",
+    "get",
+    "hookimpl",
+    "import_bento",
+    "io",
+    "list",
+    "load",
+    "models",
+    "testing",
+]
+
+_SUBMODULES = {"client", "exceptions", "frameworks", "io", "models", "testing"}
+_LAZY = {
+    "Bento": "tiffin._bento",
+    "build": "tiffin._bento",
+    "delete": "tiffin._bento",
+    "export_bento": "tiffin._bento",
+    "get": "tiffin._bento",
+    "import_bento": "tiffin._bento",
+    "list": "tiffin._bento",
+    "load": "tiffin._bento",
+    "Model": "tiffin._model",
+    "Runnable": "tiffin._runner",
+    "Runner": "tiffin._runner",
+    "Context": "tiffin._service",
+    "Cookie": "tiffin._service",
+    "Service": "tiffin._service",
+    "Tag": "tiffin._tag",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"tiffin.{name}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name.startswith("_"):
+        raise AttributeError(f"module 'tiffin' has no attribute {name!r}")
+    from tiffin import _plugins
+
+    return _plugins.framework(name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(globals()))

@@ -1,0 +1,1 @@
+"""Tiffin's own features, registered through the public hooks exactly like third-party plugins."""

@@ -1,0 +1,65 @@
+"""The ``tiffin`` command line: a Typer app assembled from one module per command group.
+
+Command modules import only typer and the standard library at module level; everything heavy
+is imported inside the command functions, so ``tiffin --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from tiffin.cli._common import run_cli
+
+__all__ = ["build_app", "main"]
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from tiffin._version import __version__
+
+        typer.echo(f"tiffin {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    """The root app with built-in commands, then every plugin's commands."""
+    app = typer.Typer(
+        name="tiffin",
+        help="Take trained models to production: save, serve, build, push.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
+        ),
+    ) -> None:
+        """Take trained models to production: save, serve, build, push."""
+
+    from tiffin.cli import models, plugins
+
+    app.add_typer(models.app, name="models")
+    plugins.add_to(app)
+    for optional in ("serving", "bentos"):  # command groups of later milestones, when present
+        try:
+            module = __import__(f"tiffin.cli.{optional}", fromlist=["add_to"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tiffin.cli.{optional}":
+                raise
+            continue
+        module.add_to(app)
+
+    from tiffin import _plugins
+
+    _plugins.add_commands(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: one readable line and exit code 1 on a user error."""
+    sys.exit(run_cli(build_app, argv))

@@ -1,0 +1,54 @@
+"""What every command shares: user errors as one line, JSON output, consoles on the right stream."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+import typer
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+OUTPUT_OPTION = typer.Option(OutputFormat.table, "--output", "-o", help="table for people, json for scripts.")
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as JSON on stdout, and nothing else there."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one readable error line on stderr; ``raise fail(...)`` exits with code 1."""
+    sys.stderr.write(f"error: {message}\n")
+    return typer.Exit(code=1)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def run_cli(build_app: Callable[[], typer.Typer], argv: list[str] | None) -> int:
+    """Run the app; map :class:`tiffin.exceptions.TiffinError` to one line and exit code 1."""
+    from tiffin.exceptions import TiffinError
+
+    warnings.showwarning = _show_warning
+    try:
+        command = typer.main.get_command(build_app())
+        command.main(args=argv, prog_name="tiffin", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except TiffinError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    return 0

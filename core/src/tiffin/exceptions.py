@@ -1,0 +1,87 @@
+"""Errors tiffin raises on purpose.
+
+Every error a *user* can cause derives from :class:`TiffinError`: the CLI prints its message
+as one line and exits 1, and the HTTP server maps its ``status_code`` to a response. Anything
+else escaping tiffin is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadInput",
+    "Conflict",
+    "InvalidArchive",
+    "InvalidArgument",
+    "MissingPlugin",
+    "NotFound",
+    "PluginError",
+    "ServiceUnavailable",
+    "TiffinError",
+]
+
+
+class TiffinError(Exception):
+    """A problem the user can fix; the message says what was wrong and how to fix it."""
+
+    status_code: int = 500
+    error_kind: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidArgument(TiffinError, ValueError):
+    """An argument, name, tag or configuration value is not acceptable."""
+
+    status_code = 400
+    error_kind = "invalid_argument"
+
+
+class BadInput(InvalidArgument):
+    """A request's payload does not match what the API's IO descriptor accepts (HTTP 400)."""
+
+    error_kind = "bad_input"
+
+
+class NotFound(TiffinError, LookupError):
+    """A model, bento, route or file that was asked for does not exist."""
+
+    status_code = 404
+    error_kind = "not_found"
+
+
+class Conflict(TiffinError):
+    """The thing being created already exists, or exists differently."""
+
+    status_code = 409
+    error_kind = "conflict"
+
+
+class InvalidArchive(TiffinError):
+    """An archive being imported is unreadable, tampered with or unsafe; nothing was written."""
+
+    status_code = 400
+    error_kind = "invalid_archive"
+
+
+class ServiceUnavailable(TiffinError):
+    """The server cannot take the request now (overloaded, runner down); retry later (HTTP 503)."""
+
+    status_code = 503
+    error_kind = "unavailable"
+
+
+class PluginError(TiffinError):
+    """A plugin broke the contract: a bad registration, a duplicate name, a failed import."""
+
+    error_kind = "plugin_error"
+
+
+class MissingPlugin(TiffinError, AttributeError):
+    """The feature asked for lives in a plugin that is not installed; the message names it."""
+
+    error_kind = "missing_plugin"
