@@ -29,7 +29,7 @@ PACKAGE_DIRS = {"core": ROOT / "core", **PLUGIN_DIRS}
 
 
 def _install(session: nox.Session, *dirs: Path) -> None:
-    args = ["core[testing]"] + [str(d.relative_to(ROOT)) for d in dirs if d.name != "core"]
+    args = ["./core[testing]"] + ["./" + str(d.relative_to(ROOT)) for d in dirs if d.name != "core"]
     reqs = []
     for d in (ROOT / "core", *dirs):
         req = d / "tests" / "requirements.txt"

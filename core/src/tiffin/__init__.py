@@ -14,7 +14,7 @@ from tiffin._version import __version__
 from tiffin.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from tiffin import client, exceptions, frameworks, io, models, testing
+    from tiffin import client, containers, exceptions, frameworks, io, models, testing
     from tiffin._bento import (
         Bento,
         build,
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
         import_bento,
         list,
         load,
+        pull,
+        push,
     )
     from tiffin._model import Model
     from tiffin._runner import Runnable, Runner
@@ -42,6 +44,7 @@ __all__ = [
     "__version__",
     "build",
     "client",
+    "containers",
     "delete",
     "exceptions",
     "export_bento",
@@ -53,10 +56,12 @@ __all__ = [
     "list",
     "load",
     "models",
+    "pull",
+    "push",
     "testing",
 ]
 
-_SUBMODULES = {"client", "exceptions", "frameworks", "io", "models", "testing"}
+_SUBMODULES = {"client", "containers", "exceptions", "frameworks", "io", "models", "testing"}
 _LAZY = {
     "Bento": "tiffin._bento",
     "build": "tiffin._bento",
@@ -66,6 +71,8 @@ _LAZY = {
     "import_bento": "tiffin._bento",
     "list": "tiffin._bento",
     "load": "tiffin._bento",
+    "pull": "tiffin._bento",
+    "push": "tiffin._bento",
     "Model": "tiffin._model",
     "Runnable": "tiffin._runner",
     "Runner": "tiffin._runner",

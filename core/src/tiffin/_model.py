@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tiffin._converter import converter
+from tiffin._manifest import FileEntry
 from tiffin._tag import Tag
 from tiffin.exceptions import InvalidArgument
 
@@ -88,15 +88,6 @@ def convert_signatures(signatures: dict[str, Any] | None) -> dict[str, ModelSign
 
 
 @attrs.frozen
-class FileEntry:
-    """One file of a stored version: its path relative to the version folder, size and digest."""
-
-    path: str
-    size: int
-    sha256: str
-
-
-@attrs.frozen
 class ModelInfo:
     """The manifest of a stored model, as written in ``model.yaml``."""
 
@@ -118,10 +109,14 @@ class ModelInfo:
         return Tag(self.name, self.version)
 
     def to_dict(self) -> dict[str, Any]:
+        from tiffin._converter import converter  # not at import: _converter imports this module
+
         return converter.unstructure(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelInfo:
+        from tiffin._converter import converter
+
         return converter.structure(data, cls)
 
 

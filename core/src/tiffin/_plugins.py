@@ -27,6 +27,7 @@ __all__ = [
     "PluginRecord",
     "TiffinPluginWarning",
     "add_commands",
+    "collect_all",
     "data_containers",
     "framework",
     "frameworks",
@@ -99,6 +100,8 @@ class _Manager:
         self.pm.add_hookspecs(hookspecs)
         self.records: list[PluginRecord] = []
         self._registered: dict[str, Any] = {}
+        self._problems: dict[str, list[str]] = {}
+        self._failed: set[str] = set()
         self._lock = threading.RLock()
         self._load()
 
@@ -110,18 +113,33 @@ class _Manager:
             module = importlib.import_module(module_name)
             self.pm.register(module, name=name)
             self.records.append(
-                PluginRecord(name, "tiffin", version, module_name, "loaded", self._hooks_of(name), builtin=True)
+                PluginRecord(
+                    name,
+                    "tiffin",
+                    version,
+                    module_name,
+                    "loaded",
+                    self._hooks_of(name),
+                    builtin=True,
+                )
             )
 
         only = _env_list("TIFFIN_PLUGINS")
         disabled = _env_list("TIFFIN_DISABLE_PLUGINS") or set()
-        seen: set[str] = set()
-        for ep in sorted(metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP), key=lambda e: e.name):
-            if ep.name in seen:
-                continue
-            seen.add(ep.name)
+        seen: dict[str, str] = {}
+        for ep in sorted(
+            metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP), key=lambda e: e.name
+        ):
             dist = ep.dist.name if ep.dist else "?"
             dist_version = ep.dist.version if ep.dist else "?"
+            if ep.name in seen:
+                if seen[ep.name] != dist:
+                    _complain(
+                        f"tiffin plugin name {ep.name!r} is claimed by both {seen[ep.name]} and "
+                        f"{dist}; keeping {seen[ep.name]}'s. Uninstall one of them"
+                    )
+                continue
+            seen[ep.name] = dist
             if ep.name in disabled or (only is not None and ep.name not in only):
                 self.records.append(PluginRecord(ep.name, dist, dist_version, ep.value, "disabled"))
                 continue
@@ -130,24 +148,67 @@ class _Manager:
                 self.pm.register(module, name=ep.name)
             except Exception as exc:  # a broken plugin must not take the CLI down with it
                 error = f"{type(exc).__name__}: {exc}"
-                self.records.append(PluginRecord(ep.name, dist, dist_version, ep.value, "failed", error=error))
+                self.records.append(
+                    PluginRecord(ep.name, dist, dist_version, ep.value, "failed", error=error)
+                )
                 _complain(
                     f"tiffin plugin {ep.name!r} (from {dist} {dist_version}) failed to load and is "
                     f"skipped: {error}. Fix or reinstall it (pip install -U {dist}), or skip it "
                     f"with TIFFIN_DISABLE_PLUGINS={ep.name}"
                 )
                 continue
+            self._check_hook_names(ep.name, module)
             self.records.append(
-                PluginRecord(ep.name, dist, dist_version, ep.value, "loaded", self._hooks_of(ep.name))
+                PluginRecord(
+                    ep.name, dist, dist_version, ep.value, "loaded", self._hooks_of(ep.name)
+                )
             )
+        for name in sorted((only or set()) - set(seen)):
+            _complain(
+                f"TIFFIN_PLUGINS names {name!r}, but no installed plugin has that name "
+                f"(installed: {', '.join(sorted(seen)) or 'none'})"
+            )
+
+    def _check_hook_names(self, plugin_name: str, module: Any) -> None:
+        """A misspelt hook is never called; say so instead of ignoring the plugin silently."""
+        for attr in dir(module):
+            if self.pm.parse_hookimpl_opts(module, attr) is None:
+                continue
+            if getattr(self.pm.hook, attr).spec is None:
+                self._problem(
+                    plugin_name,
+                    f"tiffin plugin {plugin_name!r} implements {attr!r}, which is not a tiffin hook "
+                    f"(see tiffin.hookspecs for the hook names); it is never called",
+                )
 
     def _hooks_of(self, plugin_name: str) -> tuple[str, ...]:
         plugin = self.pm.get_plugin(plugin_name)
         return tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
 
+    def _problem(self, plugin_name: str, message: str, *, failed: bool = False) -> None:
+        """Remember a plugin's problem for ``tiffin plugins``, then warn (or raise if strict)."""
+        self._problems.setdefault(plugin_name, []).append(message)
+        if failed:
+            self._failed.add(plugin_name)
+        _complain(message)
+
+    def current_records(self) -> list[PluginRecord]:
+        """The records, with the problems found since loading (a hook that raised: failed)."""
+        out = []
+        for record in self.records:
+            problems = self._problems.get(record.name)
+            if problems:
+                status = "failed" if record.name in self._failed else record.status
+                error = "; ".join(filter(None, [record.error, *problems]))
+                record = attrs.evolve(record, status=status, error=error)
+            out.append(record)
+        return out
+
     # -- registration --------------------------------------------------------------------------
 
-    def collect(self, hook_name: str, key: Callable[[Any], list[str]], check: Callable[[Any], None]) -> dict[str, Any]:
+    def collect(
+        self, hook_name: str, key: Callable[[Any], list[str]], check: Callable[[Any], None]
+    ) -> dict[str, Any]:
         """Call ``hook_name`` on every plugin with a ``register`` callback; return key -> object.
 
         Each plugin's implementation is called on its own, so a bad registration is reported
@@ -159,23 +220,24 @@ class _Manager:
             found: dict[str, Any] = {}
             owners: dict[str, str] = {}
             caller = getattr(self.pm.hook, hook_name)
-            # registration order: built-ins first, then entry points by name (pluggy returns
-            # implementations last-registered first, so reverse)
-            for impl in reversed(caller.get_hookimpls()):
+            # registration order: built-ins first, then entry points by name (get_hookimpls
+            # lists them in that order; pluggy only *calls* them last-registered first)
+            for impl in caller.get_hookimpls():
                 plugin_name = impl.plugin_name
 
                 def register(obj: Any, _plugin: str = plugin_name) -> None:
                     try:
                         check(obj)
                     except PluginError as exc:
-                        _complain(f"tiffin plugin {_plugin!r}: {exc}")
+                        self._problem(_plugin, f"tiffin plugin {_plugin!r}: {exc}")
                         return
                     for k in key(obj):
                         if k in found:
-                            _complain(
+                            self._problem(
+                                _plugin,
                                 f"tiffin plugin {_plugin!r} registers {k!r} for {hook_name}, "
                                 f"which plugin {owners[k]!r} already registered; keeping "
-                                f"{owners[k]!r}'s. Disable one with TIFFIN_DISABLE_PLUGINS"
+                                f"{owners[k]!r}'s. Disable one with TIFFIN_DISABLE_PLUGINS",
                             )
                             continue
                         found[k] = obj
@@ -184,7 +246,12 @@ class _Manager:
                 try:
                     impl.function(register)
                 except Exception as exc:
-                    _complain(f"tiffin plugin {plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}")
+                    self._problem(
+                        plugin_name,
+                        f"tiffin plugin {plugin_name!r} failed in {hook_name}: "
+                        f"{type(exc).__name__}: {exc}",
+                        failed=True,
+                    )
             self._registered[hook_name] = found
             return found
 
@@ -216,7 +283,20 @@ def reset() -> None:
 
 
 def plugin_records() -> list[PluginRecord]:
-    return list(_get().records)
+    """What ``tiffin plugins`` shows: every plugin, its hooks, status and problems so far."""
+    return _get().current_records()
+
+
+def collect_all() -> None:
+    """Call every ``register_*`` hook now, so that every plugin's problems are known."""
+    for collect in (
+        frameworks,
+        data_containers,
+        storage_backends,
+        transfer_strategies,
+        io_descriptors,
+    ):
+        collect()
 
 
 def plugin_manager() -> pluggy.PluginManager:
@@ -236,13 +316,26 @@ def _require(*attributes: str, kind: str) -> Callable[[Any], None]:
     return check
 
 
+def _check_framework(adapter: Any) -> None:
+    _require("name", "framework_version", "save", "load", kind="framework adapter")(adapter)
+    name = adapter.name
+    if not (isinstance(name, str) and name.isidentifier() and name == name.lower()):
+        raise PluginError(
+            f"framework adapter {adapter!r} has the name {name!r}; a framework's name is what "
+            f"users type as tiffin.<name>: use lowercase letters, digits and '_'"
+        )
+    import tiffin
+
+    if name.startswith("_") or name in tiffin.__all__ or name in dir(tiffin):
+        raise PluginError(
+            f"framework adapter {adapter!r} is named {name!r}, which tiffin itself uses "
+            f"(tiffin.{name}); choose another name"
+        )
+
+
 def frameworks() -> dict[str, Any]:
     """Installed framework adapters by name."""
-    return _get().collect(
-        "register_frameworks",
-        key=lambda a: [a.name],
-        check=_require("name", "framework_version", "save", "load", kind="framework adapter"),
-    )
+    return _get().collect("register_frameworks", key=lambda a: [a.name], check=_check_framework)
 
 
 def framework(name: str) -> Any:
@@ -263,7 +356,15 @@ def data_containers() -> dict[str, Any]:
     return _get().collect(
         "register_data_containers",
         key=lambda c: list(c.type_names),
-        check=_require("name", "type_names", "batch", "split", "to_payload", "from_payload", kind="data container"),
+        check=_require(
+            "name",
+            "type_names",
+            "batch",
+            "split",
+            "to_payload",
+            "from_payload",
+            kind="data container",
+        ),
     )
 
 
@@ -298,10 +399,59 @@ def io_descriptors() -> dict[str, type]:
 
 
 def add_commands(app: Any) -> None:
-    """Let every plugin add its CLI commands to ``app``; one plugin's failure is a warning."""
+    """Let every plugin add its CLI commands to ``app`` (a Typer app).
+
+    One plugin's failure is a warning; a command name already taken is a warning and the
+    plugin's command is dropped, so no plugin can replace a built-in command.
+    """
     manager = _get()
-    for impl in reversed(manager.pm.hook.register_commands.get_hookimpls()):
+    for impl in manager.pm.hook.register_commands.get_hookimpls():
+        before_commands = len(app.registered_commands)
+        before_groups = len(app.registered_groups)
+        taken = _command_names(app)
         try:
             impl.function(app)
         except Exception as exc:
-            _complain(f"tiffin plugin {impl.plugin_name!r} failed to add its commands: {type(exc).__name__}: {exc}")
+            manager._problem(
+                impl.plugin_name,
+                f"tiffin plugin {impl.plugin_name!r} failed to add its commands: "
+                f"{type(exc).__name__}: {exc}",
+                failed=True,
+            )
+            del app.registered_commands[before_commands:]
+            del app.registered_groups[before_groups:]
+            continue
+        for registry, start in (
+            (app.registered_commands, before_commands),
+            (app.registered_groups, before_groups),
+        ):
+            added = registry[start:]
+            del registry[start:]
+            for info in added:
+                name = _info_name(info)
+                if name in taken:
+                    manager._problem(
+                        impl.plugin_name,
+                        f"tiffin plugin {impl.plugin_name!r} adds the command {name!r}, which is "
+                        f"already taken; the plugin's command is not added",
+                    )
+                    continue
+                taken.add(name)
+                registry.append(info)
+
+
+def _info_name(info: Any) -> str:
+    """The name a Typer command or group registration will have on the command line."""
+    if info.name:
+        return info.name
+    callback = getattr(info, "callback", None)
+    if callback is None and getattr(info, "typer_instance", None) is not None:
+        callback = info.typer_instance.registered_callback
+        callback = getattr(callback, "callback", None)
+        if getattr(info.typer_instance.info, "name", None):
+            return info.typer_instance.info.name
+    return callback.__name__.lower().replace("_", "-") if callback is not None else "?"
+
+
+def _command_names(app: Any) -> set[str]:
+    return {_info_name(i) for i in (*app.registered_commands, *app.registered_groups)}

@@ -114,8 +114,10 @@ def register_frameworks(register: Callable[[FrameworkAdapter], None]) -> None:
     """Register framework adapters.
 
     :param register: call ``register(adapter)`` once per :class:`FrameworkAdapter` instance.
-        Core refuses an adapter whose ``name`` is not a valid plugin name or is already taken,
-        with a warning naming both plugins (an error under ``TIFFIN_STRICT_PLUGINS=1``).
+        Core refuses, with a warning (an error under ``TIFFIN_STRICT_PLUGINS=1``), an adapter
+        that lacks a required method, whose ``name`` is not a lowercase identifier or is a name
+        tiffin itself uses (``models``, ``io``, ...), or whose name another plugin already
+        registered (the warning names both plugins; the first registered is kept).
 
     Called once per process, the first time anything asks for a framework (``tiffin.sklearn``,
     loading a model, ``tiffin plugins``). All implementations are called; order carries no

@@ -6,6 +6,7 @@ is imported inside the command functions, so ``tiffin --help`` stays fast.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
@@ -13,6 +14,9 @@ import typer
 from tiffin.cli._common import run_cli
 
 __all__ = ["build_app", "main"]
+
+#: Built-in command modules: each has ``add_to(app)``, or a Typer ``app`` added under its name.
+_COMMAND_MODULES = ("models", "serving", "bentos", "registry")
 
 
 def _version_callback(value: bool) -> None:
@@ -31,29 +35,37 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: rich costs ~0.1 s at every start-up
     )
 
     @app.callback()
     def _root(
         version: bool = typer.Option(
-            False, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
+            False,
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Show the version and exit.",
         ),
     ) -> None:
         """Take trained models to production: save, serve, build, push."""
 
-    from tiffin.cli import models, plugins
-
-    app.add_typer(models.app, name="models")
-    plugins.add_to(app)
-    for optional in ("serving", "bentos"):  # command groups of later milestones, when present
+    # command groups written in their own modules; a missing one is a later milestone's
+    for optional in _COMMAND_MODULES:
         try:
-            module = __import__(f"tiffin.cli.{optional}", fromlist=["add_to"])
+            module = importlib.import_module(f"tiffin.cli.{optional}")
         except ModuleNotFoundError as exc:
             if exc.name != f"tiffin.cli.{optional}":
                 raise
             continue
-        module.add_to(app)
+        if hasattr(module, "add_to"):
+            module.add_to(app)
+        else:
+            app.add_typer(module.app, name=optional)
 
+    from tiffin.cli import plugins
+
+    plugins.add_to(app)
     from tiffin import _plugins
 
     _plugins.add_commands(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import warnings
 from collections.abc import Callable
@@ -17,11 +16,15 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-OUTPUT_OPTION = typer.Option(OutputFormat.table, "--output", "-o", help="table for people, json for scripts.")
+OUTPUT_OPTION = typer.Option(
+    OutputFormat.table, "--output", "-o", help="table for people, json for scripts."
+)
 
 
 def echo_json(data: Any) -> None:
     """Print ``data`` as JSON on stdout, and nothing else there."""
+    import json  # not at module level: every start-up of the CLI would pay for it
+
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 

@@ -31,13 +31,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_cli(*args: str, cwd: str | Path | None = None, env: dict[str, str] | None = None,
-            input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str,
+    cwd: str | Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
     """Run ``tiffin ARGS...`` as a subprocess of this interpreter; never raises on exit codes."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "tiffin", *args],
-        cwd=cwd, env=full_env, input=input, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=full_env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -56,7 +66,9 @@ def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: fl
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             out = process.stdout.read() if process.stdout else ""
-            raise AssertionError(f"server exited with {process.returncode} before it was ready:\n{out}")
+            raise AssertionError(
+                f"server exited with {process.returncode} before it was ready:\n{out}"
+            )
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
@@ -67,23 +79,82 @@ def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: fl
 
 
 class ServerProcess:
-    """A real ``tiffin serve`` process on a free port; ``.url`` is its base URL."""
+    """A real ``tiffin serve`` process on a free port; ``.url`` is its base URL.
 
-    def __init__(self, target: str, *args: str, cwd: str | Path | None = None,
-                 env: dict[str, str] | None = None, ready_path: str = "/readyz") -> None:
+    Its stdout and stderr are drained by a thread as they come (a full pipe would block the
+    server); ``.output()`` is everything printed so far, ``.stop()`` returns all of it.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *args: str,
+        cwd: str | Path | None = None,
+        env: dict[str, str] | None = None,
+        ready_path: str = "/readyz",
+        timeout: float = 30,
+    ) -> None:
+        import threading
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tiffin", "serve", target, "--host", "127.0.0.1",
-             "--port", str(self.port), *args],
-            cwd=cwd, env={**os.environ, **(env or {})},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tiffin",
+                "serve",
+                target,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *args,
+            ],
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
+        self._lines: list[str] = []
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
         try:
-            wait_for_http(self.url + ready_path, self.process)
+            self._wait_ready(self.url + ready_path, timeout)
         except BaseException:
             self.stop()
             raise
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.append(line)
+
+    def _wait_ready(self, url: str, timeout: float) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self._reader.join(5)
+                raise AssertionError(
+                    f"server exited with {self.process.returncode} before it was ready:\n{self.output()}"
+                )
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError as exc:
+                last = exc
+            time.sleep(0.05)
+        raise AssertionError(
+            f"{url} did not answer 200 within {timeout}s (last error: {last})\n{self.output()}"
+        )
+
+    def output(self) -> str:
+        """Everything the server printed so far (stdout and stderr together)."""
+        return "".join(self._lines)
 
     def stop(self, timeout: float = 15) -> str:
         """Stop with SIGTERM (graceful), then SIGKILL; return everything the server printed."""
@@ -94,7 +165,10 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        return self.process.stdout.read() if self.process.stdout else ""
+        self._reader.join(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return self.output()
 
 
 @pytest.fixture
@@ -110,3 +184,54 @@ def serve() -> Iterator[object]:
     yield start
     for server in started:
         server.stop()
+
+
+class PluginSite:
+    """A folder of tiny installed distributions (``*.dist-info``) for subprocesses to find.
+
+    ``site.add("hello", code)`` writes the module ``tiffin_hello`` with ``code`` and a
+    distribution ``tiffin-hello`` whose entry point ``hello`` in group ``tiffin`` names it;
+    ``site.env`` puts the folder on ``PYTHONPATH`` (give it to :func:`run_cli`).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def add(
+        self,
+        name: str,
+        code: str,
+        *,
+        distribution: str | None = None,
+        module: str | None = None,
+        version: str = "0.1.0",
+    ) -> Path:
+        import textwrap
+
+        distribution = distribution or f"tiffin-{name}"
+        module = module or distribution.replace("-", "_")
+        package = self.root / module
+        package.mkdir(parents=True, exist_ok=True)
+        (package / "__init__.py").write_text(textwrap.dedent(code))
+        info = self.root / f"{distribution.replace('-', '_')}-{version}.dist-info"
+        info.mkdir(exist_ok=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n"
+        )
+        (info / "entry_points.txt").write_text(f"[tiffin]\n{name} = {module}\n")
+        return package
+
+    @property
+    def env(self) -> dict[str, str]:
+        path = os.environ.get("PYTHONPATH")
+        return {
+            "PYTHONPATH": os.pathsep.join([str(self.root), *([path] if path else [])]),
+            "TIFFIN_STRICT_PLUGINS": "",
+        }
+
+
+@pytest.fixture
+def plugin_site(tmp_path: Path) -> PluginSite:
+    """A :class:`PluginSite` in a temporary folder: fake installed plugins for subprocesses."""
+    return PluginSite(tmp_path / "site")

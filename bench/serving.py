@@ -1,0 +1,400 @@
+"""Serving benchmark: tiffin vs a bare Starlette handler vs BentoML 1.4, measured in one run.
+
+    python bench/serving.py                 # everything (installs wrk and BentoML where missing)
+    python bench/serving.py --no-bentoml    # skip BentoML
+    python bench/serving.py --duration 10 --concurrency 1,8,32,128
+
+It trains the iris LogisticRegression once, then serves the same model from
+
+  (a) tiffin at its default settings: the guide's 1.0-style service (a runner from
+      ``tiffin.sklearn.get(...).to_runner()``, ``NumpyNdarray`` in and out), ``tiffin serve``;
+  (b) a bare Starlette handler (``np.asarray(await request.json())``, ``model.predict``,
+      ``JSONResponse``) run by uvicorn from the same venv (same uvicorn extras), one worker, no
+      access log: the floor of this stack;
+  (c) BentoML 1.4 (installed into its own venv under ``bench/.venv-bentoml``, never a dependency
+      of tiffin), 1.0-style service, with and without batching;
+
+and loads each with ``wrk`` on loopback at every concurrency, interleaving the systems so that
+machine drift hits them alike. Then (d) a batching-bound model (one call at a time, 10 ms per
+call whatever the batch size) at c=64, batched vs unbatched, and the time from ``tiffin serve``
+(and bare uvicorn, and ``bentoml serve``) to the first 200. It prints a table and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+BODY = "[[5.9, 3, 5.1, 1.8]]"
+BENTOML_SPEC = "bentoml==1.4.39"  # 1.4.40 asks for a certifi newer than some registries hold
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing wrk with apt-get ...", file=sys.stderr)
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+        found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk is needed: install it (Debian: apt-get install wrk)")
+    return found
+
+
+def ensure_bentoml(venv: Path) -> Path | None:
+    python = venv / "bin" / "python"
+    ok = python.exists() and subprocess.run(
+        [str(python), "-c", "import bentoml, sklearn"], capture_output=True
+    ).returncode == 0
+    if not ok:
+        print(f"installing {BENTOML_SPEC} into {venv} (its own venv) ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        result = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", BENTOML_SPEC, "scikit-learn"],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            print(f"BentoML could not be installed; skipping it:\n{result.stderr[-2000:]}", file=sys.stderr)
+            return None
+    return python
+
+
+class Server:
+    """A server process started by a shell-free command, ready once ``probe`` answers 200."""
+
+    def __init__(self, label: str, cmd: list[str], cwd: Path, env: dict[str, str], port: int,
+                 route: str = "/classify", body: str = BODY) -> None:
+        self.label, self.port, self.route, self.body = label, port, route, body
+        self.url = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        self.log = open(cwd / f"{label.replace(' ', '_').replace('/', '_')}.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.first_200_s = self._wait(started)
+
+    def _wait(self, started: float, timeout: float = 120) -> float:
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=5) as client:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.label} exited early; see {self.log.name}")
+                try:
+                    r = client.post(self.url + self.route, content=self.body,
+                                    headers={"content-type": "application/json"})
+                    if r.status_code == 200:
+                        return time.perf_counter() - started
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.01)
+        raise RuntimeError(f"{self.label} did not answer 200 within {timeout}s; see {self.log.name}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run_wrk(wrk: str, server: Server, concurrency: int, duration: float, workdir: Path) -> dict:
+    script = workdir / f"post_{server.port}.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {server.body!r}\n".replace("'", '"')
+        + 'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    threads = str(min(2, concurrency))
+    cmd = [wrk, "-t", threads, "-c", str(concurrency), "-d", f"{duration}s", "--latency",
+           "--timeout", "10s", "-s", str(script), server.url + server.route]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {
+        "rps": rps,
+        "p50": _ms(pct["50"]),
+        "p99": _ms(pct["99"]),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(0) if errors else "",
+    }
+
+
+TIFFIN_SERVICE = """
+import tiffin
+from tiffin.io import NumpyNdarray
+
+iris_clf_runner = tiffin.sklearn.get("iris_clf:latest").to_runner()
+svc = tiffin.Service("iris_classifier", runners=[iris_clf_runner])
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+def classify(input_series):
+    return iris_clf_runner.predict.run(input_series)
+"""
+
+STARLETTE_APP = """
+import pickle
+import numpy as np
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+with open("model.pkl", "rb") as f:
+    model = pickle.load(f)
+
+async def classify(request):
+    x = np.asarray(await request.json())
+    return JSONResponse(model.predict(x).tolist())
+
+app = Starlette(routes=[Route("/classify", classify, methods=["POST"])])
+"""
+
+BENTOML_SERVICE = """
+import bentoml
+from bentoml.io import NumpyNdarray
+
+runner = bentoml.sklearn.get("{model}:latest").to_runner()
+svc = bentoml.legacy.Service("iris_classifier", runners=[runner])
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+def classify(input_series):
+    return runner.predict.run(input_series)
+"""
+
+SLOW_SERVICE = """
+import threading, time
+import numpy as np
+import tiffin
+from tiffin.io import NumpyNdarray
+
+class OneAtATime(tiffin.Runnable):
+    # stands in for an accelerator: one call at a time, 10 ms per call whatever the batch size
+    SUPPORTED_RESOURCES = ("cpu",)
+    SUPPORTS_CPU_MULTI_THREADING = True
+
+    def __init__(self):
+        self.lock = threading.Lock()
+
+    @tiffin.Runnable.method(batchable=True, batch_dim=0)
+    def batched(self, x):
+        with self.lock:
+            time.sleep(0.010)
+        return x.sum(axis=1)
+
+    @tiffin.Runnable.method(batchable=False)
+    def unbatched(self, x):
+        with self.lock:
+            time.sleep(0.010)
+        return x.sum(axis=1)
+
+MAX_LATENCY_MS = 100
+runner = tiffin.Runner(OneAtATime, name="one_at_a_time", max_batch_size=64, max_latency_ms=MAX_LATENCY_MS)
+svc = tiffin.Service("batching_bound", runners=[runner])
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+async def batched(x):
+    return await runner.batched.async_run(x)
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+async def unbatched(x):
+    return await runner.unbatched.async_run(x)
+"""
+
+
+def prepare(workdir: Path, bentoml_python: Path | None) -> dict[str, dict[str, str]]:
+    """Train once; save into tiffin's store, a pickle for Starlette, and BentoML's store."""
+    envs: dict[str, dict[str, str]] = {}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TIFFIN_", "BENTOML_"))}
+    train = textwrap.dedent("""
+        import pickle
+        from sklearn.datasets import load_iris
+        from sklearn.linear_model import LogisticRegression
+        X, y = load_iris(return_X_y=True)
+        clf = LogisticRegression(max_iter=1000).fit(X, y)
+        with open("model.pkl", "wb") as f:
+            pickle.dump(clf, f)
+    """)
+    subprocess.run([sys.executable, "-c", train], cwd=workdir, check=True)
+    envs["tiffin"] = {**base, "TIFFIN_HOME": str(workdir / "tiffin_home")}
+    subprocess.run(
+        [sys.executable, "-c",
+         "import pickle, tiffin; tiffin.sklearn.save_model('iris_clf', pickle.load(open('model.pkl','rb')))"],
+        cwd=workdir, env=envs["tiffin"], check=True,
+    )
+    (workdir / "tiffin_service.py").write_text(TIFFIN_SERVICE)
+    (workdir / "slow_service.py").write_text(SLOW_SERVICE)
+    (workdir / "starlette_app.py").write_text(STARLETTE_APP)
+    if bentoml_python is not None:
+        envs["bentoml"] = {**base, "BENTOML_HOME": str(workdir / "bentoml_home"),
+                           "BENTOML_DO_NOT_TRACK": "true"}
+        save = textwrap.dedent("""
+            import pickle, bentoml
+            clf = pickle.load(open("model.pkl", "rb"))
+            bentoml.sklearn.save_model("iris_clf", clf)
+            bentoml.sklearn.save_model("iris_clf_batch", clf, signatures={"predict": {"batchable": True}})
+        """)
+        subprocess.run([str(bentoml_python), "-c", save], cwd=workdir, env=envs["bentoml"], check=True,
+                       capture_output=True)
+        for name, model in (("bentoml_service.py", "iris_clf"), ("bentoml_batch_service.py", "iris_clf_batch")):
+            (workdir / name).write_text(BENTOML_SERVICE.format(model=model))
+    return envs
+
+
+def start_all(workdir: Path, envs: dict, bentoml_python: Path | None) -> list[Server]:
+    servers = []
+    tiffin_cmd = [sys.executable, "-m", "tiffin", "serve"]
+    port = free_port()
+    servers.append(Server("tiffin", [*tiffin_cmd, "tiffin_service.py:svc", "--port", str(port)],
+                          workdir, envs["tiffin"], port))
+    port = free_port()
+    servers.append(Server("starlette", [sys.executable, "-m", "uvicorn", "starlette_app:app", "--host",
+                                        "127.0.0.1", "--port", str(port), "--workers", "1",
+                                        "--no-access-log", "--log-level", "warning"],
+                          workdir, envs["tiffin"], port))
+    if bentoml_python is not None:
+        bentoml = str(bentoml_python.parent / "bentoml")
+        for label, module in (("bentoml", "bentoml_service"), ("bentoml batch", "bentoml_batch_service")):
+            port = free_port()
+            servers.append(Server(label, [bentoml, "serve", f"{module}:svc", "--host", "127.0.0.1",
+                                          "--port", str(port)], workdir, envs["bentoml"], port))
+    return servers
+
+
+def cold_starts(workdir: Path, envs: dict, bentoml_python: Path | None, runs: int) -> dict[str, float]:
+    """Median seconds from spawning the server to its first 200 on /classify."""
+    commands = {
+        "tiffin serve": ([sys.executable, "-m", "tiffin", "serve", "tiffin_service.py:svc", "--port"], "tiffin"),
+        "bare uvicorn": ([sys.executable, "-m", "uvicorn", "starlette_app:app", "--host", "127.0.0.1",
+                          "--no-access-log", "--port"], "tiffin"),
+    }
+    if bentoml_python is not None:
+        commands["bentoml serve"] = ([str(bentoml_python.parent / "bentoml"), "serve", "bentoml_service:svc",
+                                      "--host", "127.0.0.1", "--port"], "bentoml")
+    samples: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(runs):
+        for label, (cmd, env) in commands.items():  # interleaved
+            port = free_port()
+            server = Server(label, [*cmd, str(port)], workdir, envs[env], port)
+            samples[label].append(server.first_200_s)
+            server.stop()
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds of load per measurement")
+    parser.add_argument("--concurrency", default="1,8,32,128")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; medians are reported")
+    parser.add_argument("--cold-start-runs", type=int, default=5)
+    parser.add_argument("--no-bentoml", action="store_true")
+    parser.add_argument("--bentoml-venv", type=Path, default=HERE / ".venv-bentoml")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+
+    wrk = ensure_wrk()
+    bentoml_python = None if args.no_bentoml else ensure_bentoml(args.bentoml_venv)
+    workdir = Path(tempfile.mkdtemp(prefix="tiffin-bench-"))
+    envs = prepare(workdir, bentoml_python)
+
+    print(f"# serving benchmark ({os.cpu_count()} cores, wrk, {args.duration:.0f}s per point, "
+          f"{args.rounds} interleaved rounds, medians)\n", flush=True)
+    servers = start_all(workdir, envs, bentoml_python)
+    results: dict[tuple[str, int], list[dict]] = {}
+    try:
+        for s in servers:  # warm every server the same way
+            run_wrk(wrk, s, 8, 2, workdir)
+        for _ in range(args.rounds):
+            for c in levels:
+                for s in servers:
+                    results.setdefault((s.label, c), []).append(run_wrk(wrk, s, c, args.duration, workdir))
+    finally:
+        for s in servers:
+            s.stop()
+
+    def med(label: str, c: int, key: str) -> float:
+        return statistics.median(r[key] for r in results[(label, c)])
+
+    print("| system | c | req/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for c in levels:
+        for s in servers:
+            non2xx = sum(r["non2xx"] for r in results[(s.label, c)])
+            print(f"| {s.label} | {c} | {med(s.label, c, 'rps'):,.0f} | {med(s.label, c, 'p50'):.1f} | "
+                  f"{med(s.label, c, 'p99'):.1f} | {non2xx} |")
+    print("\n| c | tiffin/starlette req/s | tiffin/starlette p99 | tiffin/bentoml req/s | tiffin/bentoml batch req/s |")
+    print("|---:|---:|---:|---:|---:|")
+    for c in levels:
+        t = med("tiffin", c, "rps")
+        row = f"| {c} | {t / med('starlette', c, 'rps'):.2f}x | {med('tiffin', c, 'p99') / med('starlette', c, 'p99'):.2f}x |"
+        if bentoml_python is not None:
+            row += f" {t / med('bentoml', c, 'rps'):.2f}x | {t / med('bentoml batch', c, 'rps'):.2f}x |"
+        else:
+            row += " - | - |"
+        print(row)
+
+    # (d) the batching-bound model
+    port = free_port()
+    slow = Server("batching-bound", [sys.executable, "-m", "tiffin", "serve", "slow_service.py:svc",
+                                     "--port", str(port)], workdir, envs["tiffin"], port, route="/batched")
+    try:
+        run_wrk(wrk, slow, 64, 2, workdir)
+        batched, unbatched = [], []
+        for _ in range(args.rounds):
+            slow.route = "/batched"
+            batched.append(run_wrk(wrk, slow, 64, args.duration, workdir))
+            slow.route = "/unbatched"
+            unbatched.append(run_wrk(wrk, slow, 64, args.duration, workdir))
+    finally:
+        slow.stop()
+    b_rps = statistics.median(r["rps"] for r in batched)
+    u_rps = statistics.median(r["rps"] for r in unbatched)
+    print("\n| batching-bound model, c=64 | req/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---:|---:|---:|---:|")
+    for label, rs in (("batched (max_latency_ms=100)", batched), ("unbatched", unbatched)):
+        print(f"| {label} | {statistics.median(r['rps'] for r in rs):,.0f} | "
+              f"{statistics.median(r['p50'] for r in rs):.1f} | {statistics.median(r['p99'] for r in rs):.1f} | "
+              f"{sum(r['non2xx'] for r in rs)} |")
+    print(f"\nbatched/unbatched req/s: {b_rps / u_rps:.1f}x "
+          f"(target >= 5x; p99 target <= max_latency_ms + one call = 110 ms)")
+
+    starts = cold_starts(workdir, envs, bentoml_python, args.cold_start_runs)
+    print("\n| start to first 200 (median) | seconds |")
+    print("|---|---:|")
+    for label, seconds in starts.items():
+        print(f"| {label} | {seconds:.2f} |")
+    print(f"\ntiffin serve / bare uvicorn: {starts['tiffin serve'] / starts['bare uvicorn']:.2f}x")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""The public bento functions: ``tiffin.get/list/delete/export_bento/import_bento/load``."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import shutil
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tiffin._bento._info import MODELS_DIR, Bento
+from tiffin._bento._store import bento_store
+from tiffin._tag import Tag
+
+if TYPE_CHECKING:
+    from tiffin._model import Model
+    from tiffin._service import Service
+
+__all__ = ["delete", "export_bento", "get", "import_bento", "list", "load"]
+
+Progress = Callable[[int, int], None]
+
+
+def get(tag: str | Tag) -> Bento:
+    """The bento ``tag`` names: ``name``, ``name:latest``, ``name:version`` or a unique prefix."""
+    return bento_store().get(tag)
+
+
+def list(name: str | None = None, labels: dict[str, str] | None = None) -> builtins.list[Bento]:
+    """Stored bentos, newest first; only ``name``'s versions and/or those with every label given."""
+    return bento_store().list(name, labels)
+
+
+def delete(tag: str | Tag) -> None:
+    """Delete one bento version (``name:latest`` deletes the newest). Its models stay stored."""
+    bento_store().delete(tag)
+
+
+def export_bento(
+    tag: str | Tag, url: str, *, compression: str | None = None, progress: Progress | None = None
+) -> str:
+    """Write the bento, models included, as a tar archive (manifest first) to ``url``.
+
+    :param url: a path or any fsspec URL (``s3://bucket/iris.bento``).
+    :param compression: ``None`` (plain tar, fast), ``"gz"`` or ``"xz"``.
+    :param progress: ``progress(done_bytes, total_bytes)``, called as bytes are written.
+    :return: the URL written.
+    """
+    from tiffin._archive import export_archive
+
+    return export_archive(bento_store(), tag, url, compression=compression, progress=progress)
+
+
+def _store_carried_models(bento: Bento) -> builtins.list[Model]:
+    """Copy the models a bento carries into the model store when it lacks them."""
+    from tiffin import models
+
+    store = models.store()
+    added = []
+    for carried in bento.info.models:
+        model_tag = Tag.parse(carried.tag)
+        if store.exists(model_tag.name, model_tag.version or ""):
+            continue
+        source = bento.path / MODELS_DIR / model_tag.name / (model_tag.version or "")
+        info = store.read_info(source)
+        manifest = (source / store.manifest_name).read_bytes()
+        with store.staging(model_tag.name) as stage:
+            os.rmdir(stage)
+            shutil.copytree(source, stage)
+            try:
+                added.append(
+                    store.commit(
+                        stage, info, rescan=False, manifest_text=manifest, keep_version=True
+                    )
+                )
+            except Exception:
+                if not store.exists(model_tag.name, model_tag.version or ""):
+                    raise  # else a concurrent import stored it first: fine
+    return added
+
+
+def import_bento(url: str, *, progress: Progress | None = None) -> Bento:
+    """Import a bento archive made by :func:`export_bento`, verifying every file's sha256.
+
+    The models it carries are also added to the local model store when absent there. Unsafe
+    or damaged archives are refused (:class:`tiffin.exceptions.InvalidArchive`), nothing written.
+    """
+    from tiffin._archive import import_archive
+
+    bento = import_archive(bento_store(), url, progress=progress)
+    _store_carried_models(bento)
+    return bento
+
+
+def load(tag_or_path: str | os.PathLike[str] | Bento) -> Service:
+    """The :class:`tiffin.Service` of a stored bento or a bento folder, ready to run in-process."""
+    from tiffin._bento.loader import load_bento_service
+
+    return load_bento_service(tag_or_path)

@@ -1,0 +1,193 @@
+"""The build configuration: ``bentofile.yaml`` or ``[tool.tiffin]`` in ``pyproject.toml``.
+
+Typed with attrs so a typo is caught before anything is built: an unknown key is an error
+that names the key and the keys allowed at that place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from tiffin._converter import converter, load_yaml
+from tiffin.exceptions import InvalidArgument, NotFound
+
+__all__ = ["BuildConfig", "DockerOptions", "PythonOptions", "load_config"]
+
+#: Always left out of a bento, whatever ``include`` says.
+ALWAYS_EXCLUDED = (
+    ".git/",
+    ".hg/",
+    ".svn/",
+    "__pycache__/",
+    "*.pyc",
+    ".venv/",
+    "venv/",
+    ".tox/",
+    ".nox/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    ".tiffinignore",
+)
+
+
+def _str_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise InvalidArgument(f"expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _str_dict(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"expected a mapping of strings, got {value!r}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+@attrs.frozen
+class PythonOptions:
+    """What goes into ``env/python/requirements.txt``.
+
+    ``lock`` on (the default) pins every package the service needs, and everything those
+    packages depend on, to the versions installed where the bento is built; off, only the
+    direct requirements are listed (first-party ones still pinned).
+    """
+
+    packages: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    requirements_txt: str | None = None
+    lock: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+
+
+@attrs.frozen
+class DockerOptions:
+    """How the generated Dockerfile builds the image."""
+
+    base_image: str | None = None
+    distro: str = attrs.field(default="debian", validator=attrs.validators.in_(("debian",)))
+    system_packages: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    setup_script: str | None = None
+    env: dict[str, str] = attrs.field(factory=dict, converter=_str_dict)
+
+
+@attrs.frozen
+class BuildConfig:
+    """Everything ``tiffin build`` needs to know besides the files themselves."""
+
+    service: str | None = None
+    name: str | None = None
+    description: str | None = None
+    labels: dict[str, str] = attrs.field(factory=dict, converter=_str_dict)
+    include: tuple[str, ...] = attrs.field(default=("*",), converter=_str_tuple)
+    exclude: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    python: PythonOptions = attrs.field(factory=PythonOptions)
+    docker: DockerOptions = attrs.field(factory=DockerOptions)
+    models: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return converter.unstructure(self)
+
+
+_NESTED = {"python": PythonOptions, "docker": DockerOptions}
+
+
+_SCALARS: dict[tuple[str, str], type] = {
+    ("BuildConfig", "service"): str,
+    ("BuildConfig", "name"): str,
+    ("BuildConfig", "description"): str,
+    ("PythonOptions", "requirements_txt"): str,
+    ("PythonOptions", "lock"): bool,
+    ("DockerOptions", "base_image"): str,
+    ("DockerOptions", "distro"): str,
+    ("DockerOptions", "setup_script"): str,
+}
+_WORDS = {str: "a string", bool: "true or false"}
+
+
+def _check_keys(data: Any, cls: type, where: str) -> None:
+    if not isinstance(data, dict):
+        raise InvalidArgument(f"{where} must be a mapping of options, got {data!r}")
+    allowed = [f.name for f in attrs.fields(cls)]
+    unknown = sorted(str(k) for k in data if k not in allowed)
+    if unknown:
+        raise InvalidArgument(
+            f"{where} has unknown key{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(k) for k in unknown)}; allowed: {', '.join(allowed)}"
+        )
+    for field in attrs.fields(cls):
+        value = data.get(field.name)
+        if value is None:
+            continue
+        expected = _SCALARS.get((cls.__name__, field.name))
+        if expected is not None and not isinstance(value, expected):
+            raise InvalidArgument(
+                f"{where} '{field.name}' must be {_WORDS[expected]}, got {value!r}"
+            )
+    if cls is BuildConfig:
+        for key, nested in _NESTED.items():
+            if data.get(key) is not None:
+                _check_keys(data[key], nested, f"{where} '{key}'")
+
+
+def config_from_dict(data: Any, source: str = "build config") -> BuildConfig:
+    """Check and structure a plain mapping; errors name ``source`` and the offending key."""
+    if data is None:
+        data = {}
+    _check_keys(data, BuildConfig, source)
+    data = {k: v for k, v in data.items() if v is not None}
+    for key in _NESTED:
+        if key in data:
+            data[key] = {k: v for k, v in data[key].items() if v is not None}
+    try:
+        return converter.structure(data, BuildConfig)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"{source}: {exc}") from None
+    except Exception as exc:  # cattrs wraps field errors in an exception group
+        import cattrs
+
+        details = (
+            "; ".join(cattrs.transform_error(exc))
+            if isinstance(exc, cattrs.BaseValidationError)
+            else str(exc)
+        )
+        raise InvalidArgument(f"{source} is invalid: {details}") from None
+
+
+def load_config(build_ctx: Path, bentofile: str | Path | None = "bentofile.yaml") -> BuildConfig:
+    """The build config for ``build_ctx``: its bentofile, else ``[tool.tiffin]``, else defaults.
+
+    A bentofile named explicitly (not the default name) must exist.
+    """
+    default_name = bentofile in (None, "bentofile.yaml")
+    path = Path(bentofile or "bentofile.yaml")
+    if not path.is_absolute():
+        path = build_ctx / path
+    if path.is_file():
+        try:
+            data = load_yaml(path.read_text(encoding="utf-8"))
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"{path}: {exc}") from None
+        return config_from_dict(data, str(path.name))
+    if not default_name:
+        raise NotFound(
+            f"bentofile {str(path)!r} does not exist; check the path given with -f/bentofile"
+        )
+    pyproject = build_ctx / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidArgument(f"{pyproject} is not valid TOML: {exc}") from None
+        section = data.get("tool", {}).get("tiffin")
+        if section is not None:
+            return config_from_dict(section, "[tool.tiffin] in pyproject.toml")
+    return BuildConfig()

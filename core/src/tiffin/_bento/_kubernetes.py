@@ -1,0 +1,101 @@
+"""Kubernetes manifests for a containerized bento: Deployment, Service, HorizontalPodAutoscaler.
+
+Readiness is ``/readyz`` (runners loaded: traffic may come), liveness ``/livez`` (the process
+answers: no restart needed). Resource requests are modest defaults meant to be edited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tiffin._bento._docker import PORT
+
+__all__ = ["kubernetes_manifests"]
+
+
+def _k8s_name(name: str) -> str:
+    """A DNS-1035 label: lowercase alphanumerics and '-', starting with a letter."""
+    cleaned = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = "bento-" + cleaned
+    return cleaned[:63].rstrip("-")
+
+
+def kubernetes_manifests(name: str, version: str, image: str) -> list[dict[str, Any]]:
+    app = _k8s_name(name)
+    labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/version": version[:63]}
+    selector = {"app.kubernetes.io/name": app}
+
+    def probe(path: str, period: int, failures: int) -> dict[str, Any]:
+        return {
+            "httpGet": {"path": path, "port": "http"},
+            "initialDelaySeconds": 5,
+            "periodSeconds": period,
+            "timeoutSeconds": 3,
+            "failureThreshold": failures,
+        }
+
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": app, "labels": labels},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 1034,
+                        "runAsGroup": 1034,
+                    },
+                    "containers": [
+                        {
+                            "name": app,
+                            "image": image,
+                            "imagePullPolicy": "IfNotPresent",
+                            "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+                            "env": [{"name": "PORT", "value": str(PORT)}],
+                            "readinessProbe": probe("/readyz", 5, 3),
+                            "livenessProbe": probe("/livez", 10, 6),
+                            "resources": {
+                                "requests": {"cpu": "500m", "memory": "512Mi"},
+                                "limits": {"memory": "2Gi"},
+                            },
+                        }
+                    ],
+                },
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": app, "labels": labels},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector,
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": app, "labels": labels},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app},
+            "minReplicas": 1,
+            "maxReplicas": 10,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 70},
+                    },
+                }
+            ],
+        },
+    }
+    return [deployment, service, hpa]

@@ -1,0 +1,245 @@
+"""The Starlette app serving one :class:`tiffin.Service`.
+
+Each API is a small ASGI callable mounted at ``POST /<route>``: no per-request middleware,
+pydantic or attrs objects; an async API function is awaited on the loop, a sync one runs in
+the thread pool. Lifespan: runners start, then ``on_startup`` hooks, then ``/readyz`` says
+ready; on shutdown (after in-flight requests finish) ``on_shutdown`` hooks, then runners stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from tiffin._server._errors import error_response, internal_error, tiffin_error_response
+from tiffin._server._metrics import http_metrics, render_metrics
+from tiffin._service import Context, InferenceAPI, Service
+from tiffin.exceptions import TiffinError
+
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "build_app"]
+
+DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024
+logger = logging.getLogger("tiffin.server")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_limited(request: Request, limit: int) -> None:
+    """Read a body sent without a Content-Length, refusing it once it passes ``limit``."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # Starlette serves later reads from here
+
+
+class APIEndpoint:
+    """The ASGI app of one API: decode, call, encode, count."""
+
+    def __init__(self, api: InferenceAPI, state: dict[str, Any], max_body_size: int) -> None:
+        self.api = api
+        self.state = state
+        self.max_body_size = max_body_size
+        self.where = f"API {api.name!r}"
+        self.metrics = http_metrics()
+        self.gauge = self.metrics.gauge(api.name)
+
+    def _too_large(self) -> Response:
+        return error_response(
+            413,
+            f"request body is larger than the server's limit of {self.max_body_size} bytes "
+            "(tiffin serve --max-body-size)",
+            "too_large",
+        )
+
+    async def respond(self, request: Request) -> Response:
+        api = self.api
+        length = None
+        for key, value in request.scope["headers"]:  # raw: no Headers object per request
+            if key == b"content-length":
+                length = value
+                break
+        try:
+            if length is None:
+                await _read_limited(request, self.max_body_size)
+            elif int(length) > self.max_body_size:
+                return self._too_large()
+        except _TooLarge:
+            return self._too_large()
+        except ValueError:
+            return error_response(400, f"bad Content-Length header {length!r}", "bad_input")
+        try:
+            value = await api.input.from_http(request)
+            ctx = Context(request, self.state) if api.ctx_param is not None else None
+            if api.input_kwargs:
+                kwargs = dict(value)
+                if ctx is not None:
+                    kwargs[api.ctx_param] = ctx  # type: ignore[index]
+                if api.is_async:
+                    result = await api.func(**kwargs)
+                else:
+                    result = await run_in_threadpool(api.func, **kwargs)
+            elif ctx is not None:
+                if api.is_async:
+                    result = await api.func(value, **{api.ctx_param: ctx})  # type: ignore[dict-item]
+                else:
+                    result = await run_in_threadpool(api.func, value, **{api.ctx_param: ctx})  # type: ignore[dict-item]
+            elif api.is_async:
+                result = await api.func(value)
+            else:
+                result = await run_in_threadpool(api.func, value)
+            if inspect.isawaitable(result):
+                result = await result
+        except TiffinError as exc:  # bad input, or raised on purpose by the API function
+            return tiffin_error_response(self.where, exc)
+        except Exception as exc:
+            return internal_error(self.where, exc)
+        try:  # what the function returned not fitting its output is the server's fault: 500
+            response = await api.output.to_http(result)
+            if ctx is not None:
+                ctx.response.apply(response)
+        except Exception as exc:
+            return internal_error(f"{self.where} (its output)", exc)
+        return response
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        start = time.perf_counter()
+        gauge = self.gauge
+        gauge.inc()
+        try:
+            response = await self.respond(Request(scope, receive))
+        finally:
+            gauge.dec()
+        self.metrics.observe(self.api.name, response.status_code, time.perf_counter() - start)
+        await response(scope, receive, send)
+
+
+_DOCS_HTML: str | None = None
+
+
+def _docs_html(title: str) -> str:
+    global _DOCS_HTML
+    if _DOCS_HTML is None:
+        from importlib.resources import files
+
+        _DOCS_HTML = files("tiffin._server").joinpath("docs.html").read_text(encoding="utf-8")
+    import html
+
+    return _DOCS_HTML.replace("{{TITLE}}", html.escape(title))
+
+
+def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> Starlette:
+    """The ASGI app for ``svc``: its APIs, probes, metrics and docs."""
+    state: dict[str, Any] = {}
+    status = {"ready": False}
+    openapi: dict[str, Any] = {}
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(request: Request) -> Response:
+        if status["ready"]:
+            return PlainTextResponse("ready")
+        return PlainTextResponse("not ready", status_code=503)
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = render_metrics()
+        return Response(body, media_type=content_type)
+
+    async def docs_json(request: Request) -> Response:
+        if not openapi:
+            from tiffin._server._openapi import openapi_document
+
+            openapi.update(openapi_document(svc))
+        return JSONResponse(openapi)
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(_docs_html(svc.name))
+
+    async def index(request: Request) -> Response:
+        from starlette.responses import RedirectResponse
+
+        return RedirectResponse("/docs")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        kinds = {404: "not_found", 405: "method_not_allowed"}
+        message = {
+            404: f"no route {request.url.path}; see /docs for this service's APIs",
+            405: f"{request.method} is not allowed on {request.url.path}"
+            + (f"; use {exc.headers['Allow']}" if exc.headers and "Allow" in exc.headers else ""),
+        }.get(exc.status_code, str(exc.detail))
+        return error_response(
+            exc.status_code, message, kinds.get(exc.status_code, "http_error"), headers=exc.headers
+        )
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return internal_error(f"{request.method} {request.url.path}", exc)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        started: list[Any] = []
+        try:
+            for runner in svc.runners:
+                astart = getattr(runner, "astart", None)
+                if callable(astart):
+                    await astart()
+                else:
+                    await run_in_threadpool(runner.init_local)
+                started.append(runner)
+            await svc.arun_hooks(svc.startup_hooks, Context(None, state))
+            status["ready"] = True
+            logger.info("service %r is ready", svc.name)
+            yield
+        finally:
+            status["ready"] = False
+            try:
+                await svc.arun_hooks(svc.shutdown_hooks, Context(None, state))
+            finally:
+                for runner in reversed(started):
+                    astop = getattr(runner, "astop", None)
+                    if callable(astop):
+                        try:
+                            await astop()
+                        except Exception:
+                            logger.exception("stopping runner %r failed", runner.name)
+
+    routes = [
+        Route(
+            "/" + api.route, APIEndpoint(api, state, max_body_size), methods=["POST"], name=api.name
+        )
+        for api in svc.apis.values()
+    ]
+    routes += [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/livez", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/docs.json", docs_json, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+        Route("/", index, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    app.state.service = svc
+    app.state.context_state = state
+    return app

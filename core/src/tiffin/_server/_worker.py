@@ -1,0 +1,22 @@
+"""The app factory each uvicorn worker process calls when ``tiffin serve`` runs several
+workers or ``--reload``: the service to load comes from environment variables the parent set.
+"""
+
+from __future__ import annotations
+
+import os
+
+from starlette.applications import Starlette
+
+from tiffin._server._app import DEFAULT_MAX_BODY_SIZE, build_app
+from tiffin._server._launch import ENV_MAX_BODY, ENV_TARGET, ENV_WORKING_DIR, configure_logging
+
+__all__ = ["create_app"]
+
+
+def create_app() -> Starlette:
+    from tiffin._service.loader import load_service
+
+    configure_logging(os.environ.get("TIFFIN_LOG_LEVEL", "info"))
+    svc = load_service(os.environ[ENV_TARGET], os.environ.get(ENV_WORKING_DIR))
+    return build_app(svc, max_body_size=int(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY_SIZE)))

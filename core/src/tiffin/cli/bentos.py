@@ -1,0 +1,236 @@
+"""Bento commands: ``tiffin build|list|get|delete|export|import|containerize``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from tiffin.cli._common import OUTPUT_OPTION, OutputFormat, echo_json
+
+__all__ = ["add_to"]
+
+
+def _bento_row(bento: Any) -> dict[str, Any]:
+    info = bento.info
+    return {
+        "tag": str(bento.tag),
+        "service": info.service,
+        "size": sum(f.size for f in info.files),
+        "models": [m.tag for m in info.models],
+        "labels": info.labels,
+        "created_at": info.created_at.isoformat(),
+        "path": str(bento.path),
+    }
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def _labels(values: list[str] | None) -> dict[str, str]:
+    from tiffin.exceptions import InvalidArgument
+
+    labels = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidArgument(f"--label {item!r} must look like key=value")
+        labels[key] = value
+    return labels
+
+
+def build(
+    path: Path = typer.Argument(Path("."), help="The project folder (build context)."),
+    bentofile: str = typer.Option(
+        "bentofile.yaml", "--bentofile", "-f", help="Build config, relative to PATH."
+    ),
+    service: str | None = typer.Option(
+        None, "--service", "-s", help="Service target, e.g. service.py:svc."
+    ),
+    label: list[str] | None = typer.Option(
+        None, "--label", help="key=value, repeatable; added to the config's."
+    ),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Build a bento from PATH (default: here) and store it.
+
+    The config comes from bentofile.yaml, else [tool.tiffin] in pyproject.toml.
+    """
+    from tiffin._bento import build as build_bento
+    from tiffin._bento._config import load_config
+
+    overrides: dict[str, Any] = {}
+    if label:
+        base = load_config(path.resolve(), bentofile).labels if path.is_dir() else {}
+        overrides["labels"] = {**base, **_labels(label)}
+    bento = build_bento(service, build_ctx=path, bentofile=bentofile, **overrides)
+    if output == OutputFormat.json:
+        echo_json(_bento_row(bento))
+        return
+    typer.echo(f"Built bento {bento.tag} at {bento.path}")
+    typer.echo(f"Serve it with: tiffin serve {bento.tag}")
+    typer.echo(f"Make an image with: tiffin containerize {bento.tag}")
+
+
+def list_bentos(
+    name: str | None = typer.Argument(None, help="Only this bento's versions."),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """List stored bentos, newest first."""
+    import tiffin
+
+    bentos = tiffin.list(name)
+    if output == OutputFormat.json:
+        echo_json([_bento_row(b) for b in bentos])
+        return
+    if not bentos:
+        from tiffin._bento._store import bento_store
+
+        where = f"named {name!r} " if name else ""
+        typer.echo(f"No bentos {where}in {bento_store().root}; build one with `tiffin build`.")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for column in ("tag", "service", "size", "models", "created"):
+        table.add_column(column, no_wrap=column != "models", overflow="fold")
+    for b in bentos:
+        row = _bento_row(b)
+        table.add_row(
+            row["tag"],
+            row["service"],
+            _human_size(row["size"]),
+            ", ".join(row["models"]),
+            b.info.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    Console().print(table)
+
+
+def get(
+    tag: str = typer.Argument(..., help="NAME[:VERSION]"),
+    output: str = typer.Option(
+        "yaml", "--output", "-o", help="yaml (the manifest as stored) or json."
+    ),
+) -> None:
+    """Show a bento's manifest (bento.yaml)."""
+    import tiffin
+    from tiffin._bento._info import MANIFEST_NAME
+    from tiffin.exceptions import InvalidArgument
+
+    bento = tiffin.get(tag)
+    if output == "json":
+        echo_json({**bento.info.to_dict(), "path": str(bento.path)})
+    elif output == "yaml":
+        sys.stdout.write((bento.path / MANIFEST_NAME).read_text(encoding="utf-8"))
+    else:
+        raise InvalidArgument(f"--output must be yaml or json, got {output!r}")
+
+
+def delete(
+    tag: str = typer.Argument(..., help="NAME[:VERSION]"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a bento version (its models stay in the model store)."""
+    import tiffin
+
+    bento = tiffin.get(tag)
+    if not yes and not typer.confirm(f"Delete bento {bento.tag}?", err=True):
+        typer.echo("Nothing deleted.", err=True)
+        raise typer.Exit(code=1)
+    tiffin.delete(bento.tag)
+    typer.echo(f"Deleted bento {bento.tag}")
+
+
+def export(
+    tag: str = typer.Argument(..., help="NAME[:VERSION]"),
+    url: str = typer.Argument(..., help="A file path or any fsspec URL (s3://bucket/x.bento)."),
+    compression: str | None = typer.Option(
+        None, "--compression", help="gz or xz (default: none, fastest)."
+    ),
+) -> None:
+    """Export a bento, with its models, as one archive."""
+    import tiffin
+    from tiffin._progress import progress_bar
+
+    with progress_bar(f"export {tag}") as progress:
+        written = tiffin.export_bento(tag, url, compression=compression, progress=progress)
+    typer.echo(f"Exported bento {tiffin.get(tag).tag} to {written}")
+
+
+def import_(url: str = typer.Argument(..., help="A file path or any fsspec URL.")) -> None:
+    """Import a bento archive (verified file by file); its models join the model store."""
+    import tiffin
+    from tiffin._progress import progress_bar
+
+    with progress_bar(f"import {url}") as progress:
+        bento = tiffin.import_bento(url, progress=progress)
+    typer.echo(f"Imported bento {bento.tag} ({len(bento.info.models)} model(s)) into {bento.path}")
+
+
+def containerize(
+    tag: str = typer.Argument(..., help="NAME[:VERSION]"),
+    output_dir: Path | None = typer.Option(
+        None,
+        "--output-dir",
+        "--output",
+        help="Empty or new folder for the build context (default: a temporary folder).",
+    ),
+    image: str | None = typer.Option(
+        None, "--image", "-t", help="Image name (default NAME:VERSION)."
+    ),
+    kubernetes: bool = typer.Option(
+        False, "--kubernetes", help="Also write Kubernetes manifests into kubernetes/."
+    ),
+    no_build: bool = typer.Option(False, "--no-build", help="Only write the build context."),
+    no_wheels: bool = typer.Option(
+        False,
+        "--no-wheels",
+        help="Do not add wheels of locally installed packages (when tiffin comes from a package index).",
+    ),
+) -> None:
+    """Write a bento's Docker build context and build the image when a builder is usable."""
+    from tiffin._bento._containerize import containerize as run
+    from tiffin._bento._info import DOCKERFILE
+
+    result = run(
+        tag,
+        output=output_dir,
+        image=image,
+        kubernetes=kubernetes,
+        build=not no_build,
+        wheels=not no_wheels,
+    )
+    typer.echo(f"Build context: {result.context}")
+    if result.wheels:
+        typer.echo(f"Wheels included: {', '.join(result.wheels)}")
+    for path in result.kubernetes:
+        typer.echo(f"Kubernetes manifest: {path}")
+    if result.built:
+        typer.echo(f"Built image {result.image} with {Path(result.builder or '').name}")
+        typer.echo(f"Run it with: docker run --rm -p 3000:3000 {result.image}")
+        return
+    command = f"docker build -t {result.image} -f {result.context / DOCKERFILE} {result.context}"
+    if no_build:
+        typer.echo(f"Not built. Build it with: {command}")
+    else:
+        typer.echo(f"Image not built: {result.reason}.", err=True)
+        typer.echo(f"Build it where a container engine runs with: {command}")
+
+
+def add_to(app: typer.Typer) -> None:
+    app.command("build")(build)
+    app.command("list")(list_bentos)
+    app.command("get")(get)
+    app.command("delete")(delete)
+    app.command("export")(export)
+    app.command("import")(import_)
+    app.command("containerize")(containerize)

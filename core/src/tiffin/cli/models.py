@@ -1,0 +1,186 @@
+"""``tiffin models list|get|delete|export|import``: the local model store from the shell."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Any
+
+import typer
+
+from tiffin.cli._common import OUTPUT_OPTION, OutputFormat, echo_json, fail
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Manage the local model store: list, inspect, delete, export and import models.",
+    no_args_is_help=True,
+)
+
+
+class ManifestFormat(StrEnum):
+    yaml = "yaml"
+    json = "json"
+
+
+class Compression(StrEnum):
+    gz = "gz"
+    xz = "xz"
+
+
+def _parse_labels(pairs: list[str] | None) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            from tiffin.exceptions import InvalidArgument
+
+            raise InvalidArgument(f"--label must look like KEY=VALUE, got {pair!r}")
+        labels[key] = value
+    return labels
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _summary(model: Any) -> dict[str, Any]:
+    info = model.info
+    return {
+        "tag": str(model.tag),
+        "name": info.name,
+        "version": info.version,
+        "framework": info.framework,
+        "labels": dict(info.labels),
+        "size": sum(f.size for f in info.files),
+        "created_at": info.created_at.isoformat(),
+        "path": str(model.path),
+    }
+
+
+@app.command("list")
+def list_models(
+    name: str = typer.Argument(None, help="Only this model's versions."),
+    label: list[str] = typer.Option(
+        None, "--label", "-l", help="Only models with this KEY=VALUE label (repeatable)."
+    ),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """List stored models, newest first."""
+    from tiffin import models
+
+    found = models.list(name, labels=_parse_labels(label))
+    if output == OutputFormat.json:
+        echo_json([_summary(m) for m in found])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not found:
+        console.print(
+            "no models stored"
+            + (f" named {name!r}" if name else "")
+            + (" with those labels" if label else "")
+        )
+        return
+    table = Table(box=None, header_style="bold")
+    table.add_column("tag", no_wrap=True)
+    table.add_column("framework", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("created (UTC)", no_wrap=True)
+    table.add_column("labels", overflow="fold")
+    for m in found:
+        info = m.info
+        table.add_row(
+            str(m.tag),
+            info.framework,
+            _size(sum(f.size for f in info.files)),
+            info.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            ", ".join(f"{k}={v}" for k, v in sorted(info.labels.items())),
+        )
+    console.print(table)
+
+
+@app.command("get")
+def get_model(
+    tag: str = typer.Argument(
+        ..., help="name, name:latest, name:version or a unique version prefix."
+    ),
+    output: ManifestFormat = typer.Option(
+        ManifestFormat.yaml, "--output", "-o", help="yaml or json."
+    ),
+) -> None:
+    """Show a model's manifest (model.yaml)."""
+    from tiffin import models
+
+    model = models.get(tag)
+    data = model.info.to_dict()
+    if output == ManifestFormat.json:
+        echo_json(data)
+        return
+    from tiffin._converter import dump_yaml
+
+    sys.stdout.write(dump_yaml(data))
+
+
+@app.command("delete")
+def delete_model(
+    tag: str = typer.Argument(..., help="The version to delete (name:latest deletes the newest)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete one model version."""
+    from tiffin import models
+
+    model = models.get(tag)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise fail(f"refusing to delete {model.tag} without confirmation: pass --yes")
+        if not typer.confirm(f"Delete model {model.tag}?", default=False, err=True):
+            sys.stderr.write("not deleted\n")
+            raise typer.Exit(code=1)
+    models.delete(model.tag)
+    typer.echo(f"deleted {model.tag}")
+
+
+@app.command("export")
+def export_model(
+    tag: str = typer.Argument(..., help="The model to export."),
+    url: str = typer.Argument(
+        ..., help="Where to write it: a path or an fsspec URL (memory://, s3://...)."
+    ),
+    compression: Compression = typer.Option(
+        None, "--compression", "-c", help="gz or xz (default: a plain, fast tar)."
+    ),
+) -> None:
+    """Write a model as one archive file (a tar stream, manifest first)."""
+    from tiffin import models
+    from tiffin._progress import progress_bar
+
+    model = models.get(tag)
+    with progress_bar(f"export {model.tag}") as progress:
+        models.export_model(
+            model.tag,
+            url,
+            compression=compression.value if compression else None,
+            progress=progress,
+        )
+    typer.echo(f"exported {model.tag} to {url}")
+
+
+@app.command("import")
+def import_model(
+    url: str = typer.Argument(..., help="The archive: a path or an fsspec URL."),
+) -> None:
+    """Import a model archive, verifying every file's sha256."""
+    from tiffin import models
+    from tiffin._progress import progress_bar
+
+    with progress_bar(f"import {url}") as progress:
+        model = models.import_model(url, progress=progress)
+    typer.echo(f"imported {model.tag}")

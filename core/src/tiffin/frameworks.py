@@ -1,0 +1,234 @@
+"""The base class of every framework adapter: a plugin writes only what its framework needs.
+
+A framework plugin subclasses :class:`FrameworkAdapter` and implements three methods
+(``framework_version``, ``save``, ``load``). The base class turns them into the user-facing
+``tiffin.<name>.save_model / load_model / get`` and the runnable behind ``Model.to_runner()``,
+so every framework validates, stores and reports errors the same way. The contract it
+satisfies is :class:`tiffin.hookspecs.FrameworkAdapter`.
+"""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tiffin.exceptions import InvalidArgument
+
+if TYPE_CHECKING:
+    from tiffin._model import Model
+    from tiffin._runner import Runnable
+    from tiffin._tag import Tag
+
+__all__ = ["FrameworkAdapter"]
+
+
+class FrameworkAdapter(abc.ABC):
+    """Saves and loads one framework's models; ``tiffin.<name>`` is an instance of a subclass.
+
+    Class attributes:
+
+    - ``name``: the plugin's name (``"sklearn"``): the entry-point name, ``tiffin.<name>`` and
+      every saved model's ``info.framework``.
+    - ``distribution``: the package that provides it (``"tiffin-sklearn"``), for messages.
+    - ``supports_cpu_multi_threading``: whether one loaded model may be called from several
+      threads at once (the runner then serves it in-process).
+    """
+
+    name: ClassVar[str]
+    distribution: ClassVar[str] = ""
+    supports_cpu_multi_threading: ClassVar[bool] = True
+
+    # -- what a plugin implements --------------------------------------------------------------
+
+    @abc.abstractmethod
+    def framework_version(self) -> str:
+        """The installed framework's version, recorded in every manifest."""
+
+    @abc.abstractmethod
+    def save(self, model: Any, path: Path, options: dict[str, Any]) -> dict[str, Any] | None:
+        """Write ``model``'s files into the existing folder ``path``.
+
+        Return options to record in the manifest (read back by :meth:`load` from
+        ``model.info.options``), or ``None``.
+        """
+
+    @abc.abstractmethod
+    def load(self, model: Model, **kwargs: Any) -> Any:
+        """Rebuild the framework object from the stored ``model`` (``model.path``)."""
+
+    # -- what a plugin may override ------------------------------------------------------------
+
+    def default_signatures(self, model: Any) -> dict[str, dict[str, Any]]:
+        """The signatures saved when the user gives none."""
+        return {"predict": {"batchable": False}}
+
+    def accepts(self, obj: Any) -> bool:
+        """Whether this adapter can save ``obj``; the default accepts anything."""
+        return True
+
+    def runnable(self, model: Model) -> type[Runnable]:
+        """The :class:`tiffin.Runnable` behind ``model.to_runner()``: one method per signature.
+
+        Its ``__init__`` loads the model with :meth:`load` (keyword arguments go to ``load``)
+        into ``self._loaded``; each method calls the loaded object's method of the same name.
+        """
+        from tiffin._runner import Runnable
+
+        adapter = self
+
+        def __init__(runnable: Any, **load_kwargs: Any) -> None:
+            Runnable.__init__(runnable)
+            runnable._loaded = adapter.load(model, **load_kwargs)
+
+        namespace: dict[str, Any] = {
+            "__init__": __init__,
+            "__doc__": f"Serves the {adapter.name} model {model.tag}.",
+            "SUPPORTED_RESOURCES": ("cpu",),
+            "SUPPORTS_CPU_MULTI_THREADING": adapter.supports_cpu_multi_threading,
+        }
+        for method_name, signature in model.info.signatures.items():
+            namespace[method_name] = Runnable.method(
+                _forward(method_name),
+                batchable=signature.batchable,
+                batch_dim=signature.batch_dim,
+                input_spec=signature.input_spec,
+                output_spec=signature.output_spec,
+            )
+        class_name = "".join(part.capitalize() for part in _words(adapter.name)) + "Runnable"
+        return type(class_name, (Runnable,), namespace)
+
+    # -- what users call: tiffin.<name>.save_model / load_model / get ---------------------------
+
+    def save_model(
+        self,
+        name: str,
+        model: Any,
+        *,
+        signatures: dict[str, Any] | None = None,
+        labels: dict[str, str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        custom_objects: dict[str, Any] | None = None,
+    ) -> Model:
+        """Save ``model`` into the local model store as a new version of ``name``.
+
+        ``signatures`` maps method names to ``{"batchable": bool, "batch_dim": int}``; each
+        must be a method of ``model``. Nothing is stored when anything fails.
+        """
+        import attrs
+
+        from tiffin import models
+        from tiffin._model import convert_signatures
+        from tiffin._tag import validate_name
+
+        validate_name(name, what="model name")
+        if model is None:
+            raise InvalidArgument(f"tiffin.{self.name}.save_model({name!r}, model): model is None")
+        if not self.accepts(model):
+            raise InvalidArgument(
+                f"tiffin.{self.name} cannot save a {_type_name(model)}; "
+                f"{_suggest_adapter(model, exclude=self.name)}"
+            )
+        if signatures is None:
+            signatures = self.default_signatures(model)
+        converted = convert_signatures(signatures)
+        if not converted:
+            raise InvalidArgument(
+                f"signatures is empty: name at least one method of the {_type_name(model)}, "
+                f"like {{'predict': {{'batchable': False}}}}"
+            )
+        for method in converted:
+            if not callable(getattr(model, method, None)):
+                available = _public_methods(model)
+                raise InvalidArgument(
+                    f"signature {method!r}: the {_type_name(model)} has no method {method!r}; "
+                    f"name one of its methods ({', '.join(available) or 'none found'})"
+                )
+
+        with models.create(
+            name,
+            labels=labels,
+            metadata=metadata,
+            signatures=converted,
+            custom_objects=custom_objects,
+            framework=self.name,
+            framework_version=self.framework_version(),
+        ) as stored:
+            extra = self.save(model, Path(stored.path), dict(stored.info.options))
+            if extra:
+                stored.info = attrs.evolve(stored.info, options={**stored.info.options, **extra})
+        return stored  # create() pointed it at the committed version
+
+    def get(self, tag: str | Tag) -> Model:
+        """The stored model ``tag``, which must have been saved by this framework."""
+        from tiffin import models
+
+        return self._check_framework(models.get(tag))
+
+    def load_model(self, tag_or_model: str | Tag | Model, **kwargs: Any) -> Any:
+        """The framework object saved as ``tag_or_model``; ``kwargs`` go to the adapter."""
+        from tiffin._model import Model
+
+        if isinstance(tag_or_model, Model):
+            model = self._check_framework(tag_or_model)
+        else:
+            model = self.get(tag_or_model)
+        return self.load(model, **kwargs)
+
+    def _check_framework(self, model: Model) -> Model:
+        other = model.info.framework
+        if other != self.name:
+            raise InvalidArgument(
+                f"model {model.tag} was saved by the {other!r} framework, not {self.name!r}; "
+                f"use tiffin.{other}.load_model / tiffin.{other}.get, or tiffin.models.get"
+            )
+        return model
+
+    def __repr__(self) -> str:
+        dist = f" from {self.distribution}" if self.distribution else ""
+        return f"<tiffin framework adapter {self.name!r}{dist}>"
+
+
+def _forward(method_name: str) -> Any:
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._loaded, method_name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = method_name
+    return call
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in name.replace("-", "_").replace(".", "_").split("_") if w]
+
+
+def _type_name(obj: Any) -> str:
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _public_methods(obj: Any) -> list[str]:
+    names = []
+    for attr in dir(obj):
+        if attr.startswith("_"):
+            continue
+        try:
+            if callable(getattr(obj, attr)):
+                names.append(attr)
+        except Exception:  # properties that raise when unfitted, for example
+            continue
+    return names[:20]
+
+
+def _suggest_adapter(obj: Any, *, exclude: str) -> str:
+    from tiffin import _plugins
+
+    for name, adapter in sorted(_plugins.frameworks().items()):
+        accepts = getattr(type(adapter), "accepts", None)
+        if name == exclude or not callable(accepts) or accepts is FrameworkAdapter.accepts:
+            continue  # the default accepts anything: no evidence for a suggestion
+        try:
+            if adapter.accepts(obj):
+                return f"use tiffin.{name}.save_model"
+        except Exception:
+            continue
+    return "no installed framework adapter accepts it (see `tiffin plugins`)"

@@ -1,0 +1,203 @@
+"""The IO descriptor interface: what the server, the CLI and the OpenAPI builder call.
+
+A descriptor turns one API's HTTP payload into a native value and back, validates it, and
+describes itself in OpenAPI. Subclasses implement two byte-level methods, ``_decode`` and
+``_encode``; the HTTP, CLI and multipart paths are built on them here, so every path accepts and
+produces exactly the same bytes. Starlette is imported only inside functions.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import TYPE_CHECKING, Any
+
+from tiffin.exceptions import BadInput, TiffinError
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+__all__ = ["IODescriptor", "UnsupportedMediaType", "current_request", "set_current_request"]
+
+
+class UnsupportedMediaType(BadInput):
+    """The request's ``Content-Type`` is not one the API's input descriptor accepts (HTTP 415)."""
+
+    status_code = 415
+    error_kind = "unsupported_media_type"
+
+
+_REQUEST: contextvars.ContextVar[Any] = contextvars.ContextVar("tiffin_io_request", default=None)
+
+
+def set_current_request(request: Any) -> None:
+    """Remember the request being served, so an output descriptor can honour its ``Accept``.
+
+    The built-in descriptors call this in ``from_http``; a server may call it itself before
+    running the API (it is a context variable: each request task sees its own).
+    """
+    _REQUEST.set(request)
+
+
+def current_request() -> Any:
+    """The request being served in this task, or ``None`` (CLI, tests without a server)."""
+    return _REQUEST.get()
+
+
+def media_type_of(raw: bytes | str | None) -> str | None:
+    """``"Application/JSON; charset=utf-8"`` -> ``"application/json"``; empty -> ``None``."""
+    if not raw:
+        return None
+    if isinstance(raw, bytes):
+        raw = raw.decode("latin-1")
+    value = raw.split(";", 1)[0].strip().lower()
+    return value or None
+
+
+def header(request: Any, name: bytes) -> bytes | None:
+    """One raw request header straight from the ASGI scope (no ``Headers`` object per request)."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
+class IODescriptor:
+    """Base class of every IO descriptor; third parties subclass it and register the class.
+
+    A subclass sets ``media_types`` (what it accepts, the first being its default and what it
+    answers with) and implements:
+
+    - ``_decode(data, media_type, filename)``: bytes to the native value, raising
+      :class:`tiffin.exceptions.BadInput` with a message saying what was wrong;
+    - ``_encode(value)``: the native value to ``(body, media_type, extra_headers)``;
+    - ``openapi_schema()``, ``to_spec()`` and, optionally, ``from_sample``.
+
+    ``from_http``/``to_http``/``from_cli``/``to_cli`` and the OpenAPI pieces then come for free;
+    override them for more (NumpyNdarray's binary answers, Multipart's parts).
+    """
+
+    #: Accepted media types; the first is the default for a request without ``Content-Type``.
+    media_types: tuple[str, ...] = ("application/octet-stream",)
+    #: True when the API function takes the parsed value as keyword arguments (Multipart).
+    input_kwargs: bool = False
+
+    _example: Any = None
+    _has_example: bool = False
+
+    # -- to implement --------------------------------------------------------------------------
+
+    def _decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+        raise NotImplementedError
+
+    def _encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
+        raise NotImplementedError
+
+    def openapi_schema(self) -> dict[str, Any]:
+        """JSON schema (OpenAPI 3.0 dialect) of the value."""
+        return {}
+
+    def to_spec(self) -> dict[str, Any]:
+        """A JSON-able description (type name and arguments), stored in ``bento.yaml``."""
+        return {"type": type(self).__name__, "args": {}}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> IODescriptor:
+        """The inverse of :meth:`to_spec` (the example is not kept)."""
+        return cls(**spec.get("args", {}))
+
+    @classmethod
+    def from_sample(cls, sample: Any, **kwargs: Any) -> IODescriptor:
+        """A descriptor whose schema and OpenAPI example come from ``sample``."""
+        descriptor = cls(**kwargs)
+        descriptor._set_example(sample)
+        return descriptor
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def accepts(self, media_type: str | None) -> bool:
+        """Whether a part or body of ``media_type`` may be given to ``_decode``."""
+        return media_type is None or media_type in self.media_types or media_type == "*/*"
+
+    def check_media_type(self, request: Request) -> str | None:
+        """The request's media type, or :class:`UnsupportedMediaType` naming the accepted ones."""
+        media_type = media_type_of(header(request, b"content-type"))
+        if not self.accepts(media_type):
+            raise UnsupportedMediaType(
+                f"{type(self).__name__} input does not accept Content-Type {media_type!r}; "
+                f"send one of: {', '.join(self.media_types)}"
+            )
+        return media_type
+
+    async def from_http(self, request: Request) -> Any:
+        """Parse and validate the request's body into the native value (``BadInput`` if bad)."""
+        set_current_request(request)
+        media_type = self.check_media_type(request)
+        return self._decode(await request.body(), media_type, None)
+
+    async def to_http(self, value: Any) -> Response:
+        """The HTTP response for a value the API function returned."""
+        from starlette.responses import Response
+
+        body, media_type, headers = self._encode(value)
+        return Response(body, media_type=media_type, headers=headers or None)
+
+    # -- CLI -----------------------------------------------------------------------------------
+
+    def from_cli(self, data: bytes, filename: str | None) -> Any:
+        """Parse ``tiffin run --input``: JSON text, or a file's bytes with its name."""
+        return self._decode(data, self._media_type_for_file(filename), filename)
+
+    def to_cli(self, value: Any) -> bytes:
+        """Exactly the bytes the HTTP response body would hold."""
+        return self._encode(value)[0]
+
+    def _media_type_for_file(self, filename: str | None) -> str | None:
+        """The media type a CLI input file's extension implies (``None``: the default)."""
+        return None
+
+    # -- OpenAPI -------------------------------------------------------------------------------
+
+    def _openapi_example(self) -> Any:
+        """The example as it would travel in the default media type (JSON-able)."""
+        return self._example
+
+    def openapi_request_body(self) -> dict[str, Any]:
+        """An OpenAPI 3 ``requestBody`` object: content types, schema, example."""
+        return {"required": True, "content": self._openapi_content()}
+
+    def openapi_responses(self) -> dict[str, Any]:
+        """The OpenAPI 3 ``content`` object (media type -> schema) of a 200 response."""
+        return self._openapi_content(first_only=True)
+
+    def _openapi_content(self, first_only: bool = False) -> dict[str, Any]:
+        media: dict[str, Any] = {"schema": self.openapi_schema()}
+        if self._has_example:
+            media["example"] = self._openapi_example()
+        types = self.media_types[:1] if first_only else self.media_types
+        content = {types[0]: media}
+        for other in types[1:]:
+            content[other] = {"schema": self._openapi_other_schema(other)}
+        return content
+
+    def _openapi_other_schema(self, media_type: str) -> dict[str, Any]:
+        return {"type": "string", "format": "binary"}
+
+    # -- helpers for subclasses ----------------------------------------------------------------
+
+    def _set_example(self, sample: Any) -> None:
+        self._example = sample
+        self._has_example = True
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.to_spec().get("args", {}).items())
+        return f"{type(self).__name__}({args})"
+
+
+def wrong_output(descriptor: IODescriptor, expected: str, value: Any) -> TiffinError:
+    """The error for an API function that returned the wrong kind of value (HTTP 500)."""
+    return TiffinError(
+        f"the API function returned {type(value).__module__}.{type(value).__qualname__}, but its "
+        f"output descriptor {type(descriptor).__name__} expects {expected}; return {expected} "
+        f"or change the API's output descriptor"
+    )

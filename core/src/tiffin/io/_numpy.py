@@ -1,0 +1,442 @@
+"""NumpyNdarray: numeric arrays as JSON lists, ``.npy``, CSV or raw bytes.
+
+This is the serving hot path: a JSON request is one ``orjson.loads`` and one ``np.asarray``,
+and a JSON answer one ``orjson.dumps`` of the array's memory; everything slower (object arrays,
+strict casts, binary forms) happens only when the input needs it.
+
+NaN and infinity: JSON has no way to write them, so a JSON answer writes them as ``null``, and
+a JSON ``null`` in a request becomes NaN (for float dtypes). The binary forms keep them exactly.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from tiffin.exceptions import BadInput, InvalidArgument
+from tiffin.io._base import (
+    IODescriptor,
+    current_request,
+    header,
+    media_type_of,
+    set_current_request,
+    wrong_output,
+)
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+__all__ = ["NumpyNdarray"]
+
+JSON = "application/json"
+NPY = "application/x-npy"
+RAW = "application/octet-stream"
+CSV = "text/csv"
+DTYPE_HEADER = "X-Tiffin-Dtype"
+SHAPE_HEADER = "X-Tiffin-Shape"
+_NUMERIC_KINDS = "biuf"
+_JSON_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+
+_np: Any = None
+
+
+def _numpy() -> Any:
+    global _np
+    if _np is None:
+        import numpy
+
+        _np = numpy
+    return _np
+
+
+def _json_default(obj: Any) -> Any:
+    np = _numpy()
+    if isinstance(obj, np.ndarray):
+        if obj.ndim and obj.dtype.kind in _NUMERIC_KINDS and not obj.flags.c_contiguous:
+            return np.ascontiguousarray(obj)
+        return obj.tolist()  # 0-d arrays, float16, object and string arrays
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"2,3"``, ``"(2, 3)"``, ``"[2,3]"`` or ``"2x3"`` -> ``(2, 3)``; ``""`` -> ``()``."""
+    cleaned = text.strip().strip("()[]").replace("x", ",")
+    try:
+        shape = tuple(int(part) for part in cleaned.split(",") if part.strip())
+    except ValueError:
+        raise BadInput(
+            f"{SHAPE_HEADER} must be comma-separated integers like '2,3', got {text!r}"
+        ) from None
+    if any(s < 0 for s in shape):
+        raise BadInput(f"{SHAPE_HEADER} must not hold negative sizes, got {text!r}")
+    return shape
+
+
+def _fmt_shape(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return "any"
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class NumpyNdarray(IODescriptor):
+    """A numpy array, sent as (nested) JSON lists, ``.npy``, CSV, or raw bytes.
+
+    :param dtype: cast every input to this dtype (``np.float32``: JSON numbers become float32).
+    :param shape: the expected shape; ``-1`` stands for any size along that axis.
+    :param enforce_dtype: refuse (400) an input that this dtype cannot represent exactly (text,
+        an overflow to inf, a fraction for an integer dtype) instead of casting it loosely.
+    :param enforce_shape: refuse (400) an input whose shape does not match ``shape``.
+    """
+
+    media_types = (JSON, NPY, RAW, CSV)
+
+    def __init__(
+        self,
+        dtype: Any = None,
+        shape: tuple[int, ...] | list[int] | None = None,
+        enforce_dtype: bool = False,
+        enforce_shape: bool = False,
+    ) -> None:
+        np = _numpy()
+        try:
+            self._dtype = np.dtype(dtype) if dtype is not None else None
+        except TypeError as exc:
+            raise InvalidArgument(
+                f"NumpyNdarray(dtype={dtype!r}) is not a numpy dtype: {exc}"
+            ) from None
+        if self._dtype is not None and self._dtype.kind in "OV":
+            raise InvalidArgument(
+                f"NumpyNdarray(dtype={dtype!r}): object and structured dtypes cannot travel over "
+                f"HTTP; use a numeric dtype, or the JSON descriptor"
+            )
+        self._shape = tuple(int(s) for s in shape) if shape is not None else None
+        if enforce_dtype and self._dtype is None:
+            raise InvalidArgument("NumpyNdarray(enforce_dtype=True) needs a dtype= to enforce")
+        if enforce_shape and self._shape is None:
+            raise InvalidArgument("NumpyNdarray(enforce_shape=True) needs a shape= to enforce")
+        self._enforce_dtype = bool(enforce_dtype)
+        self._enforce_shape = bool(enforce_shape)
+        self._fixed_axes = tuple((i, s) for i, s in enumerate(self._shape or ()) if s != -1)
+
+    # -- input ---------------------------------------------------------------------------------
+
+    async def from_http(self, request: Request) -> Any:
+        set_current_request(request)
+        media_type = self.check_media_type(request)
+        body = await request.body()
+        if media_type == RAW:
+            dtype = header(request, DTYPE_HEADER.lower().encode())
+            shape = header(request, SHAPE_HEADER.lower().encode())
+            return self._from_raw(
+                body,
+                dtype.decode("latin-1") if dtype else None,
+                shape.decode("latin-1") if shape is not None else None,
+            )
+        return self._decode(body, media_type, None)
+
+    def _decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+        if media_type is None or media_type == JSON or media_type == "*/*":
+            try:
+                parsed = orjson.loads(data)
+            except orjson.JSONDecodeError as exc:
+                raise BadInput(f"NumpyNdarray input is not valid JSON: {exc}") from None
+            return self._check_shape(self._from_json(parsed))
+        if media_type == NPY:
+            return self._check_shape(self._cast(self._from_npy(data)))
+        if media_type == CSV:
+            return self._check_shape(self._cast(self._from_csv(data)))
+        return self._from_raw(data, None, None)
+
+    def _media_type_for_file(self, filename: str | None) -> str | None:
+        name = (filename or "").lower()
+        if name.endswith(".npy"):
+            return NPY
+        if name.endswith((".csv", ".txt")):
+            return CSV
+        if name.endswith((".bin", ".raw")):
+            return RAW
+        if name.endswith(".json"):
+            return JSON
+        return None
+
+    def _from_json(self, parsed: Any) -> Any:
+        np = _numpy()
+        if isinstance(parsed, (dict, str)):  # a tuple: no union object built per request
+            kind = "an object" if isinstance(parsed, dict) else "a string"
+            raise BadInput(
+                f"NumpyNdarray input must be a JSON array of numbers (nested lists), got {kind}"
+                f"{'; expected shape ' + _fmt_shape(self._shape) if self._shape else ''}"
+            )
+        dtype = self._dtype
+        if dtype is not None and not self._enforce_dtype:
+            try:
+                with np.errstate(all="ignore"):
+                    arr = np.asarray(parsed, dtype=dtype)
+            except (ValueError, TypeError, OverflowError) as exc:
+                raise BadInput(
+                    self._not_numeric(parsed, exc, f"cannot be converted to {dtype}")
+                ) from None
+            return arr
+        try:
+            arr = np.asarray(parsed)
+        except (ValueError, TypeError) as exc:
+            raise BadInput(self._not_numeric(parsed, exc, "is not a numeric array")) from None
+        kind = arr.dtype.kind
+        if kind not in _NUMERIC_KINDS:
+            arr = self._from_objects(arr)
+        return self._cast(arr) if dtype is not None else arr
+
+    def _not_numeric(self, parsed: Any, exc: Exception, what: str) -> str:
+        text = str(exc)
+        if "inhomogeneous" in text:
+            reason = "its nested lists are ragged (rows of different lengths, or lists mixed with other values)"
+        else:
+            reason = text
+        expected = f"; expected shape {_fmt_shape(self._shape)}" if self._shape is not None else ""
+        return f"NumpyNdarray input {what}: {reason}{expected}"
+
+    def _from_objects(self, arr: Any) -> Any:
+        """Object or text arrays: nulls become NaN, big integers floats; anything else is a 400."""
+        np = _numpy()
+        if arr.dtype.kind in "US":
+            hint = " or set dtype= to parse numbers written as text" if self._dtype is None else ""
+            raise BadInput(
+                f"NumpyNdarray input holds text (JSON strings) where numbers were expected; send numbers{hint}"
+            )
+        for position, item in enumerate(arr.flat):
+            if item is None or (isinstance(item, int | float) and not isinstance(item, bool)):
+                continue
+            where = np.unravel_index(position, arr.shape) if arr.ndim else ()
+            raise BadInput(
+                f"NumpyNdarray input holds a {type(item).__name__} at index {tuple(int(i) for i in where)}, "
+                f"where a number was expected"
+            )
+        with np.errstate(all="ignore"):
+            return arr.astype(np.float64)
+
+    def _from_npy(self, data: bytes) -> Any:
+        """Read a ``.npy`` body without pickles, and without trusting its header's size.
+
+        ``np.load`` on a file object allocates what the header claims before reading the data,
+        so a 100-byte body could ask for terabytes; the header is read and checked first here.
+        """
+        np = _numpy()
+        from numpy.lib import format as npy
+
+        stream = io.BytesIO(data)
+        try:
+            major, _ = npy.read_magic(stream)
+            read_header = npy.read_array_header_1_0 if major == 1 else npy.read_array_header_2_0
+            shape, fortran_order, dtype = read_header(stream)
+        except (ValueError, TypeError, SyntaxError, OverflowError, EOFError) as exc:
+            raise BadInput(f"NumpyNdarray input is not a readable .npy file: {exc}") from None
+        if dtype.hasobject or dtype.kind not in _NUMERIC_KINDS + "c":
+            raise BadInput(
+                f"NumpyNdarray .npy input must hold a numeric array without pickles, got dtype {dtype}"
+            )
+        offset = stream.tell()
+        expected = dtype.itemsize * math.prod(shape)
+        if len(data) - offset != expected:
+            raise BadInput(
+                f"NumpyNdarray .npy input declares shape {_fmt_shape(shape)} of {dtype} "
+                f"({expected} bytes) but holds {len(data) - offset} bytes of data"
+            )
+        arr = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=offset)
+        return arr.reshape(shape, order="F" if fortran_order else "C").copy()
+
+    def _from_csv(self, data: bytes) -> Any:
+        np = _numpy()
+        try:
+            with np.errstate(all="ignore"):
+                return np.loadtxt(
+                    io.BytesIO(data), delimiter=",", dtype=self._dtype or np.float64, ndmin=2
+                )
+        except (ValueError, TypeError) as exc:
+            raise BadInput(f"NumpyNdarray CSV input is not a table of numbers: {exc}") from None
+
+    def _from_raw(self, data: bytes, dtype_text: str | None, shape_text: str | None) -> Any:
+        np = _numpy()
+        if dtype_text is None and self._dtype is None:
+            raise BadInput(
+                f"NumpyNdarray application/octet-stream input needs its dtype: send the header "
+                f"{DTYPE_HEADER} (e.g. '<f4') and {SHAPE_HEADER} (e.g. '2,3')"
+            )
+        try:
+            dtype = np.dtype(dtype_text) if dtype_text is not None else self._dtype
+        except TypeError:
+            raise BadInput(
+                f"{DTYPE_HEADER} {dtype_text!r} is not a numpy dtype (try '<f4' or 'float32')"
+            ) from None
+        if dtype.kind not in _NUMERIC_KINDS + "c":
+            raise BadInput(f"{DTYPE_HEADER} {dtype_text!r} is not a numeric dtype")
+        if shape_text is not None:
+            shape = parse_shape(shape_text)
+        elif self._shape is not None and -1 not in self._shape:
+            shape = self._shape
+        else:
+            shape = (len(data) // dtype.itemsize,)
+        expected = dtype.itemsize * math.prod(shape)
+        if len(data) != expected:
+            raise BadInput(
+                f"NumpyNdarray raw input has {len(data)} bytes, but dtype {dtype.str} and shape "
+                f"{_fmt_shape(shape)} need {expected}"
+            )
+        arr = np.frombuffer(data, dtype=dtype).reshape(shape)
+        cast = self._cast(arr)
+        return self._check_shape(cast.copy() if cast is arr else cast)
+
+    # -- dtype and shape -----------------------------------------------------------------------
+
+    def _cast(self, arr: Any) -> Any:
+        np = _numpy()
+        dtype = self._dtype
+        if dtype is None or arr.dtype == dtype:
+            return arr
+        with np.errstate(all="ignore"):
+            cast = arr.astype(dtype)
+        if not self._enforce_dtype:
+            return cast
+        if dtype.kind in "fc":
+            # the common case, all finite: bytes.find on the bool mask is a memchr, several
+            # times faster than .all() on the small arrays a request usually carries
+            if cast.dtype.kind == "f" and np.isfinite(cast).tobytes().find(0) < 0:
+                return cast
+            bad = np.isinf(cast) & ~np.isinf(arr) if arr.dtype.kind in "fc" else np.isinf(cast)
+            problem = "overflows to inf"
+        else:
+            with np.errstate(all="ignore"):
+                bad = cast.astype(arr.dtype) != arr
+            problem = "cannot be represented exactly"
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise BadInput(
+                f"NumpyNdarray input value {arr[where].item()!r} at index {where} {problem} "
+                f"as {dtype} (enforce_dtype=True)"
+            )
+        return cast
+
+    def _check_shape(self, arr: Any) -> Any:
+        if self._enforce_shape:
+            actual = arr.shape
+            ok = len(actual) == len(self._shape)
+            if ok:
+                for axis, size in self._fixed_axes:
+                    if actual[axis] != size:
+                        ok = False
+                        break
+            if not ok:
+                raise BadInput(
+                    f"NumpyNdarray input has shape {_fmt_shape(actual)}, expected "
+                    f"{_fmt_shape(self._shape)} (-1 means any size)"
+                )
+        return arr
+
+    # -- output --------------------------------------------------------------------------------
+
+    def _as_array(self, value: Any) -> Any:
+        np = _numpy()
+        if isinstance(value, np.ndarray):
+            return value
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError):
+            raise wrong_output(self, "a numpy array", value) from None
+        if arr.dtype.kind == "O":
+            raise wrong_output(self, "a numpy array", value)
+        return arr
+
+    def _encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
+        arr = self._as_array(value)
+        try:
+            return orjson.dumps(arr, default=_json_default, option=_JSON_NUMPY), JSON, {}
+        except TypeError as exc:
+            raise wrong_output(self, f"a JSON-encodable numpy array ({exc})", value) from None
+
+    async def to_http(self, value: Any) -> Any:
+        from starlette.responses import Response
+
+        request = current_request()
+        binary = _wanted_binary(request) if request is not None else None
+        if binary is None:
+            body, media_type, _ = self._encode(value)
+            return Response(body, media_type=media_type)
+        arr = self._as_array(value)
+        if binary == NPY:
+            buffer = io.BytesIO()
+            _numpy().save(buffer, arr, allow_pickle=False)
+            return Response(buffer.getvalue(), media_type=NPY)
+        if arr.dtype.kind not in _NUMERIC_KINDS + "c":
+            raise wrong_output(self, "a numeric numpy array", value)
+        headers = {DTYPE_HEADER: arr.dtype.str, SHAPE_HEADER: ",".join(str(s) for s in arr.shape)}
+        return Response(arr.tobytes(order="C"), media_type=RAW, headers=headers)
+
+    # -- description ---------------------------------------------------------------------------
+
+    def openapi_schema(self) -> dict[str, Any]:
+        item = _item_schema(self._dtype)
+        shape = self._shape
+        if shape is None:
+            return {"type": "array", "items": {}, "description": "a (nested) list of numbers"}
+        schema = item
+        for size in reversed(shape):
+            schema = {"type": "array", "items": schema}
+            if size != -1 and self._enforce_shape:
+                schema["minItems"] = schema["maxItems"] = size
+        return schema
+
+    def _openapi_example(self) -> Any:
+        example = self._example
+        return example.tolist() if hasattr(example, "tolist") else example
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "type": "NumpyNdarray",
+            "args": {
+                "dtype": self._dtype.str if self._dtype is not None else None,
+                "shape": list(self._shape) if self._shape is not None else None,
+                "enforce_dtype": self._enforce_dtype,
+                "enforce_shape": self._enforce_shape,
+            },
+        }
+
+    @classmethod
+    def from_sample(cls, sample: Any, **kwargs: Any) -> NumpyNdarray:
+        """Dtype, shape and example from an array (or nested lists); kwargs override them."""
+        arr = _numpy().asarray(sample)
+        kwargs.setdefault("dtype", arr.dtype)
+        kwargs.setdefault("shape", arr.shape)
+        descriptor = cls(**kwargs)
+        descriptor._set_example(arr)
+        return descriptor
+
+
+def _item_schema(dtype: Any) -> dict[str, Any]:
+    if dtype is None:
+        return {"type": "number"}
+    kind = dtype.kind
+    if kind == "b":
+        return {"type": "boolean"}
+    if kind in "iu":
+        return {"type": "integer", "format": "int64" if dtype.itemsize == 8 else "int32"}
+    if kind == "f":
+        return {"type": "number", "format": "float" if dtype.itemsize <= 4 else "double"}
+    return {"type": "string"}
+
+
+def _wanted_binary(request: Any) -> str | None:
+    """``application/x-npy`` or ``application/octet-stream`` when ``Accept`` asks for it first."""
+    accept = header(request, b"accept")
+    if not accept or b"application/" not in accept:
+        return None
+    for part in accept.split(b","):
+        media_type = media_type_of(part)
+        if media_type in (NPY, RAW):
+            return media_type
+        if media_type in (JSON, "*/*", "application/*"):
+            return None
+    return None

@@ -1,0 +1,244 @@
+"""The model store: save, find, list, delete, export and import models.
+
+::
+
+    with tiffin.models.create("sentiment", labels={"stage": "candidate"}) as m:
+        write_files_into(m.path)        # a staging folder: nothing is visible yet
+    m.tag, m.path                       # now the committed version
+    tiffin.models.get("sentiment:latest")
+
+Models live in ``$TIFFIN_HOME/models/<name>/<version>/`` with a ``model.yaml`` manifest listing
+every file with its size and sha256; a version appears only once complete (see ``_store``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import platform
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from tiffin._model import CUSTOM_OBJECTS_NAME, MANIFEST_NAME, Model, ModelInfo, convert_signatures
+from tiffin._store import Store
+from tiffin._tag import Tag, new_version, validate_name
+from tiffin._version import __version__
+from tiffin.exceptions import InvalidArgument
+
+__all__ = [
+    "Model",
+    "ModelInfo",
+    "create",
+    "delete",
+    "export_model",
+    "get",
+    "import_model",
+    "list",
+]
+
+Progress = Callable[[int, int], None]
+
+_store: Store[ModelInfo, Model] = Store(
+    "models",
+    MANIFEST_NAME,
+    load_info=ModelInfo.from_dict,
+    dump_info=ModelInfo.to_dict,
+    make_item=Model,
+    what="model",
+    list_command="tiffin models list",
+)
+
+
+def store() -> Store[ModelInfo, Model]:
+    """The local model store (its root follows ``$TIFFIN_HOME`` at every use)."""
+    return _store
+
+
+# -- validation -------------------------------------------------------------------------------
+
+
+def _check_labels(labels: object) -> dict[str, str]:
+    if labels is None:
+        return {}
+    if not isinstance(labels, dict):
+        raise InvalidArgument(
+            f"labels must be a dict of str to str, like {{'stage': 'prod'}}, got {labels!r}"
+        )
+    for key, value in labels.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidArgument(f"label keys must be non-empty strings, got {key!r}")
+        if not isinstance(value, str):
+            raise InvalidArgument(
+                f"label {key!r} must have a string value, got {type(value).__name__} {value!r}; "
+                f"write it as a string (e.g. {str(value)!r})"
+            )
+    return dict(labels)
+
+
+def _plain(value: Any, where: str) -> Any:
+    """``value`` as YAML-safe plain data; numpy scalars become Python numbers."""
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    for plain in (bool, int, float, str):  # subclasses (numpy.float64 is a float) become plain
+        if isinstance(value, plain):
+            return plain(value)
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidArgument(
+                    f"{where} keys must be strings, got {key!r} ({type(key).__name__})"
+                )
+            out[key] = _plain(item, f"{where}[{key!r}]")
+        return out
+    if isinstance(value, builtins.list | tuple):
+        return [_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    item = getattr(value, "item", None)
+    if type(value).__module__ == "numpy" and callable(item) and getattr(value, "ndim", 1) == 0:
+        return _plain(item(), where)
+    raise InvalidArgument(
+        f"{where} holds a {type(value).__module__}.{type(value).__qualname__} ({value!r}); only plain "
+        f"data can be stored: str, int, float, bool, None, lists and dicts with string keys"
+    )
+
+
+def _check_plain_dict(value: object, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"{what} must be a dict with string keys, got {value!r}")
+    return _plain(value, what)
+
+
+def _normalize(info: ModelInfo, name: str, version: str) -> ModelInfo:
+    if not isinstance(info, ModelInfo):
+        raise InvalidArgument(f"model.info must stay a ModelInfo (use attrs.evolve), got {info!r}")
+    if info.name != name or info.version != version:
+        raise InvalidArgument(
+            f"a model's name and version cannot change while it is being created "
+            f"(was {name}:{version}, now {info.name}:{info.version})"
+        )
+    return attrs.evolve(
+        info,
+        labels=_check_labels(info.labels),
+        metadata=_check_plain_dict(info.metadata, "metadata"),
+        options=_check_plain_dict(info.options, "options"),
+        signatures=convert_signatures(info.signatures),
+    )
+
+
+# -- the public API ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def create(
+    name: str,
+    *,
+    labels: dict[str, str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    signatures: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
+    custom_objects: dict[str, Any] | None = None,
+    framework: str = "custom",
+    framework_version: str = "",
+) -> Iterator[Model]:
+    """Create a new model version; write its files into ``model.path`` inside the block.
+
+    On normal exit the version is committed with ``model.yaml`` built from ``model.info`` as it
+    stands then (code in the block may replace it with ``attrs.evolve``), and ``model.path`` and
+    ``model.info`` point at the stored version. On an exception nothing is kept.
+    """
+    name = validate_name(name, what="model name")
+    if not isinstance(framework, str) or not framework:
+        raise InvalidArgument(f"framework must be a non-empty string, got {framework!r}")
+    if custom_objects is not None and not (
+        isinstance(custom_objects, dict) and all(isinstance(k, str) for k in custom_objects)
+    ):
+        raise InvalidArgument(
+            f"custom_objects must be a dict with string keys, got {custom_objects!r}"
+        )
+    version = new_version()
+    info = ModelInfo(
+        name=name,
+        version=version,
+        framework=framework,
+        framework_version=str(framework_version or ""),
+        python_version=platform.python_version(),
+        tiffin_version=__version__,
+        created_at=datetime.now(UTC),
+        labels=_check_labels(labels),
+        metadata=_check_plain_dict(metadata, "metadata"),
+        options=_check_plain_dict(options, "options"),
+        signatures=convert_signatures(signatures),
+    )
+    with _store.staging(name) as staging_dir:
+        model = Model(info, staging_dir)
+        if custom_objects:
+            import pickle
+
+            try:
+                with open(staging_dir / CUSTOM_OBJECTS_NAME, "wb") as f:
+                    pickle.dump(custom_objects, f, protocol=pickle.HIGHEST_PROTOCOL)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                raise InvalidArgument(f"custom_objects cannot be pickled: {exc}") from None
+        yield model
+        final_info = _normalize(model.info, name, version)
+        committed = _store.commit(staging_dir, final_info)
+        model.info = committed.info
+        model.path = committed.path
+        model.__dict__.pop("_custom_objects", None)
+
+
+#: Read-only stores searched before the local one: a loaded bento's own models (``tiffin._bento``).
+overlays: builtins.list[Store[ModelInfo, Model]] = []
+
+
+def get(tag: str | Tag) -> Model:
+    """The model ``tag`` names: ``name``, ``name:latest``, ``name:version`` or a unique prefix."""
+    from tiffin.exceptions import NotFound
+
+    for overlay in builtins.list(overlays):
+        try:
+            return overlay.get(tag)
+        except NotFound:
+            continue
+    return _store.get(tag)
+
+
+def list(name: str | None = None, labels: dict[str, str] | None = None) -> builtins.list[Model]:
+    """Stored models, newest first; only ``name``'s versions and/or those with every label given."""
+    return _store.list(name, _check_labels(labels))
+
+
+def delete(tag: str | Tag) -> None:
+    """Delete one model version (``name:latest`` deletes the newest)."""
+    _store.delete(tag)
+
+
+def export_model(
+    tag: str | Tag, url: str, *, compression: str | None = None, progress: Progress | None = None
+) -> str:
+    """Write the model as a tar archive (manifest first) to ``url`` (a path or any fsspec URL).
+
+    :param compression: ``None`` (plain tar, fast), ``"gz"`` or ``"xz"``.
+    :param progress: ``progress(done_bytes, total_bytes)``, called as bytes are written.
+    :return: the URL written.
+    """
+    from tiffin._archive import export_archive
+
+    return export_archive(_store, tag, url, compression=compression, progress=progress)
+
+
+def import_model(url: str, *, progress: Progress | None = None) -> Model:
+    """Import a model archive made by :func:`export_model`, verifying every file's sha256.
+
+    Unsafe or damaged archives are refused with :class:`tiffin.exceptions.InvalidArchive` and
+    nothing is written. If the same version is already stored identically, that one is returned;
+    if it differs, :class:`tiffin.exceptions.Conflict`.
+    """
+    from tiffin._archive import import_archive
+
+    return import_archive(_store, url, progress=progress)
