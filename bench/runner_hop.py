@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python bench/runner_hop.py`` (about 10 s). Prints microseconds per call for a
 LogisticRegression ``predict`` on a 1x4 array, called from a coroutine: directly, inline
 through a runner (batchable and not), and handed to a thread (``anyio.to_thread`` and
-``loop.run_in_executor``), one call at a time and 32 concurrent callers.
+``loop.run_in_executor``), one call at a time and 32 concurrent callers; and the runner's own cost, with a model that
+returns its input.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ class Clf(tiffin.Runnable):
     def predict_batched(self, x):
         return self.clf.predict(x)
 
+    @tiffin.Runnable.method(batchable=False)
+    def echo(self, x):
+        return x
+
+    @tiffin.Runnable.method(batchable=True, batch_dim=0)
+    def echo_batched(self, x):
+        return x
+
 
 async def per_call(fn, n: int, concurrency: int) -> float:
     async def worker(k: int) -> None:
@@ -66,6 +75,12 @@ async def main() -> None:
     async def runner_batched():
         await runner.predict_batched.async_run(x)
 
+    async def echo_plain():
+        await runner.echo.async_run(x)
+
+    async def echo_batched():
+        await runner.echo_batched.async_run(x)
+
     async def to_thread():
         await anyio.to_thread.run_sync(clf.predict, x)
 
@@ -78,6 +93,8 @@ async def main() -> None:
         ("runner, batchable (dispatcher)", runner_batched),
         ("anyio.to_thread.run_sync", to_thread),
         ("loop.run_in_executor", executor),
+        ("runner only (model returns x)", echo_plain),
+        ("runner only, batchable", echo_batched),
     ]
     n = 2000
     for _, fn in cases:  # warm up

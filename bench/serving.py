@@ -134,7 +134,7 @@ def run_wrk(wrk: str, server: Server, concurrency: int, duration: float, workdir
         + 'wrk.headers["Content-Type"] = "application/json"\n'
     )
     threads = str(min(2, concurrency))
-    cmd = [wrk, "-t", threads, "-c", str(concurrency), "-d", f"{duration}s", "--latency",
+    cmd = [wrk, "-t", threads, "-c", str(concurrency), "-d", f"{max(1, round(duration))}s", "--latency",
            "--timeout", "10s", "-s", str(script), server.url + server.route]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -312,7 +312,7 @@ def cold_starts(workdir: Path, envs: dict, bentoml_python: Path | None, runs: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds of load per measurement")
+    parser.add_argument("--duration", type=int, default=8, help="seconds of load per measurement")
     parser.add_argument("--concurrency", default="1,8,32,128")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; medians are reported")
     parser.add_argument("--cold-start-runs", type=int, default=5)

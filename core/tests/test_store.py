@@ -281,7 +281,9 @@ def test_a_version_collision_at_commit_gets_a_fresh_version(tiffin_home: Path) -
 
 
 def test_only_staging_folders_of_dead_processes_on_this_host_are_cleaned(tiffin_home: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     dead_pid = int(dead.stdout)
     staging_root = tiffin_home / ".staging"
     with tiffin.models.create("probe") as m:
@@ -297,4 +299,8 @@ def test_only_staging_folders_of_dead_processes_on_this_host_are_cleaned(tiffin_
     for path in leftovers.values():
         (path / "sub").mkdir(parents=True)
     save("probe")
-    assert {k for k, p in leftovers.items() if p.exists()} == {"alive_here", "dead_elsewhere", "foreign"}
+    assert {k for k, p in leftovers.items() if p.exists()} == {
+        "alive_here",
+        "dead_elsewhere",
+        "foreign",
+    }

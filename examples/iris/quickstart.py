@@ -1,13 +1,25 @@
-"""The quick start: train an iris classifier, save it into the model store, list the store."""
+"""The quick start: train an iris classifier, save it, build its bento, serve it on port 3000.
+
+    python examples/iris/quickstart.py            # trains, saves, builds, serves (Ctrl-C stops)
+    python examples/iris/quickstart.py --no-serve # stops after the build
+
+Then, from another terminal::
+
+    curl -X POST -H "content-type: application/json" --data "[[5.9, 3, 5.1, 1.8]]" \
+        http://127.0.0.1:3000/classify
+"""
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
+from pathlib import Path
 
 from sklearn import datasets, svm
 
 import tiffin
+
+HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
@@ -15,8 +27,16 @@ def main() -> None:
     clf = svm.SVC(gamma="scale")
     clf.fit(iris.data, iris.target)
     model = tiffin.sklearn.save_model("iris_clf", clf, signatures={"predict": {"batchable": True}})
-    print(f"saved {model.tag} into {model.path}")
-    subprocess.run([sys.executable, "-m", "tiffin", "models", "list"], check=True)
+    print(f"saved model {model.tag} into {model.path}", flush=True)
+
+    bento = tiffin.build(build_ctx=HERE)
+    print(f"built bento {bento.tag} into {bento.path}", flush=True)
+    if "--no-serve" in sys.argv[1:]:
+        return
+
+    print("serving it on http://127.0.0.1:3000 (Ctrl-C stops)", flush=True)
+    command = [sys.executable, "-m", "tiffin", "serve", str(bento.tag), "--port", "3000"]
+    os.execv(sys.executable, command)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ untouched.
 
 Speed: tar headers are built and parsed with :mod:`tarfile`'s ``TarInfo`` but the data never
 goes through ``tarfile``'s small buffers: export copies local files with ``os.sendfile`` and
-import reads into one reused buffer, hashes and writes memoryviews of it.
+import reads cache-sized chunks into two reused buffers and writes memoryviews of them while a
+helper thread hashes them (``hashlib`` and file writes both release the GIL).
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ RECORD = tarfile.RECORDSIZE  # 10240: tar pads the end of an archive to a whole 
 COMPRESSIONS = ("gz", "xz")
 MAX_MANIFEST_SIZE = 64 << 20
 #: Files bigger than this are hashed in a helper thread while they are written.
-PIPELINE_MIN = CHUNK_SIZE
+PIPELINE_MIN = 4 << 20
+#: Read-ahead for archives on remote file systems (fewer, larger requests).
+REMOTE_BLOCK_SIZE = 8 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _BZ2_MAGIC = b"BZh"
@@ -580,7 +583,7 @@ def _open_input(url: str) -> Any:
             if os.path.isdir(local):
                 raise InvalidArchive(f"{url!r} is a directory, not an archive")
             return open(local, "rb", buffering=0)
-        return fs.open(path, "rb", block_size=CHUNK_SIZE)
+        return fs.open(path, "rb", block_size=REMOTE_BLOCK_SIZE)
     except FileNotFoundError:
         raise NotFound(f"no archive at {url!r}") from None
     except OSError as exc:

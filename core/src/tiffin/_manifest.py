@@ -2,7 +2,7 @@
 
 A manifest (``model.yaml``, ``bento.yaml``) lists the files of its version folder so that a copy
 can be verified anywhere (import, pull) without trusting the one who sent it. Hashing streams
-each file in large chunks through one reused buffer: ``hashlib`` releases the GIL on big
+each file in cache-sized chunks through one reused buffer: ``hashlib`` releases the GIL on big
 updates and the Python overhead is a handful of calls per megabyte.
 """
 
@@ -20,8 +20,10 @@ from tiffin.exceptions import InvalidArgument
 
 __all__ = ["CHUNK_SIZE", "FileEntry", "hash_file", "scan", "verify"]
 
-#: Read size for hashing and copying: big enough that per-call overhead vanishes.
-CHUNK_SIZE = 8 << 20
+#: Read size for hashing and copying: big enough that per-call overhead vanishes, small enough
+#: that a chunk stays in the CPU cache between being read, hashed and written (8 MiB chunks
+#: measured up to 3x slower than 256-512 KiB ones on import).
+CHUNK_SIZE = 512 << 10
 
 
 @attrs.frozen

@@ -38,6 +38,9 @@ class FrameworkAdapter(abc.ABC):
     name: ClassVar[str]
     distribution: ClassVar[str] = ""
     supports_cpu_multi_threading: ClassVar[bool] = True
+    #: keyword arguments of ``save_model`` specific to this framework, handed to :meth:`save`
+    #: in its ``options`` (never recorded unless ``save`` returns them)
+    save_options: ClassVar[frozenset[str]] = frozenset()
 
     # -- what a plugin implements --------------------------------------------------------------
 
@@ -109,11 +112,13 @@ class FrameworkAdapter(abc.ABC):
         labels: dict[str, str] | None = None,
         metadata: dict[str, Any] | None = None,
         custom_objects: dict[str, Any] | None = None,
+        **save_options: Any,
     ) -> Model:
         """Save ``model`` into the local model store as a new version of ``name``.
 
         ``signatures`` maps method names to ``{"batchable": bool, "batch_dim": int}``; each
-        must be a method of ``model``. Nothing is stored when anything fails.
+        must be a method of ``model``. ``save_options`` are the adapter's own keyword
+        arguments (see its ``save_options``). Nothing is stored when anything fails.
         """
         import attrs
 
@@ -122,6 +127,13 @@ class FrameworkAdapter(abc.ABC):
         from tiffin._tag import validate_name
 
         validate_name(name, what="model name")
+        unknown = sorted(set(save_options) - self.save_options)
+        if unknown:
+            allowed = ", ".join(sorted(self.save_options)) or "none"
+            raise InvalidArgument(
+                f"tiffin.{self.name}.save_model got unexpected keyword arguments {unknown}; "
+                f"its own options are: {allowed}"
+            )
         if model is None:
             raise InvalidArgument(f"tiffin.{self.name}.save_model({name!r}, model): model is None")
         if not self.accepts(model):
@@ -154,7 +166,7 @@ class FrameworkAdapter(abc.ABC):
             framework=self.name,
             framework_version=self.framework_version(),
         ) as stored:
-            extra = self.save(model, Path(stored.path), dict(stored.info.options))
+            extra = self.save(model, Path(stored.path), {**stored.info.options, **save_options})
             if extra:
                 stored.info = attrs.evolve(stored.info, options={**stored.info.options, **extra})
         return stored  # create() pointed it at the committed version

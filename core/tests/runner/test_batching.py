@@ -230,14 +230,14 @@ def test_waiting_for_company_never_exceeds_the_learned_fixed_cost() -> None:
         return runner.predict.cost, dict(runner.predict.dispatcher.decisions)
 
     before = metric(
-        "tiffin_runner_queue_wait_seconds_bucket", runner="company", method="predict", le="0.1"
+        "tiffin_runner_queue_wait_seconds_bucket", runner="company", method="predict", le="0.5"
     )
     cost, decisions = served(runner, go)
     after = metric(
-        "tiffin_runner_queue_wait_seconds_bucket", runner="company", method="predict", le="0.1"
+        "tiffin_runner_queue_wait_seconds_bucket", runner="company", method="predict", le="0.5"
     )
     assert cost.a <= 0.1
-    # every one of the 27 calls started within 100 ms (generous: a is ~10 ms here)
+    # every one of the 27 calls started within 500 ms (generous: a is ~10 ms here)
     assert after - before == 27
     assert sum(decisions.values()) < 27
 
@@ -259,18 +259,21 @@ def test_calls_that_cannot_start_within_max_latency_get_503_and_are_counted() ->
             return_exceptions=True,
         )
 
-    before = metric(
-        "tiffin_runner_rejections_total", runner="shed", method="predict", reason="predicted"
-    )
+    def rejections(reason: str) -> float:
+        return metric(
+            "tiffin_runner_rejections_total", runner="shed", method="predict", reason=reason
+        )
+
+    before = {r: rejections(r) for r in ("predicted", "expired")}
     outs = served(runner, go)
-    after = metric(
-        "tiffin_runner_rejections_total", runner="shed", method="predict", reason="predicted"
-    )
+    counted = {r: rejections(r) - before[r] for r in before}
     rejected = [o for o in outs if isinstance(o, ServiceUnavailable)]
     served_ok = [o for o in outs if isinstance(o, np.ndarray)]
     assert rejected and served_ok
     assert len(rejected) + len(served_ok) == 20
-    assert after - before == len(rejected)
+    # most are refused on arrival; on a busy machine an admitted call may still expire queued
+    assert counted["predicted"] >= 10
+    assert counted["predicted"] + counted["expired"] == len(rejected)
     assert rejected[0].status_code == 503
     assert "max_latency_ms=100" in str(rejected[0])
 
@@ -374,3 +377,55 @@ def test_sync_callers_in_threads_share_batches_when_the_model_is_busy() -> None:
     for i, out in enumerate(outs):
         np.testing.assert_array_equal(out, np.full((1, 2), 2 * i))
     assert len(batches) - 1 < 16  # the 16 threaded calls shared batches
+
+
+def test_waiting_for_company_stops_when_waits_find_none() -> None:
+    from tiffin._runner._containers import CallShape
+
+    runner = tiffin.Runner(Recorder, name="nocompany", runnable_init_params={"delay": 0.0})
+
+    async def go():
+        await runner.predict.async_run(np.ones((1, 1)))
+        dispatcher = runner.predict.dispatcher
+        for _ in range(5):
+            dispatcher.cost.observe(1, 0.01)  # a call costs ~10 ms, all of it fixed
+        dispatcher.gap = 0.001  # and calls have been arriving every ms
+        shape = CallShape((np.ones((1, 1)),), {}, 0)
+        assert dispatcher._decide_alone(shape) is None  # worth waiting for company
+        dispatcher.wait_success = 0.0  # but recent waits found none
+        return [dispatcher._decide_alone(shape) for _ in range(32)]
+
+    decisions = served(runner, go)
+    assert decisions.count(None) == 2  # only probes still wait: one chance in 16
+    assert decisions.count("no_company") == 30
+
+
+def test_pandas_frames_batch_and_come_back_whole() -> None:
+    pd = pytest.importorskip("pandas")
+
+    class Frames(tiffin.Runnable):
+        SUPPORTS_CPU_MULTI_THREADING = True
+
+        def __init__(self) -> None:
+            self.sizes: list[int] = []
+
+        @tiffin.Runnable.method(batchable=True, batch_dim=0)
+        def score(self, df):
+            self.sizes.append(len(df))
+            time.sleep(0.01)
+            return df.assign(total=df["a"] + df["b"])
+
+    runner = tiffin.Runner(Frames, name="frames")
+    frames = [
+        pd.DataFrame({"a": [i, i + 1], "b": [10 * i, 0]}, index=[f"r{i}", f"s{i}"])
+        for i in range(20)
+    ]
+
+    async def go():
+        outs = await asyncio.gather(*[runner.score.async_run(f) for f in frames])
+        return outs, list(instance(runner).sizes)
+
+    outs, sizes = served(runner, go)
+    for frame, out in zip(frames, outs, strict=True):
+        pd.testing.assert_frame_equal(out, frame.assign(total=frame["a"] + frame["b"]))
+    assert len(sizes) < 20 and sum(sizes) == 40

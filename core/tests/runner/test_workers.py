@@ -181,3 +181,26 @@ def test_multi_threading_runnables_always_run_in_process(monkeypatch: pytest.Mon
         return await runner.pid.async_run()
 
     assert served(runner, go) == os.getpid()
+
+
+def test_unbatched_calls_waiting_for_a_busy_worker_are_bounded_by_max_latency() -> None:
+    class Slow(tiffin.Runnable):
+        @tiffin.Runnable.method
+        def work(self, x):
+            time.sleep(0.05)
+            return x
+
+    runner = tiffin.Runner(Slow, name="procs-slow", workers=1, max_latency_ms=120)
+
+    async def go():
+        for i in range(3):  # learn: ~50 ms per call
+            assert await runner.work.async_run(i) == i
+        return await asyncio.gather(
+            *[runner.work.async_run(i) for i in range(12)], return_exceptions=True
+        )
+
+    outs = served(runner, go)
+    assert any(isinstance(o, ServiceUnavailable) for o in outs)
+    assert [o for o in outs if not isinstance(o, Exception)] == [
+        i for i, o in enumerate(outs) if not isinstance(o, Exception)
+    ]

@@ -131,3 +131,9 @@ def test_load_model_takes_no_unknown_arguments(clf) -> None:
     tiffin.sklearn.save_model("iris_clf", clf)
     with pytest.raises(InvalidArgument, match="no extra arguments"):
         tiffin.sklearn.load_model("iris_clf", device_id="cuda:0")
+
+
+def test_save_model_refuses_unknown_keyword_arguments(clf) -> None:
+    with pytest.raises(InvalidArgument, match=r"unexpected keyword arguments \['compress'\]"):
+        tiffin.sklearn.save_model("iris_clf", clf, compress=3)
+    assert tiffin.models.list("iris_clf") == []

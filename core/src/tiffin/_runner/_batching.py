@@ -4,8 +4,9 @@ What it does, in order of importance:
 
 1. **Never holds a lone request needlessly.** When the model is free and the queue was empty,
    the call is dispatched at once, in the caller's own coroutine (no task, no future), unless
-   calls have recently been arriving faster than the learned fixed cost ``a`` of a call. Then,
-   and only then, the first call of a batch waits for company, and never longer than ``a``:
+   calls have recently been arriving faster than the learned fixed cost ``a`` of a call *and*
+   finding other calls queued or running (a sequential client never has company to wait for).
+   Then, and only then, the first call of a batch waits for company, never longer than ``a``:
    waiting ``a`` can at worst double that call's latency, and saves a whole ``a`` per call it
    collects (the ski-rental trade).
 2. **Serves a burst in few calls.** While a batch runs, new calls queue; when it finishes, the
@@ -70,12 +71,14 @@ class _Call:
 class _Group:
     """Queued calls that may share a batch, oldest first."""
 
-    __slots__ = ("calls", "rows", "shape")
+    __slots__ = ("calls", "rows", "shape", "wait_allowed", "waited")
 
     def __init__(self, shape: CallShape) -> None:
         self.shape = shape
         self.calls: deque[_Call] = deque()
         self.rows = 0
+        self.wait_allowed: bool | None = None  # decided once, when the group first may wait
+        self.waited = False  # it did wait for company
 
 
 class Dispatcher:
@@ -92,6 +95,7 @@ class Dispatcher:
         self.in_dim: int = method.config.input_batch_dim
         self.out_dim: int = method.config.output_batch_dim
         self.fallbacks = method.fallbacks
+        self.batching: bool = method.batchable  # False: every call is its own batch
         self.concurrency: int = max(1, getattr(executor, "concurrency", 1))
         self.groups: list[_Group] = []
         self.queued_rows = 0
@@ -102,9 +106,14 @@ class Dispatcher:
         self._next_batch_id = 0
         self._last_arrival: float | None = None
         self.gap = float("inf")  # moving average of seconds between arrivals
+        #: moving average of whether waiting for company found any: a client that waits for
+        #: each answer before sending the next never brings company, so waits stop paying
+        self.wait_success = 1.0
+        self._probes = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
         self.closed = False
+        self._tasks: set[asyncio.Task[None]] = set()
         #: why batches were dispatched (also in the ``tiffin_runner_dispatches_total`` metric)
         self.decisions: dict[str, int] = {}
 
@@ -120,17 +129,23 @@ class Dispatcher:
             self.gap = gap if self.gap == float("inf") else self.gap + GAP_WEIGHT * (gap - self.gap)
         self._last_arrival = now
         shape = CallShape(args, kwargs, self.in_dim, self.fallbacks)
+        if not self.batching:
+            shape.batchable = False
 
         # fast path: nothing queued, a free slot, and no reason to wait: run it right here
+        chose_to_wait = False
         if not self.groups and self.inflight + self.direct < self.concurrency:
             reason = self._decide_alone(shape)
             if reason is not None:
                 return await self._run_one(args, kwargs, shape, reason)
+            chose_to_wait = True
 
         self._admit(shape, now)
         future: asyncio.Future[Any] = self.loop.create_future()
         call = _Call(args, kwargs, shape, future, now)
-        self._enqueue(call)
+        group = self._enqueue(call)
+        if chose_to_wait and group.wait_allowed is None:
+            group.wait_allowed = True  # already decided (a probe must not be counted twice)
         self._pump()
         return await future
 
@@ -181,7 +196,16 @@ class Dispatcher:
             return "cold"
         if self.gap >= self.cost.a:
             return "sparse"
+        if not self._wait_worthwhile():
+            return "no_company"
         return None
+
+    def _wait_worthwhile(self) -> bool:
+        """Whether recent waits found company; if not, wait only on every 16th chance (a probe)."""
+        if self.wait_success >= 0.25:
+            return True
+        self._probes += 1
+        return self._probes % 16 == 0
 
     def _decide(self, group: _Group, now: float) -> tuple[str | None, float]:
         """Dispatch ``group`` now (a reason), or wait until the returned time (None, when)."""
@@ -196,10 +220,15 @@ class Dispatcher:
         a = self.cost.a
         if self.gap >= a:
             return "sparse", now
+        if group.wait_allowed is None:
+            group.wait_allowed = self._wait_worthwhile()
+        if not group.wait_allowed:
+            return "no_company", now
         limit = min(a, 0.5 * self.max_wait)
         until = group.calls[0].arrived + limit
         if now >= until:
             return "waited", now
+        group.waited = True
         return None, until
 
     def _predicted_wait(self, shape: CallShape, now: float) -> float:
@@ -243,7 +272,7 @@ class Dispatcher:
 
     # -- queue ---------------------------------------------------------------------------------
 
-    def _enqueue(self, call: _Call) -> None:
+    def _enqueue(self, call: _Call) -> _Group:
         for group in self.groups:
             if group.shape.compatible(call.shape):
                 break
@@ -253,6 +282,7 @@ class Dispatcher:
         group.calls.append(call)
         group.rows += call.shape.rows
         self.queued_rows += call.shape.rows
+        return group
 
     def _take(self, group: _Group) -> list[_Call]:
         calls: list[_Call] = []
@@ -273,6 +303,10 @@ class Dispatcher:
                 break
         group.rows -= rows
         self.queued_rows -= rows
+        if group.waited:  # learn whether waiting for company is finding any
+            group.waited = False
+            found = 1.0 if len(calls) > 1 else 0.0
+            self.wait_success += GAP_WEIGHT * (found - self.wait_success)
         if not queue:
             self.groups.remove(group)
         return calls
@@ -318,7 +352,9 @@ class Dispatcher:
             calls = self._take(group)
             if calls:
                 self.inflight += 1
-                self.loop.create_task(self._run_batch(calls, reason))
+                task = self.loop.create_task(self._run_batch(calls, reason))
+                self._tasks.add(task)  # the loop keeps only a weak reference to tasks
+                task.add_done_callback(self._tasks.discard)
         if self.groups and wake < float("inf"):
             self._arm(wake)
 

@@ -131,7 +131,9 @@ class RunnerMethod:
         executor = self.runner._executor
         if executor is None:
             raise self.runner._not_started(self.name)
-        if self.batchable:
+        if self.batchable or not executor.local:
+            # worker processes: even unbatched calls queue for a free worker, so the
+            # dispatcher's admission and expiry (max_latency_ms) apply to them too
             loop = asyncio.get_running_loop()
             return await self._dispatcher_for(executor, loop).submit(args, kwargs)
         cost = self.cost

@@ -51,7 +51,16 @@ def run_cli(build_app: Callable[[], typer.Typer], argv: list[str] | None) -> int
     except TiffinError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
+    except OSError as exc:
+        # the machine said no (disk full, permission denied, port in use): not a tiffin bug,
+        # and nothing half-written was committed, so one line is the whole story
+        sys.stderr.write(f"error: {exc.strerror or exc}{_filename(exc)}\n")
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
     return 0
+
+
+def _filename(exc: OSError) -> str:
+    return f": {exc.filename}" if exc.filename else ""

@@ -8,7 +8,6 @@ so resolving ``tiffin.torch`` costs nothing until a model is saved or loaded.
 
 from __future__ import annotations
 
-import contextvars
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,18 +22,13 @@ if TYPE_CHECKING:
 
 __all__ = ["TorchAdapter"]
 
-# save_model's torch-only arguments, handed to save() for the duration of one call
-_save_options: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "tiffin_torch_save_options", default=None
-)
-
-
 class TorchAdapter(FrameworkAdapter):
     """``tiffin.torch``: any ``torch.nn.Module``, TorchScript modules included."""
 
     name = "torch"
     distribution = "tiffin-torch"
     supports_cpu_multi_threading = True  # inference releases the GIL and is thread-safe
+    save_options = frozenset({"format", "example_input"})
 
     def framework_version(self) -> str:
         import torch
@@ -72,18 +66,16 @@ class TorchAdapter(FrameworkAdapter):
         ``"pickle"`` otherwise. ``"pickle"`` runs code when loaded; see the torch docs page.
         """
         fmt = self._choose_format(model, format, example_input, signatures)
-        token = _save_options.set({"format": fmt, "example_input": example_input})
-        try:
-            return super().save_model(
-                name,
-                model,
-                signatures=signatures,
-                labels=labels,
-                metadata=metadata,
-                custom_objects=custom_objects,
-            )
-        finally:
-            _save_options.reset(token)
+        return super().save_model(
+            name,
+            model,
+            signatures=signatures,
+            labels=labels,
+            metadata=metadata,
+            custom_objects=custom_objects,
+            format=fmt,
+            example_input=example_input,
+        )
 
     def _choose_format(self, model: Any, fmt: str | None, example: Any, signatures: Any) -> str:
         if isinstance(model, Mapping):
@@ -125,13 +117,8 @@ class TorchAdapter(FrameworkAdapter):
         return fmt
 
     def save(self, model: Any, path: Path, options: dict[str, Any]) -> dict[str, Any] | None:
-        chosen = _save_options.get() or {}
-        fmt = (
-            chosen.get("format")
-            or options.get("format")
-            or self._choose_format(model, None, None, None)
-        )
-        return save_module(model, Path(path), fmt, chosen.get("example_input"))
+        fmt = options.get("format") or self._choose_format(model, None, None, None)
+        return save_module(model, Path(path), fmt, options.get("example_input"))
 
     def load(self, model: Model, **kwargs: Any) -> Any:
         """The module on ``device_id`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``), in eval mode.
