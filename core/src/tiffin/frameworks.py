@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tiffin._runner import Runnable
     from tiffin._tag import Tag
 
-__all__ = ["FrameworkAdapter"]
+__all__ = ["FrameworkAdapter", "cpu_threads"]
 
 
 class FrameworkAdapter(abc.ABC):
@@ -244,3 +244,17 @@ def _suggest_adapter(obj: Any, *, exclude: str) -> str:
         except Exception:
             continue
     return "no installed framework adapter accepts it (see `tiffin plugins`)"
+
+
+def cpu_threads(resources: dict[str, Any] | None) -> int | None:
+    """Threads a framework should use for a runner given ``{"cpu": n}``: ``ceil(n)``, at least
+    1; ``None`` when no CPU count was asked for (the framework's own default then)."""
+    import math
+
+    cpu = (resources or {}).get("cpu")
+    if cpu is None:
+        return None
+    try:
+        return max(1, math.ceil(float(cpu)))
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"resources['cpu'] must be a number of cores, got {cpu!r}") from None

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar, overload
 
-import attrs
-
+from tiffin._model import ModelSignature
 from tiffin.exceptions import InvalidArgument
 
 __all__ = ["MethodConfig", "Runnable", "RunnableMethod", "runnable_methods"]
@@ -21,38 +20,9 @@ __all__ = ["MethodConfig", "Runnable", "RunnableMethod", "runnable_methods"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _batch_dim(value: Any) -> int | tuple[int, int]:
-    if isinstance(value, bool) or not isinstance(value, int | list | tuple):
-        raise InvalidArgument(
-            f"batch_dim must be an int or a pair (input_dim, output_dim), got {value!r}"
-        )
-    if isinstance(value, list | tuple):
-        if len(value) != 2 or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
-        ):
-            raise InvalidArgument(
-                f"batch_dim pair must be two ints (input_dim, output_dim), got {value!r}"
-            )
-        return (value[0], value[1])
-    return value
-
-
-@attrs.frozen
-class MethodConfig:
-    """How a runnable method is called: whether it batches, and along which dimension."""
-
-    batchable: bool = False
-    batch_dim: int | tuple[int, int] = attrs.field(default=0, converter=_batch_dim)
-    input_spec: Any = None
-    output_spec: Any = None
-
-    @property
-    def input_batch_dim(self) -> int:
-        return self.batch_dim[0] if isinstance(self.batch_dim, tuple) else self.batch_dim
-
-    @property
-    def output_batch_dim(self) -> int:
-        return self.batch_dim[1] if isinstance(self.batch_dim, tuple) else self.batch_dim
+#: How a runnable method is called (whether it batches, along which dimension): the same
+#: record as a saved model's signature, so a signature becomes a method config unchanged.
+MethodConfig = ModelSignature
 
 
 class RunnableMethod:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TorchAdapter"]
 
+
 class TorchAdapter(FrameworkAdapter):
     """``tiffin.torch``: any ``torch.nn.Module``, TorchScript modules included."""
 

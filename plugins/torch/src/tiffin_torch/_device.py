@@ -7,7 +7,7 @@ from typing import Any
 
 from tiffin.exceptions import InvalidArgument
 
-__all__ = ["device_for_resources", "resolve_device", "threads_for_resources"]
+__all__ = ["device_for_resources", "resolve_device"]
 
 GPU_RESOURCE = "nvidia.com/gpu"
 
@@ -53,16 +53,3 @@ def device_for_resources(resources: Mapping[str, Any] | None) -> str:
     if isinstance(gpus, list | tuple):
         return f"cuda:{int(gpus[0])}"
     return "cuda:0"
-
-
-def threads_for_resources(resources: Mapping[str, Any] | None) -> int | None:
-    """Intra-op threads for a runner given ``{"cpu": n}``: ``ceil(n)``, at least 1; else None."""
-    import math
-
-    cpu = (resources or {}).get("cpu")
-    if cpu is None:
-        return None
-    try:
-        return max(1, math.ceil(float(cpu)))
-    except (TypeError, ValueError):
-        raise InvalidArgument(f"resources['cpu'] must be a number of cores, got {cpu!r}") from None

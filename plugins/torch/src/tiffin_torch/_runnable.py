@@ -35,10 +35,11 @@ def torch_runnable(adapter: TorchAdapter, model: Model) -> type[Runnable]:
         ) -> None:
             import torch
 
-            from tiffin_torch._device import device_for_resources, threads_for_resources
+            from tiffin.frameworks import cpu_threads
+            from tiffin_torch._device import device_for_resources
 
             super().__init__()
-            threads = threads_for_resources(resources)
+            threads = cpu_threads(resources)
             if threads is not None:
                 torch.set_num_threads(threads)
             self.device_id = device_id or device_for_resources(resources)

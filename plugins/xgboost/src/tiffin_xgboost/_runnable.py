@@ -8,11 +8,11 @@ XGBoost's default (all cores).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tiffin.exceptions import InvalidArgument
+from tiffin.frameworks import cpu_threads
 
 if TYPE_CHECKING:
     from tiffin import Model, Runnable
@@ -39,7 +39,7 @@ def xgboost_runnable(adapter: XGBoostAdapter, model: Model) -> type[Runnable]:
             import xgboost as xgb
 
             super().__init__()
-            self.nthread = nthread if nthread is not None else _threads(resources)
+            self.nthread = nthread if nthread is not None else cpu_threads(resources)
             self.model = adapter.load(model, nthread=self.nthread)
             self.is_booster = isinstance(self.model, xgb.Booster)
 
@@ -87,13 +87,3 @@ def _forward(method_name: str) -> Any:
 
     call.__name__ = call.__qualname__ = method_name
     return call
-
-
-def _threads(resources: Mapping[str, Any] | None) -> int | None:
-    cpu = (resources or {}).get("cpu")
-    if cpu is None:
-        return None
-    try:
-        return max(1, math.ceil(float(cpu)))
-    except (TypeError, ValueError):
-        raise InvalidArgument(f"resources['cpu'] must be a number of cores, got {cpu!r}") from None

@@ -19,8 +19,8 @@ import pytest
 
 from tiffin.testing.fixtures import ServerProcess
 
-REPO = Path(__file__).resolve().parents[3]
-ALL_IO = Path(__file__).with_name("_all_io_service.py")
+REPO = Path(__file__).resolve().parents[1]
+ALL_IO = REPO / "core" / "tests" / "server" / "_all_io_service.py"
 
 
 @pytest.fixture(scope="module")
