@@ -31,8 +31,8 @@ def _xgboost() -> Any:
         import xgboost
     except ImportError:
         raise MissingPlugin(
-            "tiffin-xgboost needs XGBoost, which is not installed: pip install "
-            "'tiffin-xgboost[cpu]' (the CPU-only build), or pip install xgboost (with CUDA)"
+            "tiffin-xgboost needs XGBoost, which is not installed: pip install xgboost "
+            "(or xgboost-cpu, the CPU-only build)"
         ) from None
     return xgboost
 
