@@ -15,8 +15,11 @@ __all__ = [
     "MissingPlugin",
     "NotFound",
     "PluginError",
+    "RunnerMethodNotFound",
+    "RunnerNotStarted",
     "ServiceUnavailable",
     "TiffinError",
+    "UnsupportedMediaType",
 ]
 
 
@@ -45,6 +48,13 @@ class BadInput(InvalidArgument):
     """A request's payload does not match what the API's IO descriptor accepts (HTTP 400)."""
 
     error_kind = "bad_input"
+
+
+class UnsupportedMediaType(BadInput):
+    """The request's ``Content-Type`` is not one the API's input descriptor accepts (HTTP 415)."""
+
+    status_code = 415
+    error_kind = "unsupported_media_type"
 
 
 class NotFound(TiffinError, LookupError):
@@ -85,3 +95,11 @@ class MissingPlugin(TiffinError, AttributeError):
     """The feature asked for lives in a plugin that is not installed; the message names it."""
 
     error_kind = "missing_plugin"
+
+
+class RunnerNotStarted(TiffinError):
+    """A runner was called before ``init_local()`` or before a server started it."""
+
+
+class RunnerMethodNotFound(TiffinError, AttributeError):
+    """``runner.<name>`` names no method of the runnable."""

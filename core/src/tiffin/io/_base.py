@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 from typing import TYPE_CHECKING, Any
 
-from tiffin.exceptions import BadInput, TiffinError
+from tiffin.exceptions import TiffinError, UnsupportedMediaType
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -20,12 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["IODescriptor", "UnsupportedMediaType", "current_request", "set_current_request"]
 
 
-class UnsupportedMediaType(BadInput):
-    """The request's ``Content-Type`` is not one the API's input descriptor accepts (HTTP 415)."""
-
-    status_code = 415
-    error_kind = "unsupported_media_type"
-
+#: What ``curl --data`` sends when the user gives no ``Content-Type``.
+FORM_URLENCODED = "application/x-www-form-urlencoded"
 
 _REQUEST: contextvars.ContextVar[Any] = contextvars.ContextVar("tiffin_io_request", default=None)
 
@@ -81,6 +77,9 @@ class IODescriptor:
     media_types: tuple[str, ...] = ("application/octet-stream",)
     #: True when the API function takes the parsed value as keyword arguments (Multipart).
     input_kwargs: bool = False
+    #: True when a body sent as ``application/x-www-form-urlencoded`` (curl's default for
+    #: ``--data``) is read as the default media type instead of being refused with a 415.
+    form_as_default: bool = False
 
     _example: Any = None
     _has_example: bool = False
@@ -120,8 +119,15 @@ class IODescriptor:
         return media_type is None or media_type in self.media_types or media_type == "*/*"
 
     def check_media_type(self, request: Request) -> str | None:
-        """The request's media type, or :class:`UnsupportedMediaType` naming the accepted ones."""
+        """The request's media type, or :class:`UnsupportedMediaType` naming the accepted ones.
+
+        ``application/x-www-form-urlencoded`` is what ``curl --data`` sends when no
+        ``Content-Type`` is given; a descriptor with :attr:`form_as_default` reads it as its
+        default media type (as BentoML does), since no real form is ever meant there.
+        """
         media_type = media_type_of(header(request, b"content-type"))
+        if media_type == FORM_URLENCODED and self.form_as_default:
+            return self.media_types[0]
         if not self.accepts(media_type):
             raise UnsupportedMediaType(
                 f"{type(self).__name__} input does not accept Content-Type {media_type!r}; "

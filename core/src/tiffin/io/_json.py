@@ -69,6 +69,7 @@ class JSON(IODescriptor):
     """
 
     media_types = ("application/json",)
+    form_as_default = True
 
     def __init__(self, pydantic_model: type | None = None) -> None:
         if pydantic_model is not None and not (

@@ -94,6 +94,7 @@ class NumpyNdarray(IODescriptor):
     """
 
     media_types = (JSON, NPY, RAW, CSV)
+    form_as_default = True
 
     def __init__(
         self,
@@ -166,12 +167,8 @@ class NumpyNdarray(IODescriptor):
 
     def _from_json(self, parsed: Any) -> Any:
         np = _numpy()
-        if isinstance(parsed, (dict, str)):  # a tuple: no union object built per request
-            kind = "an object" if isinstance(parsed, dict) else "a string"
-            raise BadInput(
-                f"NumpyNdarray input must be a JSON array of numbers (nested lists), got {kind}"
-                f"{'; expected shape ' + _fmt_shape(self._shape) if self._shape else ''}"
-            )
+        if not isinstance(parsed, list):
+            self._check_json_scalar(parsed)
         dtype = self._dtype
         if dtype is not None and not self._enforce_dtype:
             try:
@@ -190,6 +187,20 @@ class NumpyNdarray(IODescriptor):
         if kind not in _NUMERIC_KINDS:
             arr = self._from_objects(arr)
         return self._cast(arr) if dtype is not None else arr
+
+    def _check_json_scalar(self, parsed: Any) -> None:
+        """Objects and strings are refused; a bare number is a 0-d array unless a shape says no."""
+        if isinstance(parsed, (dict, str)):  # a tuple: no union object built per request
+            kind = "an object" if isinstance(parsed, dict) else "a string"
+            raise BadInput(
+                f"NumpyNdarray input must be a JSON array of numbers (nested lists), got {kind}"
+                f"{'; expected shape ' + _fmt_shape(self._shape) if self._shape else ''}"
+            )
+        if self._shape:  # shape=() asks for a 0-d array: a bare number is what it wants
+            raise BadInput(
+                f"NumpyNdarray input is a single JSON value ({orjson.dumps(parsed).decode()}), "
+                f"not an array; expected shape {_fmt_shape(self._shape)}: wrap it in a list"
+            )
 
     def _not_numeric(self, parsed: Any, exc: Exception, what: str) -> str:
         text = str(exc)
@@ -378,11 +389,18 @@ class NumpyNdarray(IODescriptor):
     # -- description ---------------------------------------------------------------------------
 
     def openapi_schema(self) -> dict[str, Any]:
-        item = _item_schema(self._dtype)
         shape = self._shape
         if shape is None:
-            return {"type": "array", "items": {}, "description": "a (nested) list of numbers"}
-        schema = item
+            # no shape: a bare JSON number is accepted as a 0-d array, and answered as one
+            return {
+                "description": "a (nested) list of numbers, or one number (a 0-d array)",
+                "anyOf": [
+                    {"type": "array", "items": {}},
+                    {"type": "number", "nullable": True},  # NaN travels as null
+                    {"type": "boolean"},
+                ],
+            }
+        schema = _item_schema(self._dtype)
         for size in reversed(shape):
             schema = {"type": "array", "items": schema}
             if size != -1 and self._enforce_shape:

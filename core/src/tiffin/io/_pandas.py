@@ -43,6 +43,8 @@ class PandasDataFrame(IODescriptor):
     :param default_format: ``json`` or ``csv``: what answers are written in.
     """
 
+    form_as_default = True
+
     def __init__(
         self,
         orient: str = "records",
@@ -248,6 +250,7 @@ class PandasSeries(IODescriptor):
     """
 
     media_types = (JSON,)
+    form_as_default = True
 
     def __init__(
         self,

@@ -44,7 +44,10 @@ class FrameworkContract:
 
     Optional overrides: :attr:`signatures` (what ``save_model`` is given; ``None`` tests the
     adapter's defaults), :attr:`predict_method`, :attr:`heavy_modules`, :meth:`more_inputs`
-    (a second batch for the batching tests), :meth:`compare` (equality of two predictions).
+    (a second batch for the batching tests), :meth:`compare` (equality of two predictions),
+    and for the serving round trip :meth:`serving_io` (the API's IO descriptors),
+    :meth:`serving_request` (how :meth:`inputs` travel over HTTP) and :meth:`serving_answer`
+    (how an HTTP answer turns back into a prediction).
     """
 
     #: The plugin's name: its entry point in group ``tiffin`` and ``tiffin.<framework>``.
@@ -83,6 +86,54 @@ class FrameworkContract:
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
         else:
             assert a == b, f"{a!r} != {b!r}"
+
+    # -- serving: what the author may override ------------------------------------------------
+
+    def serving_io(self) -> tuple[Any, Any]:
+        """The ``(input, output)`` IO descriptors of the API that serves the model.
+
+        The served API calls ``runner.<predict_method>.run(x)`` on what the input descriptor
+        parsed, and answers with the output descriptor. The descriptors travel to the server
+        through ``to_spec()``, so they must be rebuildable by ``tiffin.io.from_spec`` (every
+        built-in one is; a ``JSON(pydantic_model=...)`` model must be importable by the server).
+
+        Default: for a numeric array-like sample (numpy, or anything with ``__array__`` such as
+        a torch tensor), ``NumpyNdarray(dtype=<the sample's dtype>)`` in and ``NumpyNdarray()``
+        out, so the runner receives numpy arrays; for anything else ``JSON()`` both ways.
+        Override it (and :meth:`serving_request`) for frames, images or text.
+        """
+        from tiffin.io import JSON, NumpyNdarray
+
+        dtype = _numeric_dtype(self.inputs())
+        if dtype is None:
+            return JSON(), JSON()
+        return NumpyNdarray(dtype=dtype), NumpyNdarray()
+
+    def serving_request(self, inputs: Any) -> dict[str, Any]:
+        """Keyword arguments for ``httpx.post`` that send ``inputs`` to the served API.
+
+        Default: ``{"json": inputs.tolist()}`` for a numeric array-like sample, else
+        ``{"json": inputs}``. Return ``{"content": ..., "headers": {...}}`` for other forms.
+        """
+        if _numeric_dtype(inputs) is not None:
+            import numpy as np
+
+            return {"json": np.asarray(inputs).tolist()}
+        return {"json": inputs}
+
+    def serving_answer(self, response: Any, expected: Any) -> Any:
+        """Turn the served API's ``httpx.Response`` into a value :meth:`compare` can check.
+
+        ``expected`` is the model's direct prediction. Default: the JSON body, as a numpy array
+        of ``expected``'s dtype when ``expected`` is a numeric array-like (JSON keeps no dtype).
+        """
+        answer = response.json()
+        dtype = _numeric_dtype(expected)
+        if dtype is None:
+            return answer
+        import numpy as np
+
+        return np.asarray(answer, dtype=dtype)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -384,3 +435,118 @@ class FrameworkContract:
             f"Fix: register a DataContainer for it (register_data_containers) or implement "
             f"batch()/split() on the adapter"
         )
+
+    # -- serving round trip -------------------------------------------------------------------
+
+    def test_serving_round_trip(self, tmp_path: Path) -> None:
+        """A real ``tiffin serve`` of a service using ``tiffin.<framework>.get(tag).to_runner()``
+        answers over HTTP what the model predicts directly (sync and async APIs, concurrent calls).
+        """
+        import httpx
+
+        from tiffin.testing.fixtures import ServerProcess
+
+        saved = self._save()
+        inputs = self.inputs()
+        expected = self._predict(self._trained(), inputs)
+        (tmp_path / "service.py").write_text(self._service_source(saved))
+        try:
+            server = ServerProcess("service.py:svc", cwd=tmp_path, timeout=120)
+        except AssertionError as exc:
+            pytest.fail(
+                f"`tiffin serve` of a service using tiffin.{self.framework}.get(tag).to_runner() "
+                f"did not start:\n{exc}\nFix: the adapter's runnable(model) must load the saved "
+                f"model in a fresh process from the store alone (no object from the saving "
+                f"process), and the plugin must be installed where the server runs"
+            )
+        try:
+            request = self.serving_request(inputs)
+            fix = (
+                f"the runner's {self.predict_method!r} must accept what the input descriptor "
+                f"gives (numpy arrays for NumpyNdarray) and return what the output descriptor "
+                f"encodes; or override serving_io() / serving_request() / serving_answer() on "
+                f"{type(self).__name__} to describe the framework's values"
+            )
+            for route in ("predict", "predict_async"):
+                response = httpx.post(f"{server.url}/{route}", timeout=60, **request)
+                self._check_served(response, route, expected, fix, server)
+
+            def call(_: int) -> Any:
+                return httpx.post(f"{server.url}/predict", timeout=60, **request)
+
+            # concurrent requests meet in the runner (a batchable method's dispatcher)
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                for response in pool.map(call, range(4)):
+                    self._check_served(response, "predict (concurrent)", expected, fix, server)
+        finally:
+            server.stop()
+
+    def _check_served(
+        self, response: Any, route: str, expected: Any, fix: str, server: Any
+    ) -> None:
+        if response.status_code != 200:
+            pytest.fail(
+                f"POST /{route} answered {response.status_code}: {response.text[:2000]}\n"
+                f"server log:\n{server.output()[-4000:]}\nFix: {fix}"
+            )
+        self._assert_same(
+            self.serving_answer(response, expected),
+            expected,
+            f"HTTP answers of /{route} and direct predictions",
+            fix,
+        )
+
+    def _service_source(self, saved: Any) -> str:
+        from tiffin.exceptions import InvalidArgument
+        from tiffin.io import IODescriptor, from_spec
+
+        pair = self.serving_io()
+        if not (
+            isinstance(pair, tuple)
+            and len(pair) == 2
+            and all(isinstance(d, IODescriptor) for d in pair)
+        ):
+            pytest.fail(
+                f"{type(self).__name__}.serving_io() returned {pair!r}. Fix: return a tuple "
+                f"(input_descriptor, output_descriptor) of tiffin.io descriptors"
+            )
+        specs = []
+        for descriptor in pair:
+            spec = descriptor.to_spec()
+            try:
+                from_spec(json.loads(json.dumps(spec)))
+            except (InvalidArgument, TypeError, ValueError) as exc:
+                pytest.fail(
+                    f"serving_io()'s {descriptor!r} cannot be rebuilt from its to_spec() "
+                    f"({exc}). Fix: use descriptors whose arguments are importable by the server"
+                )
+            specs.append(json.dumps(spec))
+        method = self.predict_method
+        return (
+            "import json\n\n"
+            "import tiffin\n"
+            "from tiffin.io import from_spec\n\n"
+            f"runner = tiffin.{self.framework}.get({str(saved.tag)!r}).to_runner()\n"
+            'svc = tiffin.Service("contract-service", runners=[runner])\n'
+            f"INPUT = from_spec(json.loads({specs[0]!r}))\n"
+            f"OUTPUT = from_spec(json.loads({specs[1]!r}))\n\n\n"
+            "@svc.api(input=INPUT, output=OUTPUT)\n"
+            "def predict(x):\n"
+            f"    return runner.{method}.run(x)\n\n\n"
+            "@svc.api(input=INPUT, output=OUTPUT)\n"
+            "async def predict_async(x):\n"
+            f"    return await runner.{method}.async_run(x)\n"
+        )
+
+
+def _numeric_dtype(value: Any) -> Any:
+    """The numpy dtype of a numeric array-like (numpy, torch, ...), else ``None``."""
+    if not hasattr(value, "__array__"):
+        return None
+    import numpy as np
+
+    try:
+        dtype = np.asarray(value).dtype
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return dtype if dtype.kind in "biuf" else None
