@@ -6,7 +6,11 @@ import gzip
 import hashlib
 import io
 import os
+import stat
+import subprocess
+import sys
 import tarfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,6 +19,7 @@ import yaml
 
 import tiffin
 from tiffin.exceptions import Conflict, InvalidArchive, InvalidArgument, NotFound
+from tiffin.testing.fixtures import run_cli
 
 WEIGHTS = os.urandom(300_000)
 
@@ -96,6 +101,13 @@ def test_round_trip_through_memory_and_file_urls(model: tiffin.Model, tmp_path: 
     assert tiffin.models.import_model(f"file://{tmp_path}/iris.tar").info == model.info
 
 
+def test_paths_may_be_pathlib_paths(model: tiffin.Model, tmp_path: Path) -> None:
+    target = tmp_path / "iris.tiffin"
+    tiffin.models.export_model(model.tag, target)  # a Path, as data scientists write them
+    tiffin.models.delete(model.tag)
+    assert tiffin.models.import_model(target).info == model.info
+
+
 def test_export_is_deterministic(model: tiffin.Model, tmp_path: Path) -> None:
     tiffin.models.export_model(model.tag, str(tmp_path / "a.tar"))
     tiffin.models.export_model(model.tag, str(tmp_path / "b.tar"))
@@ -144,6 +156,166 @@ def test_export_errors_are_clear(model: tiffin.Model, tmp_path: Path) -> None:
 def test_import_of_a_missing_archive_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="no archive"):
         tiffin.models.import_model(str(tmp_path / "nothing.tar"))
+
+
+def _drain_fifo(path: Path, limit: int | None = None) -> tuple[threading.Thread, list[bytes]]:
+    """A reader for the FIFO at ``path``: reads it all (or ``limit`` bytes, then hangs up)."""
+    got: list[bytes] = []
+
+    def read() -> None:
+        with open(path, "rb") as f:
+            got.append(f.read() if limit is None else f.read(limit))
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread, got
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_export_into_a_special_file_writes_into_it_and_keeps_it(
+    model: tiffin.Model, tmp_path: Path
+) -> None:
+    # a device or a FIFO (/dev/full, /dev/stdout, a pipe) is written into, never renamed over
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    thread, got = _drain_fifo(fifo)
+    tiffin.models.export_model(model.tag, str(fifo))
+    thread.join(10)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    with tarfile.open(fileobj=io.BytesIO(got[0])) as tar:
+        assert tar.getnames()[0] == "model.yaml"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_export_through_a_symlink_writes_the_linked_file_and_keeps_the_link(
+    model: tiffin.Model, tmp_path: Path
+) -> None:
+    # renaming over a link replaced it; /dev/stdout is such a link (to /proc/self/fd/1)
+    target = tmp_path / "real.tar"
+    link = tmp_path / "link.tar"
+    link.symlink_to(target)
+    tiffin.models.export_model(model.tag, str(link))
+    assert link.is_symlink() and target.is_file()
+    with tarfile.open(target) as tar:
+        assert tar.getnames()[0] == "model.yaml"
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd/1").exists(), reason="needs /proc/self/fd")
+def test_export_to_stdout_pipes_into_import(model: tiffin.Model, tmp_path: Path) -> None:
+    stdout = tmp_path / "stdout"  # what /dev/stdout is, without risking the real one
+    stdout.symlink_to("/proc/self/fd/1")
+    exported = subprocess.run(
+        [sys.executable, "-m", "tiffin", "models", "export", str(model.tag), str(stdout)],
+        capture_output=True,
+        timeout=60,
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert b"exported" in exported.stderr  # the message stays out of the archive
+    assert stdout.is_symlink()
+    imported = subprocess.run(
+        [sys.executable, "-m", "tiffin", "models", "import", "/dev/stdin"],
+        input=exported.stdout,
+        capture_output=True,
+        env={**os.environ, "TIFFIN_HOME": str(tmp_path / "other_home")},
+        timeout=60,
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert f"imported {model.tag}".encode() in imported.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_closed_pipe_is_one_line(model: tiffin.Model, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    thread, _ = _drain_fifo(fifo, limit=1)  # the reader hangs up after one byte
+    result = run_cli("models", "export", str(model.tag), str(fifo))
+    thread.join(10)
+    assert result.returncode == 1
+    assert result.stderr == f"error: cannot write {str(fifo)!r}: its reader closed the pipe\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs RLIMIT_FSIZE")
+def test_a_full_disk_is_one_line_and_leaves_nothing(model: tiffin.Model, tmp_path: Path) -> None:
+    import resource
+
+    def small_files() -> None:  # every write past 64 KiB fails, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+
+    target = tmp_path / "out" / "iris.tiffin"
+    target.parent.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "tiffin", "models", "export", str(model.tag), str(target)],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+    assert str(target) in result.stderr and "Traceback" not in result.stderr
+    assert list(target.parent.iterdir()) == []  # no partial archive
+    assert tiffin.models.list() == [model]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs RLIMIT_FSIZE")
+def test_a_full_disk_during_import_is_one_line_and_keeps_nothing(
+    model: tiffin.Model, tmp_path: Path
+) -> None:
+    import resource
+
+    def small_files() -> None:  # every write past 64 KiB fails, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+
+    archive = tmp_path / "iris.tiffin"
+    tiffin.models.export_model(model.tag, str(archive))
+    home = tmp_path / "other_home"
+    result = subprocess.run(
+        [sys.executable, "-m", "tiffin", "models", "import", str(archive)],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        env={**os.environ, "TIFFIN_HOME": str(home)},
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+    assert str(home) in result.stderr and "Traceback" not in result.stderr
+    assert not (home / "models").exists() or not any((home / "models").iterdir())
+    assert list((home / ".staging").iterdir()) == []
+
+
+def test_url_mistakes_are_clear_errors(model: tiffin.Model, tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match="it is a directory; give a file name"):
+        tiffin.models.export_model(model.tag, "memory://")
+    tiffin.models.export_model(model.tag, str(tmp_path / "x.tar"))  # a tar, not a zip
+    with pytest.raises(InvalidArgument, match=r"cannot open 'zip://.*BadZipFile"):
+        tiffin.models.import_model(f"zip://x::{tmp_path / 'x.tar'}")
+    with pytest.raises(InvalidArgument) as caught:
+        tiffin.models.export_model(model.tag, "nosuchscheme://x.tiffin")
+    assert "pip install tiffin-s3" not in str(caught.value)  # only for s3:// itself
+    result = run_cli("models", "import", f"zip://x::{tmp_path / 'x.tar'}")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert tiffin.models.list() == [model]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped"])
+def test_a_damaged_archive_of_a_stored_version_is_refused(
+    model: tiffin.Model, tmp_path: Path, damage: str
+) -> None:
+    # the version is already stored, but the archive must still be verified, not trusted
+    good = tmp_path / "good.tar"
+    tiffin.models.export_model(model.tag, str(good))
+    data = bytearray(good.read_bytes())
+    weights_at = data.index(WEIGHTS[:64])
+    if damage == "truncated":
+        data = data[: weights_at + 100]
+    else:
+        data[weights_at + 10] ^= 0xFF
+    bad = tmp_path / "bad.tar"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(InvalidArchive, match="nothing was imported"):
+        tiffin.models.import_model(str(bad))
+    assert_same_model(tiffin.models.get(model.tag), model)
 
 
 # -- bad archives, built by hand ----------------------------------------------------------------

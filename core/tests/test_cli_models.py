@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,3 +134,33 @@ def test_unreadable_archive_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(run_cli("models", "import", str(junk)), "not a valid tar archive")
     assert_one_line_error(run_cli("models", "import", str(tmp_path / "missing.tar")), "no archive")
     assert tiffin.models.list() == []
+
+
+def test_a_piped_table_is_never_cut() -> None:
+    # piped, rich assumed 80 columns and cut or dropped columns; scripts that grep lost data
+    model = save("a-rather-long-model-name-for-a-sentiment-classifier", labels={"stage": "prod"})
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tiffin", "models", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    [row] = done.stdout.splitlines()[1:]
+    created = model.info.created_at.strftime("%Y-%m-%d %H:%M:%S")
+    assert str(model.tag) in row and created in row and "stage=prod" in row
+
+
+def test_a_damaged_version_can_be_deleted_as_the_error_advises() -> None:
+    damaged, kept = save("damaged"), save("kept")
+    (damaged.path / "model.yaml").write_text(": [not yaml")
+    result = run_cli("models", "get", "damaged")
+    assert_one_line_error(result, "is damaged and cannot be read")
+    assert "delete that folder" in result.stderr
+    result = run_cli("models", "delete", "damaged", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert f"deleted {damaged.tag}" in result.stdout
+    assert not damaged.path.exists()
+    assert tiffin.models.list() == [kept]

@@ -15,6 +15,7 @@ import yaml
 
 import tiffin
 from tiffin.exceptions import Conflict, InvalidArgument, NotFound
+from tiffin.testing.fixtures import run_cli
 
 
 def save(name: str, content: bytes = b"weights", **kwargs: object) -> tiffin.Model:
@@ -111,7 +112,11 @@ def test_numpy_scalars_in_metadata_become_plain_numbers() -> None:
         ({"metadata": {1: "x"}}, "keys must be strings"),
         ({"metadata": "text"}, "metadata must be a dict"),
         ({"options": {"fn": print}}, "only plain data"),
-        ({"signatures": {"predict": {"batchable": "yes"}}}, "predict"),
+        (
+            {"signatures": {"predict": {"batchable": "yes"}}},
+            "signature for 'predict': 'batchable' must be True or False, got 'yes'",
+        ),
+        ({"framework": "My Framework"}, "framework name 'My Framework' is not valid"),
         ({"signatures": {"predict": {"batchabel": True}}}, "unknown keys"),
         ({"custom_objects": ["x"]}, "custom_objects must be a dict"),
     ],
@@ -150,6 +155,35 @@ def test_symlinks_inside_a_model_are_refused(tmp_path: Path) -> None:
     outside.write_text("secret")
     with pytest.raises(InvalidArgument, match="symbolic link"), tiffin.models.create("linked") as m:
         os.symlink(outside, m.path / "link")
+    assert tiffin.models.list() == []
+
+
+def test_a_file_named_like_the_manifest_is_refused_not_overwritten(tiffin_home: Path) -> None:
+    # it used to be replaced by the manifest without a word: the user's file was lost
+    with (
+        pytest.raises(InvalidArgument, match=r"model\.yaml .*reserved"),
+        tiffin.models.create("clash") as m,
+    ):
+        (m.path / "model.yaml").write_text("my own config")
+    assert tiffin.models.list() == []
+    assert list((tiffin_home / ".staging").iterdir()) == []
+    with tiffin.models.create("nested") as m:  # deeper down, the name is free
+        (m.path / "conf").mkdir()
+        (m.path / "conf" / "model.yaml").write_text("my own config")
+    assert (m.path / "conf" / "model.yaml").read_text() == "my own config"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs byte file names")
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [(os.fsdecode(b"w\xffeights.bin"), "not valid UTF-8"), ("conf\\a.json", "backslash")],
+)
+def test_a_file_name_an_archive_cannot_carry_is_refused_at_save(
+    tmp_path: Path, name: str, fragment: str
+) -> None:
+    # saved, such a version had an unreadable manifest or could be exported but not imported
+    with pytest.raises(InvalidArgument, match=fragment), tiffin.models.create("odd") as m:
+        (m.path / name).write_bytes(b"x")
     assert tiffin.models.list() == []
 
 
@@ -228,6 +262,30 @@ def test_home_is_read_at_every_use(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     b = save("where")
     assert b.path.is_relative_to(tmp_path / "elsewhere")
     assert a.path.exists() and not a.path.is_relative_to(tmp_path / "elsewhere")
+
+
+def test_a_relative_home_gives_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TIFFIN_HOME", "relative_home")
+    model = save("here")
+    assert model.path.is_absolute() and model.path.is_relative_to(tmp_path / "relative_home")
+    monkeypatch.chdir("/")  # the path still names the model after a change of directory
+    assert (model.path / "model.yaml").is_file()
+
+
+def test_a_home_that_is_a_file_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    monkeypatch.setenv("TIFFIN_HOME", str(tmp_path / "afile"))
+    with pytest.raises(InvalidArgument, match=r"TIFFIN_HOME is .* not a folder"):
+        tiffin.models.list()
+    done = run_cli("models", "list")
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: TIFFIN_HOME is ") and done.stderr.count("\n") == 1
+    assert (tmp_path / "afile").read_text() == "not a folder"
 
 
 def test_fsync_option_still_commits(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -82,7 +82,7 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"tiffin.{name}")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name.startswith("_"):
+    if name.startswith("_") or name != name.lower():  # adapters' names are lowercase
         raise AttributeError(f"module 'tiffin' has no attribute {name!r}")
     from tiffin import _plugins
 

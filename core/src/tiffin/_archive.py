@@ -55,9 +55,22 @@ _BZ2_MAGIC = b"BZh"
 # -- opening URLs -----------------------------------------------------------------------------
 
 
+#: tiffin plugins that add a URL scheme, for the "install it" hint.
+_PLUGIN_FOR_SCHEME = {"s3": "tiffin-s3", "s3a": "tiffin-s3"}
+
+
 def _scheme(url: str) -> str:
     head, sep, _ = url.partition("://")
     return head.lower() if sep else "file"
+
+
+def _as_url(url: Any) -> str:
+    """``url`` as a string: a ``pathlib.Path`` (any ``os.PathLike``) is a local path."""
+    if isinstance(url, os.PathLike):
+        url = os.fspath(url)
+    if not isinstance(url, str) or not url:
+        raise InvalidArgument(f"a URL or path must be a non-empty string, got {url!r}")
+    return url
 
 
 def _resolve(url: str) -> tuple[Any, str, str | None]:
@@ -80,10 +93,17 @@ def _resolve(url: str) -> tuple[Any, str, str | None]:
 
             fs, path = fsspec.core.url_to_fs(url)
     except (ImportError, ValueError) as exc:
+        plugin = _PLUGIN_FOR_SCHEME.get(scheme)
+        how = (
+            f"install the plugin for it: pip install {plugin}"
+            if plugin
+            else "install the package that the message names"
+        )
         raise InvalidArgument(
-            f"cannot open {url!r}: no storage backend handles {scheme!r} URLs ({exc}); "
-            f"install the plugin for it (e.g. pip install tiffin-s3 for s3://)"
+            f"cannot open {url!r}: no storage backend handles {scheme!r} URLs ({exc}); {how}"
         ) from None
+    except Exception as exc:  # a URL the file system refuses (a chained URL to a non-archive...)
+        raise InvalidArgument(f"cannot open {url!r}: {type(exc).__name__}: {exc}") from None
     from fsspec.implementations.local import LocalFileSystem
 
     local = str(path) if isinstance(fs, LocalFileSystem) else None
@@ -217,6 +237,10 @@ def _open_output(url: str, compression: str | None) -> Iterator[tuple[IO[bytes],
         target = Path(local)
         if target.is_dir():
             raise InvalidArgument(f"cannot export to {url!r}: it is a directory; give a file name")
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            # a link (/dev/stdout), a device, a FIFO: write into it, never rename a file over it
+            yield from _open_special(target, url, compression)
+            return
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.partial")
         try:
             raw = open(tmp, "xb", buffering=0)  # noqa: SIM115
@@ -237,8 +261,12 @@ def _open_output(url: str, compression: str | None) -> Iterator[tuple[IO[bytes],
         return
     try:
         f = fs.open(path, "wb")
+    except IsADirectoryError:
+        raise InvalidArgument(
+            f"cannot export to {url!r}: it is a directory; give a file name"
+        ) from None
     except OSError as exc:
-        raise InvalidArgument(f"cannot write {url!r}: {exc}") from None
+        raise InvalidArgument(f"cannot write {url!r}: {str(exc) or type(exc).__name__}") from None
     try:
         if compression is None:
             yield f, None
@@ -255,6 +283,21 @@ def _open_output(url: str, compression: str | None) -> Iterator[tuple[IO[bytes],
             fs.rm(path)
         raise
     f.close()
+
+
+def _open_special(
+    target: Path, url: str, compression: str | None
+) -> Iterator[tuple[IO[bytes], int | None]]:
+    try:
+        raw = open(target, "wb", buffering=0)  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidArgument(f"cannot write {url!r}: {exc.strerror or exc}") from None
+    with raw:
+        if compression is None:
+            yield raw, None  # no fd: sendfile into a device or a pipe is not portable
+        else:
+            with _compressor(raw, compression) as out:
+                yield out, None
 
 
 @contextlib.contextmanager
@@ -274,12 +317,13 @@ def _compressor(raw: IO[bytes], compression: str) -> Iterator[IO[bytes]]:
 def export_archive(
     store: Store[Any, Any],
     tag: str | Tag,
-    url: str,
+    url: str | os.PathLike[str],
     *,
     compression: str | None = None,
     progress: Progress | None = None,
 ) -> str:
     """Write the version ``tag`` names as a tar archive to ``url``; return ``url``."""
+    url = _as_url(url)
     if compression is not None and compression not in COMPRESSIONS:
         raise InvalidArgument(
             f"compression must be one of {', '.join(COMPRESSIONS)} (or none for a plain tar, "
@@ -293,15 +337,23 @@ def export_archive(
     mtime = created.timestamp() if created is not None else 0.0
     files = list(info.files)
     total = len(manifest) + sum(f.size for f in files)
-    with _open_output(url, compression) as (out, fd):
-        writer = _Writer(out, fd, total, progress)
-        writer.write(_header(store.manifest_name, len(manifest), mtime))
-        writer.write(manifest)
-        writer.done += len(manifest)
-        writer.write(bytes(-len(manifest) % BLOCK))
-        for entry in files:
-            writer.add_file(entry.path, folder / entry.path, entry.size, mtime)
-        writer.finish()
+    try:
+        with _open_output(url, compression) as (out, fd):
+            writer = _Writer(out, fd, total, progress)
+            writer.write(_header(store.manifest_name, len(manifest), mtime))
+            writer.write(manifest)
+            writer.done += len(manifest)
+            writer.write(bytes(-len(manifest) % BLOCK))
+            for entry in files:
+                writer.add_file(entry.path, folder / entry.path, entry.size, mtime)
+            writer.finish()
+    except BrokenPipeError:
+        # not an OSError for the CLI: click would take it for its own stdout and exit silently
+        raise InvalidArgument(f"cannot write {url!r}: its reader closed the pipe") from None
+    except OSError as exc:
+        if exc.filename is None:  # a failed write (disk full): say where it was going
+            exc.filename = url
+        raise
     return url
 
 
@@ -640,8 +692,11 @@ def _ensure_parent(staging: Path, rel: str, made: set[str]) -> Path:
     return staging / rel
 
 
-def import_archive(store: Store[Any, Any], url: str, *, progress: Progress | None = None) -> Any:
+def import_archive(
+    store: Store[Any, Any], url: str | os.PathLike[str], *, progress: Progress | None = None
+) -> Any:
     """Import the archive at ``url`` into ``store``, verifying everything; return the item."""
+    url = _as_url(url)
     raw = _open_input(url)
     try:
         return _import(store, raw, progress)
@@ -649,6 +704,8 @@ def import_archive(store: Store[Any, Any], url: str, *, progress: Progress | Non
         raise InvalidArchive(f"cannot import {url!r}: {exc}; nothing was imported") from None
     except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
         if isinstance(exc, OSError) and not _is_decode_error(exc):
+            if exc.filename is None:  # a failed write (disk full): say where it was going
+                exc.filename = str(store.staging_root)
             raise
         raise InvalidArchive(
             f"cannot import {url!r}: it is damaged or not an archive ({type(exc).__name__}: {exc}); "
@@ -674,6 +731,9 @@ def _import_stream(store: Store[Any, Any], stream: Any, progress: Progress | Non
     reader.total = len(manifest_text) + sum(f.size for f in info.files)
     reader.done = len(manifest_text)
     if store.exists(info.name, info.version):
+        # still read and verify the rest: a damaged archive must fail even when it is redundant
+        with contextlib.closing(reader):
+            _extract(reader, info, None, store.manifest_name)
         return _existing(store, info)
     with store.staging(info.name) as staging, contextlib.closing(reader):
         _extract(reader, info, staging, store.manifest_name)
@@ -702,7 +762,15 @@ def _existing(store: Store[Any, Any], info: Any) -> Any:
     )
 
 
-def _extract(reader: _Reader, info: Any, staging: Path, manifest_name: str) -> None:
+class _Discard:
+    """A sink for verifying an archive without storing it."""
+
+    def write(self, data: memoryview) -> int:
+        return len(data)
+
+
+def _extract(reader: _Reader, info: Any, staging: Path | None, manifest_name: str) -> None:
+    """Write the archive's files into ``staging`` (or only verify them, when it is None)."""
     expected = {entry.path: entry for entry in info.files}
     done: set[str] = set()
     made: set[str] = set()
@@ -724,9 +792,12 @@ def _extract(reader: _Reader, info: Any, staging: Path, manifest_name: str) -> N
             raise InvalidArchive(
                 f"{path!r} in the archive is {member.size} bytes, but its manifest says {entry.size}"
             )
-        target = _ensure_parent(staging, path, made)
-        with open(target, "xb", buffering=0) as out:
-            digest = reader.copy_to(out, member.size, path)
+        if staging is None:
+            digest = reader.copy_to(_Discard(), member.size, path)
+        else:
+            target = _ensure_parent(staging, path, made)
+            with open(target, "xb", buffering=0) as out:
+                digest = reader.copy_to(out, member.size, path)
         if digest != entry.sha256:
             raise InvalidArchive(
                 f"{path!r} in the archive has sha256 {digest}, but its manifest says {entry.sha256}: "

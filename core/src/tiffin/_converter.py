@@ -14,7 +14,8 @@ import yaml
 converter = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
 converter.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
 converter.register_structure_hook(
-    datetime, lambda value, _: value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    datetime,
+    lambda value, _: value if isinstance(value, datetime) else datetime.fromisoformat(value),
 )
 
 
@@ -44,7 +45,18 @@ def load_yaml(text: str | bytes) -> Any:
     except yaml.YAMLError as exc:
         from tiffin.exceptions import InvalidArgument
 
-        raise InvalidArgument(f"not valid YAML: {exc}") from None
+        raise InvalidArgument(f"not valid YAML: {_yaml_problem(exc)}") from None
+
+
+def _yaml_problem(exc: Any) -> str:
+    """PyYAML's multi-line message as one line: the problem and where it is."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem is None:
+        return " ".join(str(exc).split())
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    context = getattr(exc, "context", None)
+    return f"{context + ': ' if context else ''}{problem}{where}"
 
 
 def _register_model_hooks() -> None:

@@ -9,5 +9,16 @@ DEFAULT_HOME = "~/tiffin"
 
 
 def tiffin_home() -> Path:
-    """The root of the local stores: ``$TIFFIN_HOME``, else ``~/tiffin``."""
-    return Path(os.environ.get("TIFFIN_HOME") or DEFAULT_HOME).expanduser()
+    """The root of the local stores: ``$TIFFIN_HOME``, else ``~/tiffin``; always absolute.
+
+    Absolute, so that a model's ``path`` stays valid after the program changes directory.
+    """
+    home = Path(os.environ.get("TIFFIN_HOME") or DEFAULT_HOME).expanduser().absolute()
+    if home.exists() and not home.is_dir():
+        from tiffin.exceptions import InvalidArgument
+
+        raise InvalidArgument(
+            f"TIFFIN_HOME is {str(home)!r}, which is not a folder; point TIFFIN_HOME at a folder "
+            f"(it is created when missing)"
+        )
+    return home

@@ -51,6 +51,21 @@ def hash_file(path: str | os.PathLike[str], buffer: bytearray | None = None) -> 
     return size, digest.hexdigest()
 
 
+def _check_name(name: str, rel: str, folder: Path) -> None:
+    """Refuse a name that the manifest (UTF-8 YAML) or an archive (posix paths) cannot carry."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgument(
+            f"{rel!r} in {folder} has a name that is not valid UTF-8; rename it before saving"
+        ) from None
+    if "\\" in name:
+        raise InvalidArgument(
+            f"{rel!r} in {folder} has a backslash in its name, which an exported archive cannot "
+            f"carry portably; rename it (use '/' folders) before saving"
+        )
+
+
 def _walk(folder: Path, exclude: set[str]) -> Iterable[tuple[str, Path]]:
     stack = [(folder, "")]
     while stack:
@@ -58,6 +73,7 @@ def _walk(folder: Path, exclude: set[str]) -> Iterable[tuple[str, Path]]:
         with os.scandir(directory) as entries:
             for entry in entries:
                 rel = prefix + entry.name
+                _check_name(entry.name, rel, folder)
                 st = entry.stat(follow_symlinks=False)
                 if stat.S_ISLNK(st.st_mode):
                     raise InvalidArgument(

@@ -65,6 +65,11 @@ class ModelSignature:
             raise InvalidArgument(
                 f"signature for {method!r} has unknown keys {unknown}; allowed: {sorted(known)}"
             )
+        batchable = value.get("batchable", False)
+        if not isinstance(batchable, bool):
+            raise InvalidArgument(
+                f"signature for {method!r}: 'batchable' must be True or False, got {batchable!r}"
+            )
         try:
             return cls(**value)
         except TypeError as exc:

@@ -86,7 +86,13 @@ def _strict() -> bool:
     return os.environ.get("TIFFIN_STRICT_PLUGINS", "").lower() in {"1", "true", "yes"}
 
 
+def _one_line(text: str) -> str:
+    """A plugin's error on one line: pluggy's and others' messages span several."""
+    return " ".join(text.split())
+
+
 def _complain(message: str) -> None:
+    message = _one_line(message)
     if _strict():
         raise PluginError(message)
     warnings.warn(message, TiffinPluginWarning, stacklevel=3)
@@ -147,7 +153,7 @@ class _Manager:
                 module = ep.load()
                 self.pm.register(module, name=ep.name)
             except Exception as exc:  # a broken plugin must not take the CLI down with it
-                error = f"{type(exc).__name__}: {exc}"
+                error = _one_line(f"{type(exc).__name__}: {exc}")
                 self.records.append(
                     PluginRecord(ep.name, dist, dist_version, ep.value, "failed", error=error)
                 )
@@ -187,7 +193,7 @@ class _Manager:
 
     def _problem(self, plugin_name: str, message: str, *, failed: bool = False) -> None:
         """Remember a plugin's problem for ``tiffin plugins``, then warn (or raise if strict)."""
-        self._problems.setdefault(plugin_name, []).append(message)
+        self._problems.setdefault(plugin_name, []).append(_one_line(message))
         if failed:
             self._failed.add(plugin_name)
         _complain(message)
@@ -338,11 +344,21 @@ def frameworks() -> dict[str, Any]:
     return _get().collect("register_frameworks", key=lambda a: [a.name], check=_check_framework)
 
 
+#: The framework ``tiffin.models.create`` records when none is given: no adapter owns it.
+CUSTOM_FRAMEWORK = "custom"
+
+
 def framework(name: str) -> Any:
     """The adapter called ``name``, or :class:`MissingPlugin` naming the package to install."""
     found = frameworks().get(name)
     if found is not None:
         return found
+    if name == CUSTOM_FRAMEWORK:
+        raise MissingPlugin(
+            f"models of framework {CUSTOM_FRAMEWORK!r} were saved with tiffin.models.create and no "
+            f"adapter loads them or builds their runner: read their files from model.path, and to "
+            f"serve one write a tiffin.Runnable that loads it (see docs/runners.md)"
+        )
     dist = KNOWN_DISTRIBUTIONS.get(name, f"tiffin-{name.replace('_', '-')}")
     installed = ", ".join(sorted(frameworks())) or "none"
     raise MissingPlugin(

@@ -95,6 +95,9 @@ class Store(Generic[InfoT, ItemT]):
     :param make_item: ``make_item(info, path)``: the object users get (``Model``, ``Bento``).
     :param what: the word for one item in messages (``"model"``).
     :param list_command: the command that lists items, suggested in "not found" messages.
+    :param sibling: ``(kind, what, list_command)`` of the other store under the same home, so
+        that asking one store for a name only the other holds says so (a model tag given to
+        ``tiffin get``).
 
     Info objects are attrs instances with at least ``name``, ``version``, ``labels`` and
     ``files`` fields; items have ``.info`` and ``.path``.
@@ -110,8 +113,10 @@ class Store(Generic[InfoT, ItemT]):
         make_item: Callable[[InfoT, Path], ItemT],
         what: str,
         list_command: str,
+        sibling: tuple[str, str, str] | None = None,
     ) -> None:
         self.kind = kind
+        self.sibling = sibling
         self.manifest_name = manifest_name
         self.load_info = load_info
         self.dump_info = dump_info
@@ -316,7 +321,7 @@ class Store(Generic[InfoT, ItemT]):
             )
             raise NotFound(
                 f"no {self.what} named {parsed.name!r} in {self.root} ({hint}); "
-                f"see `{self.list_command}`"
+                f"see `{self.list_command}`{self._sibling_hint(parsed.name)}"
             )
         if parsed.version is None:
             version = versions[0]
@@ -337,6 +342,14 @@ class Store(Generic[InfoT, ItemT]):
                 )
             version = matches[0]
         return Tag(parsed.name, version), self.root / parsed.name / version
+
+    def _sibling_hint(self, name: str) -> str:
+        if self.sibling is None:
+            return ""
+        kind, what, list_command = self.sibling
+        if not (tiffin_home() / kind / name).is_dir():
+            return ""
+        return f" ({name!r} is a {what}: see `{list_command}`)"
 
     def get(self, tag: str | Tag) -> ItemT:
         _, folder = self.resolve(tag)

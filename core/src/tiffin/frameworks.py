@@ -190,9 +190,16 @@ class FrameworkAdapter(abc.ABC):
     def _check_framework(self, model: Model) -> Model:
         other = model.info.framework
         if other != self.name:
+            from tiffin._plugins import CUSTOM_FRAMEWORK
+
+            hint = (
+                "it was saved with tiffin.models.create: use tiffin.models.get and read its files "
+                "from model.path"
+                if other == CUSTOM_FRAMEWORK
+                else f"use tiffin.{other}.load_model / tiffin.{other}.get, or tiffin.models.get"
+            )
             raise InvalidArgument(
-                f"model {model.tag} was saved by the {other!r} framework, not {self.name!r}; "
-                f"use tiffin.{other}.load_model / tiffin.{other}.get, or tiffin.models.get"
+                f"model {model.tag} was saved by the {other!r} framework, not {self.name!r}; {hint}"
             )
         return model
 

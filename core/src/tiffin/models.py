@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import os
 import platform
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ _store: Store[ModelInfo, Model] = Store(
     make_item=Model,
     what="model",
     list_command="tiffin models list",
+    sibling=("bentos", "bento", "tiffin list"),
 )
 
 
@@ -154,6 +156,7 @@ def create(
     name = validate_name(name, what="model name")
     if not isinstance(framework, str) or not framework:
         raise InvalidArgument(f"framework must be a non-empty string, got {framework!r}")
+    validate_name(framework, what="framework name")  # a plugin's name: tiffin.<framework>
     if custom_objects is not None and not (
         isinstance(custom_objects, dict) and all(isinstance(k, str) for k in custom_objects)
     ):
@@ -185,6 +188,11 @@ def create(
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
                 raise InvalidArgument(f"custom_objects cannot be pickled: {exc}") from None
         yield model
+        if (staging_dir / MANIFEST_NAME).exists():  # commit would overwrite it without a word
+            raise InvalidArgument(
+                f"a file named {MANIFEST_NAME} was written into the model's folder, but that name "
+                f"is reserved for tiffin's manifest; rename your file"
+            )
         final_info = _normalize(model.info, name, version)
         committed = _store.commit(staging_dir, final_info)
         model.info = committed.info
@@ -219,7 +227,11 @@ def delete(tag: str | Tag) -> None:
 
 
 def export_model(
-    tag: str | Tag, url: str, *, compression: str | None = None, progress: Progress | None = None
+    tag: str | Tag,
+    url: str | os.PathLike[str],
+    *,
+    compression: str | None = None,
+    progress: Progress | None = None,
 ) -> str:
     """Write the model as a tar archive (manifest first) to ``url`` (a path or any fsspec URL).
 
@@ -232,7 +244,7 @@ def export_model(
     return export_archive(_store, tag, url, compression=compression, progress=progress)
 
 
-def import_model(url: str, *, progress: Progress | None = None) -> Model:
+def import_model(url: str | os.PathLike[str], *, progress: Progress | None = None) -> Model:
     """Import a model archive made by :func:`export_model`, verifying every file's sha256.
 
     Unsafe or damaged archives are refused with :class:`tiffin.exceptions.InvalidArchive` and

@@ -67,3 +67,61 @@ def test_help_lists_the_bento_commands(cli):
     done = cli("--help")
     for command in ("build", "list", "get", "delete", "export", "import", "containerize"):
         assert command in done.stdout
+
+
+def test_bentofile_mistakes_are_one_line_saying_where(project, cli, tmp_path):
+    folder = project(bentofile="service: service.py:svc\n")
+    (folder / "somedir").mkdir()
+    cases = {
+        "service: service.py:svc\n  bad: [\n": "not valid YAML: mapping values are not allowed in "
+        "this context (line 2, column 6)",
+        "service: service.py:svc\ndocker:\n  distro: windows\n": "'distro' must be one of debian",
+        "service: service.py:svc\ninclude: [1, 2]\n": "'include' must be a list of strings",
+    }
+    for text, message in cases.items():
+        (folder / "bentofile.yaml").write_text(text)
+        done = cli("build", str(folder))
+        assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+        assert message in done.stderr
+    done = cli("build", str(folder), "-f", "somedir")
+    assert done.returncode == 1 and "is a directory or a special file" in done.stderr
+    (folder / "bentofile.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    done = cli("build", str(folder))
+    assert done.returncode == 1 and "not a text file" in done.stderr
+    assert tiffin.list() == []
+
+
+def test_a_single_string_where_a_list_is_expected_is_one_item(project, cli):
+    folder = project(
+        bentofile="service: service.py:svc\ninclude: '*.py'\npython:\n  packages: six\n"
+    )
+    done = cli("build", str(folder))
+    assert done.returncode == 0, done.stderr
+    [bento] = tiffin.list()
+    assert (bento.path / "src" / "service.py").is_file()
+    lines = (bento.path / "env" / "python" / "requirements.txt").read_text().splitlines()
+    assert "six" in lines or any(line.startswith("six") for line in lines)
+    assert not [line for line in lines if len(line) == 1]  # not split into letters
+
+
+def test_containerize_refuses_an_image_name_docker_would_refuse(project, cli, tmp_path):
+    folder = project(bentofile=BENTOFILE)
+    assert cli("build", str(folder)).returncode == 0
+    [bento] = tiffin.list()
+    out = tmp_path / "ctx"
+    done = cli("containerize", str(bento.tag), "--image", "My Image!", "--output", str(out))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "image name 'My Image!' is not valid" in done.stderr
+    assert not out.exists()  # refused before anything was written
+
+
+def test_a_damaged_bento_can_be_deleted(project, cli):
+    folder = project(bentofile=BENTOFILE)
+    assert cli("build", str(folder)).returncode == 0
+    [bento] = tiffin.list()
+    (bento.path / "bento.yaml").write_text(": [not yaml")
+    assert "is damaged" in cli("get", str(bento.tag)).stderr
+    done = cli("delete", str(bento.tag), "--yes")
+    assert done.returncode == 0, done.stderr
+    assert not bento.path.exists() and tiffin.list() == []
+    assert tiffin.models.list()  # its models stay stored

@@ -137,3 +137,14 @@ def test_save_model_refuses_unknown_keyword_arguments(clf) -> None:
     with pytest.raises(InvalidArgument, match=r"unexpected keyword arguments \['compress'\]"):
         tiffin.sklearn.save_model("iris_clf", clf, compress=3)
     assert tiffin.models.list("iris_clf") == []
+
+
+def test_an_unpicklable_pipeline_is_a_clear_error_and_stores_nothing(iris) -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    x, y = iris
+    pipeline = make_pipeline(FunctionTransformer(lambda a: a), LogisticRegression(max_iter=500))
+    pipeline.fit(x, y)
+    with pytest.raises(InvalidArgument, match=r"cannot be pickled.*module level"):
+        tiffin.sklearn.save_model("lambda_pipe", pipeline)
+    assert tiffin.models.list() == []

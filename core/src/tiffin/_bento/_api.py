@@ -37,7 +37,11 @@ def delete(tag: str | Tag) -> None:
 
 
 def export_bento(
-    tag: str | Tag, url: str, *, compression: str | None = None, progress: Progress | None = None
+    tag: str | Tag,
+    url: str | os.PathLike[str],
+    *,
+    compression: str | None = None,
+    progress: Progress | None = None,
 ) -> str:
     """Write the bento, models included, as a tar archive (manifest first) to ``url``.
 
@@ -79,7 +83,7 @@ def _store_carried_models(bento: Bento) -> builtins.list[Model]:
     return added
 
 
-def import_bento(url: str, *, progress: Progress | None = None) -> Bento:
+def import_bento(url: str | os.PathLike[str], *, progress: Progress | None = None) -> Bento:
     """Import a bento archive made by :func:`export_bento`, verifying every file's sha256.
 
     The models it carries are also added to the local model store when absent there. Unsafe

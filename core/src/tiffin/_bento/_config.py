@@ -110,6 +110,23 @@ _SCALARS: dict[tuple[str, str], type] = {
 }
 _WORDS = {str: "a string", bool: "true or false"}
 
+#: Lists of strings; a single string is taken as a one-item list (``include: "*.py"``).
+_LISTS = {
+    ("BuildConfig", "include"),
+    ("BuildConfig", "exclude"),
+    ("BuildConfig", "models"),
+    ("PythonOptions", "packages"),
+    ("DockerOptions", "system_packages"),
+}
+
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("DockerOptions", "distro"): ("debian",)}
+
+
+def _one_item_lists(data: dict[str, Any], cls: type) -> dict[str, Any]:
+    return {
+        k: [v] if (cls.__name__, k) in _LISTS and isinstance(v, str) else v for k, v in data.items()
+    }
+
 
 def _check_keys(data: Any, cls: type, where: str) -> None:
     if not isinstance(data, dict):
@@ -130,6 +147,18 @@ def _check_keys(data: Any, cls: type, where: str) -> None:
             raise InvalidArgument(
                 f"{where} '{field.name}' must be {_WORDS[expected]}, got {value!r}"
             )
+        if (cls.__name__, field.name) in _LISTS and not (
+            isinstance(value, str)
+            or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        ):
+            raise InvalidArgument(
+                f"{where} '{field.name}' must be a list of strings, got {value!r}"
+            )
+        choices = _CHOICES.get((cls.__name__, field.name))
+        if choices is not None and value not in choices:
+            raise InvalidArgument(
+                f"{where} '{field.name}' must be one of {', '.join(choices)}, got {value!r}"
+            )
     if cls is BuildConfig:
         for key, nested in _NESTED.items():
             if data.get(key) is not None:
@@ -141,10 +170,12 @@ def config_from_dict(data: Any, source: str = "build config") -> BuildConfig:
     if data is None:
         data = {}
     _check_keys(data, BuildConfig, source)
-    data = {k: v for k, v in data.items() if v is not None}
-    for key in _NESTED:
+    data = _one_item_lists({k: v for k, v in data.items() if v is not None}, BuildConfig)
+    for key, nested in _NESTED.items():
         if key in data:
-            data[key] = {k: v for k, v in data[key].items() if v is not None}
+            data[key] = _one_item_lists(
+                {k: v for k, v in data[key].items() if v is not None}, nested
+            )
     try:
         return converter.structure(data, BuildConfig)
     except InvalidArgument as exc:
@@ -174,7 +205,13 @@ def load_config(build_ctx: Path, bentofile: str | Path | None = "bentofile.yaml"
             data = load_yaml(path.read_text(encoding="utf-8"))
         except InvalidArgument as exc:
             raise InvalidArgument(f"{path}: {exc}") from None
+        except UnicodeDecodeError:
+            raise InvalidArgument(f"{path}: not a text file (it is not UTF-8)") from None
         return config_from_dict(data, str(path.name))
+    if path.exists():
+        raise InvalidArgument(
+            f"bentofile {str(path)!r} is a directory or a special file; give the YAML file's path"
+        )
     if not default_name:
         raise NotFound(
             f"bentofile {str(path)!r} does not exist; check the path given with -f/bentofile"

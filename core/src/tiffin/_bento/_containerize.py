@@ -11,6 +11,7 @@ is installed and its engine answers; otherwise the context is left for the user 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -149,6 +150,23 @@ def _prepare_output(output: str | Path | None, bento: Bento) -> Path:
     return folder
 
 
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+#: Docker's image reference: ``[host[:port]/]path[:tag][@sha256:digest]``.
+_IMAGE_NAME = re.compile(
+    rf"(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+)
+
+
+def _check_image_name(image: str) -> None:
+    """Refuse a name every builder would refuse, before any work is done."""
+    if not isinstance(image, str) or not _IMAGE_NAME.fullmatch(image):
+        raise InvalidArgument(
+            f"image name {image!r} is not valid: use lowercase letters, digits and '.', '_', '-' "
+            f"separators, optionally a registry host and a ':tag' (e.g. 'registry.local/iris:1.0')"
+        )
+
+
 def containerize(
     tag: str | Tag,
     *,
@@ -168,6 +186,8 @@ def containerize(
     :param wheels: put wheels of locally installed required packages into the context (off
         when every requirement, tiffin included, can come from a package index).
     """
+    if image is not None:
+        _check_image_name(image)
     bento = get(tag)
     image = image or f"{bento.tag.name}:{bento.tag.version}"
     folder = _prepare_output(output, bento)

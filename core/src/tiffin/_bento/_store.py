@@ -15,6 +15,7 @@ _store: Store[BentoInfo, Bento] = Store(
     make_item=Bento,
     what="bento",
     list_command="tiffin list",
+    sibling=("models", "model", "tiffin models list"),
 )
 
 

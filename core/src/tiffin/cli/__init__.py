@@ -74,4 +74,11 @@ def build_app() -> typer.Typer:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one readable line and exit code 1 on a user error."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["serve"]:  # cold start matters here: skip building the app when we can
+        from tiffin.cli.serving import fast_serve
+
+        code = fast_serve(args[1:])
+        if code is not None:
+            sys.exit(code)
     sys.exit(run_cli(build_app, argv))

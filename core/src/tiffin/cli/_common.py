@@ -28,6 +28,35 @@ def echo_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
+def table_console() -> Any:
+    """A rich console for tables on stdout: a terminal's width, or no cut when piped.
+
+    Piped into ``grep`` or a file, rich would assume 80 columns and drop or cut columns.
+    """
+    import os
+
+    from rich.console import Console
+
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(width=1000 if piped else None)
+
+
+def is_stdout(url: str) -> bool:
+    """Whether ``url`` names this process's stdout (``/dev/stdout``, ``/dev/fd/1``, its pipe)."""
+    import os
+
+    try:
+        return os.path.samestat(os.stat(url), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError):
+        return False
+
+
+def report(message: str, url: str) -> None:
+    """Say what was written to ``url``: on stdout, unless the archive itself went there."""
+    stream = sys.stderr if is_stdout(url) else sys.stdout
+    stream.write(message + "\n")
+
+
 def fail(message: str) -> typer.Exit:
     """Print one readable error line on stderr; ``raise fail(...)`` exits with code 1."""
     sys.stderr.write(f"error: {message}\n")
@@ -47,6 +76,8 @@ def run_cli(build_app: Callable[[], typer.Typer], argv: list[str] | None) -> int
         command = typer.main.get_command(build_app())
         command.main(args=argv, prog_name="tiffin", standalone_mode=True)
     except SystemExit as exc:
+        if exc.code is not None and not isinstance(exc.code, int):
+            sys.stderr.write(f"{exc.code}\n")  # sys.exit("message"), e.g. from a service module
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TiffinError as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from tiffin.cli._common import OUTPUT_OPTION, OutputFormat, echo_json
+from tiffin.cli._common import OUTPUT_OPTION, OutputFormat, echo_json, report, table_console
 
 __all__ = ["add_to"]
 
@@ -97,7 +97,6 @@ def list_bentos(
         where = f"named {name!r} " if name else ""
         typer.echo(f"No bentos {where}in {bento_store().root}; build one with `tiffin build`.")
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
@@ -112,7 +111,7 @@ def list_bentos(
             ", ".join(row["models"]),
             b.info.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
-    Console().print(table)
+    table_console().print(table)
 
 
 def get(
@@ -141,13 +140,14 @@ def delete(
 ) -> None:
     """Delete a bento version (its models stay in the model store)."""
     import tiffin
+    from tiffin._bento._store import bento_store
 
-    bento = tiffin.get(tag)
-    if not yes and not typer.confirm(f"Delete bento {bento.tag}?", err=True):
+    exact, _ = bento_store().resolve(tag)  # not get(): a damaged manifest must be deletable
+    if not yes and not typer.confirm(f"Delete bento {exact}?", err=True):
         typer.echo("Nothing deleted.", err=True)
         raise typer.Exit(code=1)
-    tiffin.delete(bento.tag)
-    typer.echo(f"Deleted bento {bento.tag}")
+    tiffin.delete(exact)
+    typer.echo(f"Deleted bento {exact}")
 
 
 def export(
@@ -163,7 +163,7 @@ def export(
 
     with progress_bar(f"export {tag}") as progress:
         written = tiffin.export_bento(tag, url, compression=compression, progress=progress)
-    typer.echo(f"Exported bento {tiffin.get(tag).tag} to {written}")
+    report(f"Exported bento {tiffin.get(tag).tag} to {written}", url)
 
 
 def import_(url: str = typer.Argument(..., help="A file path or any fsspec URL.")) -> None:

@@ -8,7 +8,14 @@ from typing import Any
 
 import typer
 
-from tiffin.cli._common import OUTPUT_OPTION, OutputFormat, echo_json, fail
+from tiffin.cli._common import (
+    OUTPUT_OPTION,
+    OutputFormat,
+    echo_json,
+    fail,
+    report,
+    table_console,
+)
 
 __all__ = ["app"]
 
@@ -78,10 +85,9 @@ def list_models(
     if output == OutputFormat.json:
         echo_json([_summary(m) for m in found])
         return
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = table_console()
     if not found:
         console.print(
             "no models stored"
@@ -137,15 +143,15 @@ def delete_model(
     """Delete one model version."""
     from tiffin import models
 
-    model = models.get(tag)
+    exact, _ = models.store().resolve(tag)  # not get(): a damaged manifest must be deletable
     if not yes:
         if not sys.stdin.isatty():
-            raise fail(f"refusing to delete {model.tag} without confirmation: pass --yes")
-        if not typer.confirm(f"Delete model {model.tag}?", default=False, err=True):
+            raise fail(f"refusing to delete {exact} without confirmation: pass --yes")
+        if not typer.confirm(f"Delete model {exact}?", default=False, err=True):
             sys.stderr.write("not deleted\n")
             raise typer.Exit(code=1)
-    models.delete(model.tag)
-    typer.echo(f"deleted {model.tag}")
+    models.delete(exact)
+    typer.echo(f"deleted {exact}")
 
 
 @app.command("export")
@@ -170,7 +176,7 @@ def export_model(
             compression=compression.value if compression else None,
             progress=progress,
         )
-    typer.echo(f"exported {model.tag} to {url}")
+    report(f"exported {model.tag} to {url}", url)  # not into the archive when it is stdout
 
 
 @app.command("import")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tiffin.cli._common import OUTPUT_OPTION, OutputFormat, echo_json
+from tiffin.cli._common import OUTPUT_OPTION, OutputFormat, echo_json, table_console
 
 __all__ = ["add_to", "plugins"]
 
@@ -24,7 +24,6 @@ def plugins(output: OutputFormat = OUTPUT_OPTION) -> None:
         echo_json([converter.unstructure(r) for r in records])
         return
 
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -38,7 +37,7 @@ def plugins(output: OutputFormat = OUTPUT_OPTION) -> None:
         status = f"[{styles[r.status]}]{r.status}[/]" if r.status in styles else r.status
         hooks = "\n".join(h.removeprefix("register_") for h in r.hooks)
         table.add_row(r.name, r.distribution, r.version, hooks, status)
-    console = Console()
+    console = table_console()
     console.print(table)
     # errors are long: one paragraph each under the table, wrapped to the terminal
     for r in records:

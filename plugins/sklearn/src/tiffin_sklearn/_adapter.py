@@ -7,6 +7,7 @@ resolving ``tiffin.sklearn`` costs nothing until a model is saved or loaded.
 
 from __future__ import annotations
 
+import pickle
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,8 +50,16 @@ class SklearnAdapter(FrameworkAdapter):
     def save(self, model: Any, path: Path, options: dict[str, Any]) -> dict[str, Any] | None:
         import joblib
 
-        joblib.dump(model, Path(path) / MODEL_FILE)
         cls = type(model)
+        try:
+            joblib.dump(model, Path(path) / MODEL_FILE)
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:  # only pickling here
+            raise InvalidArgument(
+                f"tiffin.sklearn cannot save this {cls.__module__}.{cls.__qualname__}: it cannot be "
+                f"pickled ({exc}); define the functions it holds (FunctionTransformer, custom "
+                f"scorers...) at module level in an importable module, not as lambdas or local "
+                f"functions"
+            ) from None
         return {"model_class": f"{cls.__module__}.{cls.__qualname__}"}
 
     def load(self, model: Model, **kwargs: Any) -> Any:
