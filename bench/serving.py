@@ -65,18 +65,26 @@ def ensure_wrk() -> str:
 
 def ensure_bentoml(venv: Path) -> Path | None:
     python = venv / "bin" / "python"
-    ok = python.exists() and subprocess.run(
-        [str(python), "-c", "import bentoml, sklearn"], capture_output=True
-    ).returncode == 0
+    ok = (
+        python.exists()
+        and subprocess.run(
+            [str(python), "-c", "import bentoml, sklearn"], capture_output=True
+        ).returncode
+        == 0
+    )
     if not ok:
         print(f"installing {BENTOML_SPEC} into {venv} (its own venv) ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         result = subprocess.run(
             [str(python), "-m", "pip", "install", "-q", BENTOML_SPEC, "scikit-learn"],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
-            print(f"BentoML could not be installed; skipping it:\n{result.stderr[-2000:]}", file=sys.stderr)
+            print(
+                f"BentoML could not be installed; skipping it:\n{result.stderr[-2000:]}",
+                file=sys.stderr,
+            )
             return None
     return python
 
@@ -84,14 +92,23 @@ def ensure_bentoml(venv: Path) -> Path | None:
 class Server:
     """A server process started by a shell-free command, ready once ``probe`` answers 200."""
 
-    def __init__(self, label: str, cmd: list[str], cwd: Path, env: dict[str, str], port: int,
-                 route: str = "/classify", body: str = BODY) -> None:
+    def __init__(
+        self,
+        label: str,
+        cmd: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        port: int,
+        route: str = "/classify",
+        body: str = BODY,
+    ) -> None:
         self.label, self.port, self.route, self.body = label, port, route, body
         self.url = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
         self.log = open(cwd / f"{label.replace(' ', '_').replace('/', '_')}.log", "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.first_200_s = self._wait(started)
 
     def _wait(self, started: float, timeout: float = 120) -> float:
@@ -101,16 +118,23 @@ class Server:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"{self.label} exited early; see {self.log.name}")
                 try:
-                    r = client.post(self.url + self.route, content=self.body,
-                                    headers={"content-type": "application/json"})
+                    r = client.post(
+                        self.url + self.route,
+                        content=self.body,
+                        headers={"content-type": "application/json"},
+                    )
                     if r.status_code == 200:
                         return time.perf_counter() - started
                 except httpx.HTTPError:
                     pass
                 time.sleep(0.01)
-        raise RuntimeError(f"{self.label} did not answer 200 within {timeout}s; see {self.log.name}")
+        raise RuntimeError(
+            f"{self.label} did not answer 200 within {timeout}s; see {self.log.name}"
+        )
 
     def stop(self) -> None:
+        """Stop the server and every process it started (BentoML's runners outlive its main
+        process for a while): a straggler still shutting down would slow the next measurement."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -118,7 +142,23 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        deadline = time.monotonic() + 20
+        while _group_alive(self.proc.pid):
+            if time.monotonic() > deadline:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                deadline = time.monotonic() + 5
+            time.sleep(0.05)
         self.log.close()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _ms(text: str) -> float:
@@ -127,18 +167,47 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(wrk: str, server: Server, concurrency: int, duration: float, workdir: Path) -> dict:
+    """One wrk run; a run that yields no figures is reported on stderr and tried once more."""
+    try:
+        return _run_wrk(wrk, server, concurrency, duration, workdir)
+    except RuntimeError as exc:
+        print(f"warning: {exc}\ntrying once more", file=sys.stderr, flush=True)
+        return _run_wrk(wrk, server, concurrency, duration, workdir)
+
+
+def _run_wrk(wrk: str, server: Server, concurrency: int, duration: float, workdir: Path) -> dict:
     script = workdir / f"post_{server.port}.lua"
     script.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = {server.body!r}\n".replace("'", '"')
+        f'wrk.method = "POST"\nwrk.body = {server.body!r}\n'.replace("'", '"')
         + 'wrk.headers["Content-Type"] = "application/json"\n'
     )
     threads = str(min(2, concurrency))
-    cmd = [wrk, "-t", threads, "-c", str(concurrency), "-d", f"{max(1, round(duration))}s", "--latency",
-           "--timeout", "10s", "-s", str(script), server.url + server.route]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    cmd = [
+        wrk,
+        "-t",
+        threads,
+        "-c",
+        str(concurrency),
+        "-d",
+        f"{max(1, round(duration))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        server.url + server.route,
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    out = done.stdout
+    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))  # wrk pads "2.23s "
+    if done.returncode != 0 or rps_match is None or "99" not in pct:
+        # no answer at all within the run (a stalled server) leaves wrk without percentiles
+        raise RuntimeError(
+            f"wrk against {server.label} ({server.url + server.route}, c={concurrency}) gave no "
+            f"latency figures; its output:\n{out}{done.stderr}\nserver log: {server.log.name}"
+        )
+    rps = float(rps_match.group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     return {
@@ -247,25 +316,41 @@ def prepare(workdir: Path, bentoml_python: Path | None) -> dict[str, dict[str, s
     subprocess.run([sys.executable, "-c", train], cwd=workdir, check=True)
     envs["tiffin"] = {**base, "TIFFIN_HOME": str(workdir / "tiffin_home")}
     subprocess.run(
-        [sys.executable, "-c",
-         "import pickle, tiffin; tiffin.sklearn.save_model('iris_clf', pickle.load(open('model.pkl','rb')))"],
-        cwd=workdir, env=envs["tiffin"], check=True,
+        [
+            sys.executable,
+            "-c",
+            "import pickle, tiffin; tiffin.sklearn.save_model('iris_clf', pickle.load(open('model.pkl','rb')))",
+        ],
+        cwd=workdir,
+        env=envs["tiffin"],
+        check=True,
     )
     (workdir / "tiffin_service.py").write_text(TIFFIN_SERVICE)
     (workdir / "slow_service.py").write_text(SLOW_SERVICE)
     (workdir / "starlette_app.py").write_text(STARLETTE_APP)
     if bentoml_python is not None:
-        envs["bentoml"] = {**base, "BENTOML_HOME": str(workdir / "bentoml_home"),
-                           "BENTOML_DO_NOT_TRACK": "true"}
+        envs["bentoml"] = {
+            **base,
+            "BENTOML_HOME": str(workdir / "bentoml_home"),
+            "BENTOML_DO_NOT_TRACK": "true",
+        }
         save = textwrap.dedent("""
             import pickle, bentoml
             clf = pickle.load(open("model.pkl", "rb"))
             bentoml.sklearn.save_model("iris_clf", clf)
             bentoml.sklearn.save_model("iris_clf_batch", clf, signatures={"predict": {"batchable": True}})
         """)
-        subprocess.run([str(bentoml_python), "-c", save], cwd=workdir, env=envs["bentoml"], check=True,
-                       capture_output=True)
-        for name, model in (("bentoml_service.py", "iris_clf"), ("bentoml_batch_service.py", "iris_clf_batch")):
+        subprocess.run(
+            [str(bentoml_python), "-c", save],
+            cwd=workdir,
+            env=envs["bentoml"],
+            check=True,
+            capture_output=True,
+        )
+        for name, model in (
+            ("bentoml_service.py", "iris_clf"),
+            ("bentoml_batch_service.py", "iris_clf_batch"),
+        ):
             (workdir / name).write_text(BENTOML_SERVICE.format(model=model))
     return envs
 
@@ -274,35 +359,102 @@ def start_all(workdir: Path, envs: dict, bentoml_python: Path | None) -> list[Se
     servers = []
     tiffin_cmd = [sys.executable, "-m", "tiffin", "serve"]
     port = free_port()
-    servers.append(Server("tiffin", [*tiffin_cmd, "tiffin_service.py:svc", "--port", str(port)],
-                          workdir, envs["tiffin"], port))
+    servers.append(
+        Server(
+            "tiffin",
+            [*tiffin_cmd, "tiffin_service.py:svc", "--port", str(port)],
+            workdir,
+            envs["tiffin"],
+            port,
+        )
+    )
     port = free_port()
-    servers.append(Server("starlette", [sys.executable, "-m", "uvicorn", "starlette_app:app", "--host",
-                                        "127.0.0.1", "--port", str(port), "--workers", "1",
-                                        "--no-access-log", "--log-level", "warning"],
-                          workdir, envs["tiffin"], port))
+    servers.append(
+        Server(
+            "starlette",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "starlette_app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            workdir,
+            envs["tiffin"],
+            port,
+        )
+    )
     if bentoml_python is not None:
         bentoml = str(bentoml_python.parent / "bentoml")
-        for label, module in (("bentoml", "bentoml_service"), ("bentoml batch", "bentoml_batch_service")):
+        for label, module in (
+            ("bentoml", "bentoml_service"),
+            ("bentoml batch", "bentoml_batch_service"),
+        ):
             port = free_port()
-            servers.append(Server(label, [bentoml, "serve", f"{module}:svc", "--host", "127.0.0.1",
-                                          "--port", str(port)], workdir, envs["bentoml"], port))
+            servers.append(
+                Server(
+                    label,
+                    [bentoml, "serve", f"{module}:svc", "--host", "127.0.0.1", "--port", str(port)],
+                    workdir,
+                    envs["bentoml"],
+                    port,
+                )
+            )
     return servers
 
 
-def cold_starts(workdir: Path, envs: dict, bentoml_python: Path | None, runs: int) -> dict[str, float]:
+def cold_starts(
+    workdir: Path, envs: dict, bentoml_python: Path | None, runs: int
+) -> dict[str, float]:
     """Median seconds from spawning the server to its first 200 on /classify."""
     commands = {
-        "tiffin serve": ([sys.executable, "-m", "tiffin", "serve", "tiffin_service.py:svc", "--port"], "tiffin"),
-        "bare uvicorn": ([sys.executable, "-m", "uvicorn", "starlette_app:app", "--host", "127.0.0.1",
-                          "--no-access-log", "--port"], "tiffin"),
+        "tiffin serve": (
+            [sys.executable, "-m", "tiffin", "serve", "tiffin_service.py:svc", "--port"],
+            "tiffin",
+        ),
+        "bare uvicorn": (
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "starlette_app:app",
+                "--host",
+                "127.0.0.1",
+                "--no-access-log",
+                "--port",
+            ],
+            "tiffin",
+        ),
     }
     if bentoml_python is not None:
-        commands["bentoml serve"] = ([str(bentoml_python.parent / "bentoml"), "serve", "bentoml_service:svc",
-                                      "--host", "127.0.0.1", "--port"], "bentoml")
+        commands["bentoml serve"] = (
+            [
+                str(bentoml_python.parent / "bentoml"),
+                "serve",
+                "bentoml_service:svc",
+                "--host",
+                "127.0.0.1",
+                "--port",
+            ],
+            "bentoml",
+        )
     samples: dict[str, list[float]] = {k: [] for k in commands}
-    for _ in range(runs):
-        for label, (cmd, env) in commands.items():  # interleaved
+    labels = list(commands)
+    for run in range(runs):
+        # interleaved, and each system goes first as often as the others (the machine's state
+        # after the previous server's exit must not always favour the same one)
+        order = labels[run % len(labels) :] + labels[: run % len(labels)]
+        for label in order:
+            cmd, env = commands[label]
+            time.sleep(1)  # let the previous server's exit settle
             port = free_port()
             server = Server(label, [*cmd, str(port)], workdir, envs[env], port)
             samples[label].append(server.first_200_s)
@@ -310,11 +462,56 @@ def cold_starts(workdir: Path, envs: dict, bentoml_python: Path | None, runs: in
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
+def batching_bound(wrk: str, workdir: Path, envs: dict, duration: int, rounds: int) -> None:
+    """(d): the one-call-at-a-time 10 ms model at c=64, batched vs unbatched; prints a table."""
+    port = free_port()
+    slow = Server(
+        "batching-bound",
+        [sys.executable, "-m", "tiffin", "serve", "slow_service.py:svc", "--port", str(port)],
+        workdir,
+        envs["tiffin"],
+        port,
+        route="/batched",
+    )
+    try:
+        run_wrk(wrk, slow, 64, 2, workdir)
+        batched, unbatched = [], []
+        for _ in range(rounds):
+            for route, results in (("/batched", batched), ("/unbatched", unbatched)):
+                # when wrk stops, up to 64 unbatched calls are still queued behind the model's
+                # lock (~0.7 s of work): let them drain, or the next batched run starts behind
+                # them and its dispatcher rightly refuses calls it predicts to wait > 100 ms
+                time.sleep(2)
+                slow.route = route
+                results.append(run_wrk(wrk, slow, 64, duration, workdir))
+    finally:
+        slow.stop()
+    b_rps = statistics.median(r["rps"] for r in batched)
+    u_rps = statistics.median(r["rps"] for r in unbatched)
+    print("\n| batching-bound model, c=64 | req/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---:|---:|---:|---:|")
+    for label, rs in (("batched (max_latency_ms=100)", batched), ("unbatched", unbatched)):
+        print(
+            f"| {label} | {statistics.median(r['rps'] for r in rs):,.0f} | "
+            f"{statistics.median(r['p50'] for r in rs):.1f} | {statistics.median(r['p99'] for r in rs):.1f} | "
+            f"{sum(r['non2xx'] for r in rs)} |"
+        )
+    print(
+        f"\nbatched/unbatched req/s: {b_rps / u_rps:.1f}x "
+        f"(target >= 5x; p99 target <= max_latency_ms + one call = 110 ms)",
+        flush=True,
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=int, default=8, help="seconds of load per measurement")
     parser.add_argument("--concurrency", default="1,8,32,128")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; medians are reported")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="interleaved rounds; medians are reported"
+    )
     parser.add_argument("--cold-start-runs", type=int, default=5)
     parser.add_argument("--no-bentoml", action="store_true")
     parser.add_argument("--bentoml-venv", type=Path, default=HERE / ".venv-bentoml")
@@ -326,8 +523,11 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="tiffin-bench-"))
     envs = prepare(workdir, bentoml_python)
 
-    print(f"# serving benchmark ({os.cpu_count()} cores, wrk, {args.duration:.0f}s per point, "
-          f"{args.rounds} interleaved rounds, medians)\n", flush=True)
+    print(
+        f"# serving benchmark ({os.cpu_count()} cores, wrk, {args.duration:.0f}s per point, "
+        f"{args.rounds} interleaved rounds, medians)\n",
+        flush=True,
+    )
     servers = start_all(workdir, envs, bentoml_python)
     results: dict[tuple[str, int], list[dict]] = {}
     try:
@@ -336,7 +536,9 @@ def main() -> None:
         for _ in range(args.rounds):
             for c in levels:
                 for s in servers:
-                    results.setdefault((s.label, c), []).append(run_wrk(wrk, s, c, args.duration, workdir))
+                    results.setdefault((s.label, c), []).append(
+                        run_wrk(wrk, s, c, args.duration, workdir)
+                    )
     finally:
         for s in servers:
             s.stop()
@@ -349,9 +551,13 @@ def main() -> None:
     for c in levels:
         for s in servers:
             non2xx = sum(r["non2xx"] for r in results[(s.label, c)])
-            print(f"| {s.label} | {c} | {med(s.label, c, 'rps'):,.0f} | {med(s.label, c, 'p50'):.1f} | "
-                  f"{med(s.label, c, 'p99'):.1f} | {non2xx} |")
-    print("\n| c | tiffin/starlette req/s | tiffin/starlette p99 | tiffin/bentoml req/s | tiffin/bentoml batch req/s |")
+            print(
+                f"| {s.label} | {c} | {med(s.label, c, 'rps'):,.0f} | {med(s.label, c, 'p50'):.1f} | "
+                f"{med(s.label, c, 'p99'):.1f} | {non2xx} |"
+            )
+    print(
+        "\n| c | tiffin/starlette req/s | tiffin/starlette p99 | tiffin/bentoml req/s | tiffin/bentoml batch req/s |"
+    )
     print("|---:|---:|---:|---:|---:|")
     for c in levels:
         t = med("tiffin", c, "rps")
@@ -362,30 +568,7 @@ def main() -> None:
             row += " - | - |"
         print(row)
 
-    # (d) the batching-bound model
-    port = free_port()
-    slow = Server("batching-bound", [sys.executable, "-m", "tiffin", "serve", "slow_service.py:svc",
-                                     "--port", str(port)], workdir, envs["tiffin"], port, route="/batched")
-    try:
-        run_wrk(wrk, slow, 64, 2, workdir)
-        batched, unbatched = [], []
-        for _ in range(args.rounds):
-            slow.route = "/batched"
-            batched.append(run_wrk(wrk, slow, 64, args.duration, workdir))
-            slow.route = "/unbatched"
-            unbatched.append(run_wrk(wrk, slow, 64, args.duration, workdir))
-    finally:
-        slow.stop()
-    b_rps = statistics.median(r["rps"] for r in batched)
-    u_rps = statistics.median(r["rps"] for r in unbatched)
-    print("\n| batching-bound model, c=64 | req/s | p50 ms | p99 ms | non-2xx |")
-    print("|---|---:|---:|---:|---:|")
-    for label, rs in (("batched (max_latency_ms=100)", batched), ("unbatched", unbatched)):
-        print(f"| {label} | {statistics.median(r['rps'] for r in rs):,.0f} | "
-              f"{statistics.median(r['p50'] for r in rs):.1f} | {statistics.median(r['p99'] for r in rs):.1f} | "
-              f"{sum(r['non2xx'] for r in rs)} |")
-    print(f"\nbatched/unbatched req/s: {b_rps / u_rps:.1f}x "
-          f"(target >= 5x; p99 target <= max_latency_ms + one call = 110 ms)")
+    batching_bound(wrk, workdir, envs, args.duration, args.rounds)
 
     starts = cold_starts(workdir, envs, bentoml_python, args.cold_start_runs)
     print("\n| start to first 200 (median) | seconds |")

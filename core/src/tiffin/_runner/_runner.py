@@ -16,12 +16,18 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from tiffin._runner import _inline
 from tiffin._runner._batching import Dispatcher
 from tiffin._runner._cost import CostModel
 from tiffin._runner._local import LocalExecutor
 from tiffin._runner._runnable import MethodConfig, Runnable, RunnableMethod, runnable_methods
 from tiffin._tag import validate_name
-from tiffin.exceptions import InvalidArgument, TiffinError
+from tiffin.exceptions import (
+    InvalidArgument,
+    RunnerMethodNotFound,
+    RunnerNotStarted,
+    TiffinError,
+)
 
 __all__ = [
     "DEFAULT_MAX_BATCH_SIZE",
@@ -40,14 +46,6 @@ DEFAULT_MAX_BATCH_SIZE = 100
 DEFAULT_MAX_LATENCY_MS = 10_000.0
 
 _METHOD_OPTIONS = ("max_batch_size", "max_latency_ms")
-
-
-class RunnerNotStarted(TiffinError):
-    """A runner was called before ``init_local()`` or before a server started it."""
-
-
-class RunnerMethodNotFound(TiffinError, AttributeError):
-    """``runner.<name>`` names no method of the runnable."""
 
 
 def _positive_int(value: Any, what: str) -> int:
@@ -155,6 +153,10 @@ class RunnerMethod:
         if executor is None:
             raise runner._not_started(self.name)
         loop = runner._loop
+        if loop is not None and (self.batchable or not executor.local):
+            if _inline.state.inline:  # a sync API function on the loop: it must go to a thread
+                raise _inline.NeedsThread
+            _inline.state.needed_loop = True
         if loop is not None and (self.batchable or not executor.local) and not _in_loop(loop):
             dispatcher = self._dispatcher
             if executor.local and dispatcher is not None and dispatcher.executor is executor:

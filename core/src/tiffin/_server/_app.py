@@ -2,13 +2,15 @@
 
 Each API is a small ASGI callable mounted at ``POST /<route>``: no per-request middleware,
 pydantic or attrs objects; an async API function is awaited on the loop, a sync one runs in
-the thread pool. Lifespan: runners start, then ``on_startup`` hooks, then ``/readyz`` says
-ready; on shutdown (after in-flight requests finish) ``on_shutdown`` hooks, then runners stop.
+the thread pool or, once it has proven cheap, on the loop (:mod:`._sync`). Lifespan: runners
+start, then ``on_startup`` hooks, then ``/readyz`` says ready; on shutdown (after in-flight
+requests finish) ``on_shutdown`` hooks, then runners stop.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import inspect
 import logging
 import time
@@ -24,6 +26,7 @@ from starlette.routing import Route
 
 from tiffin._server._errors import error_response, internal_error, tiffin_error_response
 from tiffin._server._metrics import http_metrics, render_metrics
+from tiffin._server._sync import SyncCaller
 from tiffin._service import Context, InferenceAPI, Service
 from tiffin.exceptions import TiffinError
 
@@ -59,6 +62,8 @@ class APIEndpoint:
         self.where = f"API {api.name!r}"
         self.metrics = http_metrics()
         self.gauge = self.metrics.gauge(api.name)
+        #: how the API function is called when it is sync (see ``_sync``)
+        self.sync = SyncCaller(api.func)
 
     def _too_large(self) -> Response:
         return error_response(
@@ -94,16 +99,16 @@ class APIEndpoint:
                 if api.is_async:
                     result = await api.func(**kwargs)
                 else:
-                    result = await run_in_threadpool(api.func, **kwargs)
+                    result = await self.sync(**kwargs)
             elif ctx is not None:
                 if api.is_async:
                     result = await api.func(value, **{api.ctx_param: ctx})  # type: ignore[dict-item]
                 else:
-                    result = await run_in_threadpool(api.func, value, **{api.ctx_param: ctx})  # type: ignore[dict-item]
+                    result = await self.sync(value, **{api.ctx_param: ctx})  # type: ignore[dict-item]
             elif api.is_async:
                 result = await api.func(value)
             else:
-                result = await run_in_threadpool(api.func, value)
+                result = await self.sync(value)
             if inspect.isawaitable(result):
                 result = await result
         except TiffinError as exc:  # bad input, or raised on purpose by the API function
@@ -204,6 +209,10 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> St
                     await run_in_threadpool(runner.init_local)
                 started.append(runner)
             await svc.arun_hooks(svc.startup_hooks, Context(None, state))
+            # what startup built (modules, the model) lives for good: move it out of the GC's
+            # generations so later collections do not scan it. No gc.collect() first: with
+            # scikit-learn loaded that alone costs ~50 ms of cold start.
+            gc.freeze()
             status["ready"] = True
             logger.info("service %r is ready", svc.name)
             yield

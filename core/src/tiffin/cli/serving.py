@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -81,6 +82,99 @@ def serve(
         access_log=access_log,
         log_level=log_level.lower(),
     )
+
+
+_FAST_VALUES = {
+    "--host": "host",
+    "--port": "port",
+    "-p": "port",
+    "--workers": "workers",
+    "--working-dir": "working_dir",
+    "--max-body-size": "max_body_size",
+    "--log-level": "log_level",
+}
+_FAST_FLAGS = {"--reload": ("reload", True), "--access-log": ("access_log", True)}
+_FAST_FLAGS["--no-access-log"] = ("access_log", False)
+
+
+def fast_serve(argv: list[str]) -> int | None:
+    """``tiffin serve ARGS`` without building the Typer app; ``None``: let Typer handle ``argv``.
+
+    Why: building the app loads every plugin's commands, and Typer coerces each parameter
+    through a pydantic ``TypeAdapter`` (importing pydantic): ~0.1 s of every cold start (see
+    ``docs/benchmarks.md``). Only plainly valid command lines take this path; ``--help``, an
+    unknown option or a bad value go to Typer, which explains them as usual.
+    """
+    options: dict[str, object] = {}
+    target: str | None = None
+    args = iter(argv)
+    for arg in args:
+        name, eq, value = arg.partition("=")
+        if name in _FAST_VALUES and not (eq and name == "-p"):
+            if not eq:
+                value = next(args, None)  # type: ignore[assignment]
+                if value is None:
+                    return None
+            options[_FAST_VALUES[name]] = value
+        elif arg in _FAST_FLAGS:
+            key, flag = _FAST_FLAGS[arg]
+            options[key] = flag
+        elif arg.startswith("-") or target is not None:
+            return None
+        else:
+            target = arg
+    if target is None:
+        return None
+    try:
+        port = int(str(options.get("port", 3000)))
+        workers = int(str(options.get("workers", 1)))
+        size = parse_size(str(options.get("max_body_size", "100MiB")))
+    except (ValueError, typer.BadParameter):
+        return None
+    if workers < 1:
+        return None
+    working_dir = options.get("working_dir")
+    return _guarded(
+        lambda: serve(
+            target,
+            host=str(options.get("host", "127.0.0.1")),
+            port=port,
+            workers=workers,
+            reload=bool(options.get("reload", False)),
+            working_dir=Path(str(working_dir)) if working_dir is not None else None,
+            max_body_size=str(size),
+            access_log=bool(options.get("access_log", False)),
+            log_level=str(options.get("log_level", "info")),
+        )
+    )
+
+
+def _guarded(func: Callable[[], None]) -> int:
+    """Exit codes and one-line errors exactly as ``tiffin.cli._common.run_cli`` gives them."""
+    import warnings
+
+    from tiffin.cli import _common
+    from tiffin.exceptions import TiffinError
+
+    warnings.showwarning = _common._show_warning
+    try:
+        func()
+    except typer.Exit as exc:  # raise fail(...): the message is already on stderr
+        return exc.exit_code
+    except SystemExit as exc:
+        if exc.code is not None and not isinstance(exc.code, int):
+            sys.stderr.write(f"{exc.code}\n")
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except TiffinError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"error: {exc.strerror or exc}{_common._filename(exc)}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    return 0
 
 
 def run(

@@ -1,0 +1,235 @@
+"""What one iris request costs on tiffin's hot path, piece by piece, measured in-process.
+
+    python bench/hot_path.py            # prints a table of microseconds per request
+
+The same service as ``bench/serving.py`` (the guide's: a sync API calling
+``runner.predict.run``, ``NumpyNdarray`` in and out). Each piece is timed alone over many calls
+on one thread (best of several repeats, so the noise of a shared machine is left out):
+
+- the sklearn ``predict`` by itself, and through the runner (``runner.predict.run``);
+- the input descriptor (JSON body -> ndarray) and the output descriptor (ndarray -> response);
+- the whole ASGI app of tiffin and of the bare Starlette handler, called in-process with a
+  fake ``receive``/``send`` (routing, Request, metrics, the API function; no sockets);
+
+then, under ``wrk`` load (c=32), each real server's CPU seconds per request (from
+``/proc/<pid>/stat``), which adds what the app calls cannot see: uvicorn, httptools, the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import serving  # noqa: E402  (bench/serving.py: the same services and helpers)
+
+BODY = serving.BODY.encode()
+REPEATS = 7
+
+
+def best_us(func, n: int) -> float:
+    """Best of REPEATS runs of ``n`` calls, microseconds per call."""
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        for _ in range(n):
+            func()
+        best = min(best, (time.perf_counter() - start) / n)
+    return best * 1e6
+
+
+def best_us_async(loop: asyncio.AbstractEventLoop, factory, n: int) -> float:
+    async def many() -> None:
+        for _ in range(n):
+            await factory()
+
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        loop.run_until_complete(many())
+        best = min(best, (time.perf_counter() - start) / n)
+    return best * 1e6
+
+
+def asgi_call(app, path: str):
+    """A coroutine factory: one POST of BODY through ``app`` with a fake transport."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(BODY)).encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+    message = {"type": "http.request", "body": BODY, "more_body": False}
+    status: list[int] = []
+
+    async def receive():
+        return message
+
+    async def send(msg):
+        if msg["type"] == "http.response.start":
+            status.append(msg["status"])
+
+    async def call():
+        await app(dict(scope), receive, send)
+        if status.pop() != 200:
+            raise RuntimeError(f"{path} did not answer 200")
+
+    return call
+
+
+def in_process(workdir: Path) -> list[tuple[str, float]]:
+    os.chdir(workdir)
+    sys.path.insert(0, str(workdir))
+    import pickle
+
+    import numpy as np
+    from starlette.requests import Request
+
+    from tiffin._server._app import build_app
+    from tiffin._service.loader import load_service
+
+    svc = load_service("tiffin_service.py:svc", str(workdir))
+    api = svc.apis["classify"]
+    runner = svc.runners[0]
+    model = pickle.loads((workdir / "model.pkl").read_bytes())
+    x = np.asarray([[5.9, 3, 5.1, 1.8]])
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    rows: list[tuple[str, float]] = []
+    rows.append(("sklearn predict alone (model.predict)", best_us(lambda: model.predict(x), 3000)))
+    loop.run_until_complete(runner.astart())
+    rows.append(
+        (
+            "runner call (runner.predict.run, in the loop's thread)",
+            best_us(lambda: runner.predict.run(x), 3000),
+        )
+    )
+    loop.run_until_complete(runner.astop())
+
+    def request() -> Request:
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/classify",
+            "headers": [(b"content-type", b"application/json")],
+        }
+        sent = {"type": "http.request", "body": BODY, "more_body": False}
+
+        async def receive():
+            return sent
+
+        return Request(scope, receive)
+
+    rows.append(
+        (
+            "input descriptor: JSON body -> ndarray (from_http)",
+            best_us_async(loop, lambda: api.input.from_http(request()), 5000),
+        )
+    )
+    result = model.predict(x)
+    rows.append(
+        (
+            "output descriptor: ndarray -> JSON response (to_http)",
+            best_us_async(loop, lambda: api.output.to_http(result), 5000),
+        )
+    )
+
+    app = build_app(svc)
+    starlette_mod = {}
+    exec((workdir / "starlette_app.py").read_text(), starlette_mod)
+
+    async def lifespan_and_measure() -> tuple[float, float]:
+        async with app.router.lifespan_context(app):
+            tiffin_call = asgi_call(app, "/classify")
+            bare_call = asgi_call(starlette_mod["app"], "/classify")
+            for _ in range(200):  # past the sync API's learning calls
+                await tiffin_call()
+            best_t = best_b = float("inf")
+            for _ in range(REPEATS):
+                start = time.perf_counter()
+                for _ in range(3000):
+                    await tiffin_call()
+                best_t = min(best_t, (time.perf_counter() - start) / 3000)
+                start = time.perf_counter()
+                for _ in range(3000):
+                    await bare_call()
+                best_b = min(best_b, (time.perf_counter() - start) / 3000)
+            return best_t * 1e6, best_b * 1e6
+
+    t_app, b_app = loop.run_until_complete(lifespan_and_measure())
+    rows.append(("whole tiffin ASGI app, in-process (no sockets)", t_app))
+    rows.append(("whole bare Starlette ASGI app, in-process (no sockets)", b_app))
+    loop.close()
+    return rows
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def under_load(workdir: Path, envs: dict, duration: int = 5) -> list[tuple[str, float]]:
+    wrk = serving.ensure_wrk()
+    servers = serving.start_all(workdir, envs, None)
+    rows = []
+    try:
+        for s in servers:
+            serving.run_wrk(wrk, s, 32, 2, workdir)
+        for s in servers:
+            pids = [s.proc.pid, *map(int, _children(s.proc.pid))]
+            before = sum(cpu_seconds(p) for p in pids)
+            result = serving.run_wrk(wrk, s, 32, duration, workdir)
+            spent = sum(cpu_seconds(p) for p in pids) - before
+            requests = result["rps"] * duration
+            rows.append(
+                (f"{s.label} server under wrk c=32: CPU per request", spent / requests * 1e6)
+            )
+    finally:
+        for s in servers:
+            s.stop()
+    return rows
+
+
+def _children(pid: int) -> list[str]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return out.split()
+
+
+def main() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="tiffin-hotpath-"))
+    try:
+        envs = serving.prepare(workdir, None)
+        os.environ.update(envs["tiffin"])
+        load = under_load(workdir, envs)
+        rows = in_process(workdir)
+        print("| piece (one iris request) | µs |")
+        print("|---|---:|")
+        for label, us in rows + load:
+            print(f"| {label} | {us:,.1f} |")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

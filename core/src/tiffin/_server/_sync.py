@@ -1,0 +1,147 @@
+"""Calling a sync API function: in a thread, or on the event loop once it has proven cheap.
+
+Why: handing a call to a worker thread and back costs two thread wake-ups and GIL handovers.
+For a ~100 µs function (decode, an sklearn ``predict`` through a runner) that is most of the
+request, and under load it is the tail: at c=32 the guide's iris service answered with a p99
+3-4x a bare Starlette handler's while running in threads, and within that handler's p99 when run
+inline (measured in ``docs/benchmarks.md``). So, like the runner's in-process executor, this
+learns what a call costs and runs a cheap one on the loop:
+
+1. **Learning, in threads.** The first :data:`LEARN_CALLS` calls run in the thread pool
+   (anyio's, as Starlette's sync endpoints), timed twice: thread CPU time (not inflated by
+   waiting for the GIL under load) and wall time (which shows blocking: sleep, I/O, locks).
+2. **Probing.** When the mean CPU time is at most :data:`INLINE_MAX_S` and at least one call's
+   wall time was too (a function that blocks every time never qualifies), calls run on the loop,
+   where wall time is exact; each is timed.
+3. **Demotion.** Inline calls are timed too (CPU and wall; wall alone would also count the
+   moments the OS runs another process on a busy machine). A moving mean of CPU time above the
+   bound, :data:`_WINDOW` calls in a row slower than the bound in wall time (it blocks), or one
+   call over :data:`STALL_S` (it stalled every request on the loop) sends the function back to
+   threads to learn again; after :data:`MAX_DEMOTIONS` it stays in threads for good. So a
+   function that blocks now and then costs the loop at most a few such calls.
+
+Runner calls: a function that calls a batchable runner method or a runner in worker processes
+needs the loop free (those calls are answered on it), so it never runs inline. Seen in a thread,
+that rules the function out at once; if it first happens inline (a code path not taken while
+learning), the runner raises :class:`~tiffin._runner._inline.NeedsThread` *before* calling
+anything, and this call is run again in a thread — so whatever the function did before that
+runner call runs twice, once. The same happens when the function calls something that refuses
+to run on an event loop (``asyncio.run``, ``anyio.from_thread.run``: a ``RuntimeError`` saying
+so). ``TIFFIN_API_INLINE_MAX_MS=0`` turns inlining off.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from time import perf_counter, thread_time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from tiffin._runner._inline import NeedsThread, state
+
+__all__ = ["INLINE_MAX_S", "SyncCaller"]
+
+#: Sync API calls measured at most this long run on the event loop (0 disables inlining).
+INLINE_MAX_S = float(os.environ.get("TIFFIN_API_INLINE_MAX_MS", "1")) / 1000
+#: Calls timed in threads before a function may run on the loop.
+LEARN_CALLS = 20
+#: Times a function may fall back from the loop to threads before it stays there.
+MAX_DEMOTIONS = 3
+#: An inline call this long sends the function back to threads at once (it stalled the loop).
+STALL_S = 100 * INLINE_MAX_S
+_WINDOW = 8  # inline calls: if none of them was fast, the function blocks
+_WEIGHT = 0.1  # of the newest inline call in the moving mean of CPU time
+#: What asyncio and anyio say when code that must not run on an event loop is called there.
+_LOOP_REFUSALS = re.compile(r"running event loop|event loop is (already )?running|worker thread")
+
+
+class SyncCaller:
+    """Calls one sync API function from the event loop (see the module doc)."""
+
+    __slots__ = (
+        "_cpu_sum",
+        "_learned",
+        "_min_wall",
+        "demotions",
+        "eligible",
+        "func",
+        "inline",
+        "mean",
+    )
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.eligible = INLINE_MAX_S > 0  #: may it ever run on the loop
+        self.inline = False  #: does it run on the loop now
+        self.mean = 0.0  #: moving mean wall seconds of inline calls
+        self.demotions = 0
+        self._learned = 0
+        self._cpu_sum = 0.0
+        self._min_wall = float("inf")
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.inline:
+            st = state
+            st.inline = True
+            wall, cpu = perf_counter(), thread_time()
+            try:
+                result = self.func(*args, **kwargs)
+            except NeedsThread:
+                self.eligible = self.inline = False
+            except RuntimeError as exc:
+                # e.g. asyncio.run() or anyio.from_thread.run() in the function: fine in a
+                # thread, refused on the loop before doing anything; run it where it works
+                if not _LOOP_REFUSALS.search(str(exc)):
+                    raise
+                self.eligible = self.inline = False
+            else:
+                self._observe_inline(perf_counter() - wall, thread_time() - cpu)
+                return result
+            finally:
+                st.inline = False
+        if not self.eligible:
+            return await run_in_threadpool(self.func, *args, **kwargs)
+        return await run_in_threadpool(self._learn, args, kwargs)
+
+    def _learn(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        st = state
+        st.needed_loop = False
+        wall, cpu = perf_counter(), thread_time()
+        try:
+            return self.func(*args, **kwargs)
+        finally:
+            cpu, wall = thread_time() - cpu, perf_counter() - wall
+            if st.needed_loop:
+                self.eligible = False
+            elif self.eligible and not self.inline:
+                self._cpu_sum += cpu
+                self._min_wall = min(self._min_wall, wall)
+                self._learned += 1
+                if self._learned >= LEARN_CALLS:
+                    if self._cpu_sum / self._learned <= INLINE_MAX_S >= self._min_wall:
+                        self.mean = self._cpu_sum / self._learned
+                        self.inline = True
+                    self._learned, self._cpu_sum, self._min_wall = 0, 0.0, float("inf")
+
+    def _observe_inline(self, wall: float, cpu: float) -> None:
+        self.mean += _WEIGHT * (cpu - self.mean)
+        self._min_wall = min(self._min_wall, wall)
+        self._learned += 1
+        if self._learned >= _WINDOW:
+            blocked = self._min_wall > INLINE_MAX_S  # every call of the window was slow
+            self._learned, self._min_wall = 0, float("inf")
+        else:
+            blocked = False
+        if blocked or wall > STALL_S or self.mean > INLINE_MAX_S:
+            self.inline = False
+            self._learned, self._cpu_sum, self._min_wall = 0, 0.0, float("inf")
+            self.demotions += 1
+            if self.demotions >= MAX_DEMOTIONS:
+                self.eligible = False
+
+    def __repr__(self) -> str:
+        where = "inline" if self.inline else "threads" if self.eligible else "threads for good"
+        return f"SyncCaller({getattr(self.func, '__name__', self.func)!r}, {where}, mean={self.mean * 1e6:.0f}us)"
