@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import tempfile
 from pathlib import Path
 
 from tiffin._server._app import DEFAULT_MAX_BODY_SIZE
+from tiffin.exceptions import InvalidArgument
 
 __all__ = ["ENV_MAX_BODY", "ENV_TARGET", "ENV_WORKING_DIR", "configure_logging", "serve"]
 
@@ -21,8 +23,14 @@ ENV_WORKING_DIR = "TIFFIN_SERVE_WORKING_DIR"
 ENV_MAX_BODY = "TIFFIN_SERVE_MAX_BODY_SIZE"
 
 
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
 def configure_logging(level: str = "info") -> None:
     """tiffin's own log lines on stderr (uvicorn configures its own loggers)."""
+    if level.lower() not in LOG_LEVELS:
+        raise InvalidArgument(f"log level {level!r} is not one of: {', '.join(LOG_LEVELS)}")
+    level = "debug" if level.lower() == "trace" else level
     logger = logging.getLogger("tiffin")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -50,8 +58,18 @@ def serve(
     from tiffin._service.loader import load_service
 
     configure_logging(log_level)
+    if not 0 <= port <= 65535:
+        raise InvalidArgument(f"port {port} is out of range: use 0 to 65535 (3000 by default)")
+    # bind first, so a port in use is one line before the service and its hooks ever run
+    sock = _listen(host, port)
     base = str(Path(working_dir).resolve()) if working_dir else os.getcwd()
-    svc = load_service(target, base)
+    try:
+        svc = load_service(target, base)
+    except BaseException:
+        sock.close()
+        raise
+    if workers != 1 or reload:
+        sock.close()  # uvicorn's supervisor binds for its workers; we only checked it is free
     svc.run_deployment_hooks()
     options = dict(
         host=host,
@@ -68,7 +86,11 @@ def serve(
         from tiffin._server._app import build_app
 
         app = build_app(svc, max_body_size=max_body_size)
-        uvicorn.Server(uvicorn.Config(app, **options)).run()  # type: ignore[arg-type]
+        bound_host, bound_port = sock.getsockname()[:2]
+        logging.getLogger("tiffin.server").info(
+            "serving %r on http://%s:%d (Ctrl-C stops)", svc.name, bound_host, bound_port
+        )
+        uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])  # type: ignore[arg-type]
         return
     os.environ[ENV_TARGET] = target
     os.environ[ENV_WORKING_DIR] = base
@@ -84,3 +106,31 @@ def serve(
             reload_dirs=[base] if reload else None,
             **options,  # type: ignore[arg-type]
         )
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``, or one clear line saying why there cannot be one."""
+    import errno
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise InvalidArgument(
+            f"--host {host!r} is not an address of this machine: {exc.strerror}"
+        ) from None
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise InvalidArgument(
+                f"cannot listen on {host}:{port}: the address is already in use; stop the other "
+                f"server or pick another --port"
+            ) from None
+        raise InvalidArgument(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock

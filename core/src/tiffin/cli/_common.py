@@ -69,12 +69,23 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def run_cli(build_app: Callable[[], typer.Typer], argv: list[str] | None) -> int:
     """Run the app; map :class:`tiffin.exceptions.TiffinError` to one line and exit code 1."""
+
+    def run() -> None:
+        command = typer.main.get_command(build_app())
+        command.main(args=argv, prog_name="tiffin", standalone_mode=True)
+
+    return run_guarded(run)
+
+
+def run_guarded(func: Callable[[], object]) -> int:
+    """Call ``func`` as a command: the exit code, with user errors as one line on stderr."""
     from tiffin.exceptions import TiffinError
 
     warnings.showwarning = _show_warning
     try:
-        command = typer.main.get_command(build_app())
-        command.main(args=argv, prog_name="tiffin", standalone_mode=True)
+        func()
+    except typer.Exit as exc:  # raise fail(...): the message is already on stderr
+        return exc.exit_code
     except SystemExit as exc:
         if exc.code is not None and not isinstance(exc.code, int):
             sys.stderr.write(f"{exc.code}\n")  # sys.exit("message"), e.g. from a service module

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
 
-from tiffin.cli._common import fail
+from tiffin.cli._common import fail, run_guarded
 
 __all__ = ["add_to", "parse_size"]
 
@@ -48,7 +47,7 @@ def serve(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Interface to bind; 0.0.0.0 for every interface (containers)."
     ),
-    port: int = typer.Option(3000, "--port", "-p", help="TCP port."),
+    port: int = typer.Option(3000, "--port", "-p", min=0, max=65535, help="TCP port."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
     reload: bool = typer.Option(
         False, "--reload", help="Restart when files in the working directory change (development)."
@@ -134,7 +133,7 @@ def fast_serve(argv: list[str]) -> int | None:
     if workers < 1:
         return None
     working_dir = options.get("working_dir")
-    return _guarded(
+    return run_guarded(
         lambda: serve(
             target,
             host=str(options.get("host", "127.0.0.1")),
@@ -147,34 +146,6 @@ def fast_serve(argv: list[str]) -> int | None:
             log_level=str(options.get("log_level", "info")),
         )
     )
-
-
-def _guarded(func: Callable[[], None]) -> int:
-    """Exit codes and one-line errors exactly as ``tiffin.cli._common.run_cli`` gives them."""
-    import warnings
-
-    from tiffin.cli import _common
-    from tiffin.exceptions import TiffinError
-
-    warnings.showwarning = _common._show_warning
-    try:
-        func()
-    except typer.Exit as exc:  # raise fail(...): the message is already on stderr
-        return exc.exit_code
-    except SystemExit as exc:
-        if exc.code is not None and not isinstance(exc.code, int):
-            sys.stderr.write(f"{exc.code}\n")
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except TiffinError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 1
-    except OSError as exc:
-        sys.stderr.write(f"error: {exc.strerror or exc}{_common._filename(exc)}\n")
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return 130
-    return 0
 
 
 def run(
@@ -208,6 +179,8 @@ def run(
             data = sys.stdin.buffer.read()
         else:
             path = Path(source)
+            if path.is_dir():
+                raise fail(f"--input {input}: {path} is a directory; name a file")
             if not path.is_file():
                 raise fail(f"--input {input}: no such file {path}")
             data, filename = path.read_bytes(), path.name
