@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
-import typer
-
-from tiffin.cli._common import run_cli
+if TYPE_CHECKING:
+    import typer
 
 __all__ = ["build_app", "main"]
 
@@ -20,6 +20,8 @@ _COMMAND_MODULES = ("models", "serving", "bentos", "registry")
 
 
 def _version_callback(value: bool) -> None:
+    import typer
+
     if value:
         from tiffin._version import __version__
 
@@ -29,6 +31,8 @@ def _version_callback(value: bool) -> None:
 
 def build_app() -> typer.Typer:
     """The root app with built-in commands, then every plugin's commands."""
+    import typer
+
     app = typer.Typer(
         name="tiffin",
         help="Take trained models to production: save, serve, build, push.",
@@ -76,9 +80,11 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: one readable line and exit code 1 on a user error."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["serve"]:  # cold start matters here: skip building the app when we can
-        from tiffin.cli.serving import fast_serve
+        from tiffin.cli._fast_serve import fast_serve
 
         code = fast_serve(args[1:])
         if code is not None:
             sys.exit(code)
+    from tiffin.cli._common import run_cli
+
     sys.exit(run_cli(build_app, argv))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
 import typer
+
+from tiffin.cli._guard import run_guarded
 
 
 class OutputFormat(StrEnum):
@@ -63,10 +64,6 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    sys.stderr.write(f"warning: {message}\n")
-
-
 def run_cli(build_app: Callable[[], typer.Typer], argv: list[str] | None) -> int:
     """Run the app; map :class:`tiffin.exceptions.TiffinError` to one line and exit code 1."""
 
@@ -75,34 +72,3 @@ def run_cli(build_app: Callable[[], typer.Typer], argv: list[str] | None) -> int
         command.main(args=argv, prog_name="tiffin", standalone_mode=True)
 
     return run_guarded(run)
-
-
-def run_guarded(func: Callable[[], object]) -> int:
-    """Call ``func`` as a command: the exit code, with user errors as one line on stderr."""
-    from tiffin.exceptions import TiffinError
-
-    warnings.showwarning = _show_warning
-    try:
-        func()
-    except typer.Exit as exc:  # raise fail(...): the message is already on stderr
-        return exc.exit_code
-    except SystemExit as exc:
-        if exc.code is not None and not isinstance(exc.code, int):
-            sys.stderr.write(f"{exc.code}\n")  # sys.exit("message"), e.g. from a service module
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except TiffinError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 1
-    except OSError as exc:
-        # the machine said no (disk full, permission denied, port in use): not a tiffin bug,
-        # and nothing half-written was committed, so one line is the whole story
-        sys.stderr.write(f"error: {exc.strerror or exc}{_filename(exc)}\n")
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return 130
-    return 0
-
-
-def _filename(exc: OSError) -> str:
-    return f": {exc.filename}" if exc.filename else ""

@@ -48,7 +48,9 @@ def _labels(values: list[str] | None) -> dict[str, str]:
 
 
 def build(
-    path: Path = typer.Argument(Path("."), help="The project folder (build context)."),
+    path: Path = typer.Argument(
+        Path("."), metavar="PATH", help="The project folder (build context)."
+    ),
     bentofile: str = typer.Option(
         "bentofile.yaml", "--bentofile", "-f", help="Build config, relative to PATH."
     ),
@@ -81,7 +83,7 @@ def build(
 
 
 def list_bentos(
-    name: str | None = typer.Argument(None, help="Only this bento's versions."),
+    name: str | None = typer.Argument(None, metavar="NAME", help="Only this bento's versions."),
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """List stored bentos, newest first."""
@@ -115,7 +117,7 @@ def list_bentos(
 
 
 def get(
-    tag: str = typer.Argument(..., help="NAME[:VERSION]"),
+    tag: str = typer.Argument(..., metavar="TAG", help="NAME[:VERSION]"),
     output: str = typer.Option(
         "yaml", "--output", "-o", help="yaml (the manifest as stored) or json."
     ),
@@ -135,7 +137,7 @@ def get(
 
 
 def delete(
-    tag: str = typer.Argument(..., help="NAME[:VERSION]"),
+    tag: str = typer.Argument(..., metavar="TAG", help="NAME[:VERSION]"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a bento version (its models stay in the model store)."""
@@ -151,8 +153,10 @@ def delete(
 
 
 def export(
-    tag: str = typer.Argument(..., help="NAME[:VERSION]"),
-    url: str = typer.Argument(..., help="A file path or any fsspec URL (s3://bucket/x.bento)."),
+    tag: str = typer.Argument(..., metavar="TAG", help="NAME[:VERSION]"),
+    url: str = typer.Argument(
+        ..., metavar="URL", help="A file path or any fsspec URL (s3://bucket/x.bento)."
+    ),
     compression: str | None = typer.Option(
         None, "--compression", help="gz or xz (default: none, fastest)."
     ),
@@ -166,7 +170,9 @@ def export(
     report(f"Exported bento {tiffin.get(tag).tag} to {written}", url)
 
 
-def import_(url: str = typer.Argument(..., help="A file path or any fsspec URL.")) -> None:
+def import_(
+    url: str = typer.Argument(..., metavar="URL", help="A file path or any fsspec URL."),
+) -> None:
     """Import a bento archive (verified file by file); its models join the model store."""
     import tiffin
     from tiffin._progress import progress_bar
@@ -177,7 +183,7 @@ def import_(url: str = typer.Argument(..., help="A file path or any fsspec URL."
 
 
 def containerize(
-    tag: str = typer.Argument(..., help="NAME[:VERSION]"),
+    tag: str = typer.Argument(..., metavar="TAG", help="NAME[:VERSION]"),
     output_dir: Path | None = typer.Option(
         None,
         "--output-dir",

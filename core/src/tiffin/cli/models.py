@@ -72,7 +72,7 @@ def _summary(model: Any) -> dict[str, Any]:
 
 @app.command("list")
 def list_models(
-    name: str = typer.Argument(None, help="Only this model's versions."),
+    name: str = typer.Argument(None, metavar="NAME", help="Only this model's versions."),
     label: list[str] = typer.Option(
         None, "--label", "-l", help="Only models with this KEY=VALUE label (repeatable)."
     ),
@@ -116,7 +116,7 @@ def list_models(
 @app.command("get")
 def get_model(
     tag: str = typer.Argument(
-        ..., help="name, name:latest, name:version or a unique version prefix."
+        ..., metavar="TAG", help="name, name:latest, name:version or a unique version prefix."
     ),
     output: ManifestFormat = typer.Option(
         ManifestFormat.yaml, "--output", "-o", help="yaml or json."
@@ -137,7 +137,9 @@ def get_model(
 
 @app.command("delete")
 def delete_model(
-    tag: str = typer.Argument(..., help="The version to delete (name:latest deletes the newest)."),
+    tag: str = typer.Argument(
+        ..., metavar="TAG", help="The version to delete (name:latest deletes the newest)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete one model version."""
@@ -156,9 +158,9 @@ def delete_model(
 
 @app.command("export")
 def export_model(
-    tag: str = typer.Argument(..., help="The model to export."),
+    tag: str = typer.Argument(..., metavar="TAG", help="The model to export."),
     url: str = typer.Argument(
-        ..., help="Where to write it: a path or an fsspec URL (memory://, s3://...)."
+        ..., metavar="URL", help="Where to write it: a path or an fsspec URL (memory://, s3://...)."
     ),
     compression: Compression = typer.Option(
         None, "--compression", "-c", help="gz or xz (default: a plain, fast tar)."
@@ -181,7 +183,7 @@ def export_model(
 
 @app.command("import")
 def import_model(
-    url: str = typer.Argument(..., help="The archive: a path or an fsspec URL."),
+    url: str = typer.Argument(..., metavar="URL", help="The archive: a path or an fsspec URL."),
 ) -> None:
     """Import a model archive, verifying every file's sha256."""
     from tiffin import models

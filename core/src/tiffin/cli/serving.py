@@ -2,47 +2,28 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import typer
 
-from tiffin.cli._common import fail, run_guarded
+from tiffin.cli import _fast_serve
+from tiffin.cli._common import fail
 
 __all__ = ["add_to", "parse_size"]
-
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1000,
-    "kb": 1000,
-    "kib": 1024,
-    "ki": 1024,
-    "m": 1000**2,
-    "mb": 1000**2,
-    "mib": 1024**2,
-    "mi": 1024**2,
-    "g": 1000**3,
-    "gb": 1000**3,
-    "gib": 1024**3,
-    "gi": 1024**3,
-}
 
 
 def parse_size(text: str) -> int:
     """``"100MiB"``, ``"10MB"``, ``"1048576"`` -> bytes."""
-    match = _SIZE_RE.match(text)
-    unit = (match.group(2) or "").lower() if match else None
-    if match is None or unit not in _UNITS:
-        raise typer.BadParameter(f"{text!r} is not a size; write e.g. 1048576, 10MB or 100MiB")
-    return int(float(match.group(1)) * _UNITS[unit])
+    try:
+        return _fast_serve.parse_size(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def serve(
     target: str = typer.Argument(
-        ..., help="service.py:svc, module:svc, service.py, or a bento tag."
+        ..., metavar="TARGET", help="service.py:svc, module:svc, service.py, or a bento tag."
     ),
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Interface to bind; 0.0.0.0 for every interface (containers)."
@@ -83,76 +64,11 @@ def serve(
     )
 
 
-_FAST_VALUES = {
-    "--host": "host",
-    "--port": "port",
-    "-p": "port",
-    "--workers": "workers",
-    "--working-dir": "working_dir",
-    "--max-body-size": "max_body_size",
-    "--log-level": "log_level",
-}
-_FAST_FLAGS = {"--reload": ("reload", True), "--access-log": ("access_log", True)}
-_FAST_FLAGS["--no-access-log"] = ("access_log", False)
-
-
-def fast_serve(argv: list[str]) -> int | None:
-    """``tiffin serve ARGS`` without building the Typer app; ``None``: let Typer handle ``argv``.
-
-    Why: building the app loads every plugin's commands, and Typer coerces each parameter
-    through a pydantic ``TypeAdapter`` (importing pydantic): ~0.1 s of every cold start (see
-    ``docs/benchmarks.md``). Only plainly valid command lines take this path; ``--help``, an
-    unknown option or a bad value go to Typer, which explains them as usual.
-    """
-    options: dict[str, object] = {}
-    target: str | None = None
-    args = iter(argv)
-    for arg in args:
-        name, eq, value = arg.partition("=")
-        if name in _FAST_VALUES and not (eq and name == "-p"):
-            if not eq:
-                value = next(args, None)  # type: ignore[assignment]
-                if value is None:
-                    return None
-            options[_FAST_VALUES[name]] = value
-        elif arg in _FAST_FLAGS:
-            key, flag = _FAST_FLAGS[arg]
-            options[key] = flag
-        elif arg.startswith("-") or target is not None:
-            return None
-        else:
-            target = arg
-    if target is None:
-        return None
-    try:
-        port = int(str(options.get("port", 3000)))
-        workers = int(str(options.get("workers", 1)))
-        size = parse_size(str(options.get("max_body_size", "100MiB")))
-    except (ValueError, typer.BadParameter):
-        return None
-    if workers < 1:
-        return None
-    working_dir = options.get("working_dir")
-    return run_guarded(
-        lambda: serve(
-            target,
-            host=str(options.get("host", "127.0.0.1")),
-            port=port,
-            workers=workers,
-            reload=bool(options.get("reload", False)),
-            working_dir=Path(str(working_dir)) if working_dir is not None else None,
-            max_body_size=str(size),
-            access_log=bool(options.get("access_log", False)),
-            log_level=str(options.get("log_level", "info")),
-        )
-    )
-
-
 def run(
     target: str = typer.Argument(
-        ..., help="service.py:svc, module:svc, service.py, or a bento tag."
+        ..., metavar="TARGET", help="service.py:svc, module:svc, service.py, or a bento tag."
     ),
-    api: str = typer.Argument(..., help="The API's name."),
+    api: str = typer.Argument(..., metavar="API", help="The API's name."),
     input: str = typer.Option(
         ...,
         "--input",
