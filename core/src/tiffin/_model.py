@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from tiffin._manifest import FileEntry
-from tiffin._tag import Tag
+from tiffin._stored import StoredInfo, StoredVersion
 from tiffin.exceptions import InvalidArgument
 
 if TYPE_CHECKING:
@@ -23,10 +22,16 @@ CUSTOM_OBJECTS_NAME = "custom_objects.pkl"
 
 def _batch_dim(value: Any) -> int | tuple[int, int]:
     if isinstance(value, bool) or not isinstance(value, int | list | tuple):
-        raise InvalidArgument(f"batch_dim must be an int or a pair (input_dim, output_dim), got {value!r}")
+        raise InvalidArgument(
+            f"batch_dim must be an int or a pair (input_dim, output_dim), got {value!r}"
+        )
     if isinstance(value, list | tuple):
-        if len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise InvalidArgument(f"batch_dim pair must be two ints (input_dim, output_dim), got {value!r}")
+        if len(value) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise InvalidArgument(
+                f"batch_dim pair must be two ints (input_dim, output_dim), got {value!r}"
+            )
         return (value[0], value[1])
     return value
 
@@ -93,7 +98,7 @@ def convert_signatures(signatures: dict[str, Any] | None) -> dict[str, ModelSign
 
 
 @attrs.frozen
-class ModelInfo:
+class ModelInfo(StoredInfo):
     """The manifest of a stored model, as written in ``model.yaml``."""
 
     name: str
@@ -109,32 +114,9 @@ class ModelInfo:
     signatures: dict[str, ModelSignature] = attrs.Factory(dict)
     files: tuple[FileEntry, ...] = ()
 
-    @property
-    def tag(self) -> Tag:
-        return Tag(self.name, self.version)
 
-    def to_dict(self) -> dict[str, Any]:
-        from tiffin._converter import converter  # not at import: _converter imports this module
-
-        return converter.unstructure(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelInfo:
-        from tiffin._converter import converter
-
-        return converter.structure(data, cls)
-
-
-class Model:
+class Model(StoredVersion[ModelInfo]):
     """A model in the store: ``tag``, ``path`` (its folder) and ``info`` (its manifest)."""
-
-    def __init__(self, info: ModelInfo, path: Path) -> None:
-        self.info = info
-        self.path = Path(path)
-
-    @property
-    def tag(self) -> Tag:
-        return self.info.tag
 
     @property
     def custom_objects(self) -> dict[str, Any]:
@@ -163,12 +145,6 @@ class Model:
         from tiffin._runner import runner_for_model
 
         return runner_for_model(self, **runner_options)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Model) and other.tag == self.tag and other.path == self.path
-
-    def __hash__(self) -> int:
-        return hash((self.tag, self.path))
 
     def __repr__(self) -> str:
         return f"Model(tag={str(self.tag)!r}, framework={self.info.framework!r}, path={str(self.path)!r})"

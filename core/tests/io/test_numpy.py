@@ -71,7 +71,7 @@ def test_non_numeric_input_is_400_before_user_code(serve_io, body, fragment):
         (np.float32, b'["1.5"]', "text"),
         ("int32", b"[1.5]", "1.5 at index (0,) cannot be represented exactly as int32"),
         ("uint8", b"[300]", "cannot be represented exactly as uint8"),
-        ("int64", b"[1, null]", "cannot be represented"),
+        ("int64", b"[1, null]", "null at index (1,)"),
     ],
 )
 def test_enforce_dtype_refuses_unrepresentable_values(serve_io, dtype, body, fragment):

@@ -76,3 +76,31 @@ def test_cli_path_applies_the_same_rule():
     assert NumpyNdarray().from_cli(b"7", None).shape == ()
     with pytest.raises(BadInput, match="wrap it in a list"):
         NumpyNdarray(shape=(-1,)).from_cli(b"7", None)
+
+
+def test_null_is_nan_unless_dtype_is_enforced() -> None:
+    import asyncio
+
+    import numpy as np
+    from starlette.requests import Request
+
+    from tiffin.exceptions import BadInput
+    from tiffin.io import NumpyNdarray
+
+    def request(body: bytes) -> Request:
+        async def receive() -> dict:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/",
+            "headers": [(b"content-type", b"application/json")],
+        }
+        return Request(scope, receive)
+
+    loose = asyncio.run(NumpyNdarray(dtype=np.float64).from_http(request(b"[[1.0, null]]")))
+    assert np.isnan(loose[0, 1]) and loose[0, 0] == 1.0
+    strict = NumpyNdarray(dtype=np.float64, enforce_dtype=True)
+    with pytest.raises(BadInput, match=r"null at index \(0, 1\)"):
+        asyncio.run(strict.from_http(request(b"[[1.0, null]]")))

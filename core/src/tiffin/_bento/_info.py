@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import attrs
 
-from tiffin._converter import converter
 from tiffin._manifest import FileEntry
+from tiffin._stored import StoredInfo, StoredVersion
 from tiffin._tag import Tag
 
 __all__ = ["MANIFEST_NAME", "Bento", "BentoInfo", "BentoModel"]
@@ -36,7 +35,7 @@ class BentoModel:
 
 
 @attrs.frozen
-class BentoInfo:
+class BentoInfo(StoredInfo):
     """The manifest of a bento, as written in ``bento.yaml``."""
 
     name: str
@@ -54,34 +53,9 @@ class BentoInfo:
     docker: dict[str, Any] = attrs.Factory(dict)
     files: tuple[FileEntry, ...] = ()
 
-    @property
-    def tag(self) -> Tag:
-        return Tag(self.name, self.version)
 
-    def to_dict(self) -> dict[str, Any]:
-        return converter.unstructure(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BentoInfo:
-        return converter.structure(data, cls)
-
-
-class Bento:
+class Bento(StoredVersion[BentoInfo]):
     """A bento in the store: ``tag``, ``path`` (its folder) and ``info`` (its manifest)."""
-
-    def __init__(self, info: BentoInfo, path: Path) -> None:
-        self.info = info
-        self.path = Path(path)
-
-    @property
-    def tag(self) -> Tag:
-        return self.info.tag
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Bento) and other.tag == self.tag and other.path == self.path
-
-    def __hash__(self) -> int:
-        return hash((self.tag, self.path))
 
     def __repr__(self) -> str:
         return f"Bento(tag={str(self.tag)!r}, path={str(self.path)!r})"

@@ -5,7 +5,8 @@ and a JSON answer one ``orjson.dumps`` of the array's memory; everything slower 
 strict casts, binary forms) happens only when the input needs it.
 
 NaN and infinity: JSON has no way to write them, so a JSON answer writes them as ``null``, and
-a JSON ``null`` in a request becomes NaN (for float dtypes). The binary forms keep them exactly.
+a JSON ``null`` in a request becomes NaN (for float dtypes), unless ``enforce_dtype=True``, which
+refuses it with a 400. The binary forms keep them exactly.
 """
 
 from __future__ import annotations
@@ -220,9 +221,16 @@ class NumpyNdarray(IODescriptor):
                 f"NumpyNdarray input holds text (JSON strings) where numbers were expected; send numbers{hint}"
             )
         for position, item in enumerate(arr.flat):
-            if item is None or (isinstance(item, int | float) and not isinstance(item, bool)):
+            if isinstance(item, int | float) and not isinstance(item, bool):
                 continue
             where = np.unravel_index(position, arr.shape) if arr.ndim else ()
+            if item is None:
+                if not self._enforce_dtype:
+                    continue  # null is NaN, as in our JSON answers
+                raise BadInput(
+                    f"NumpyNdarray input holds null at index {tuple(int(i) for i in where)}, where "
+                    f"a number was expected (enforce_dtype=True refuses missing values)"
+                )
             raise BadInput(
                 f"NumpyNdarray input holds a {type(item).__name__} at index {tuple(int(i) for i in where)}, "
                 f"where a number was expected"
