@@ -7,7 +7,7 @@ import json
 import pytest
 
 import tiffin
-from tiffin.exceptions import InvalidArgument, MissingPlugin, NotFound
+from tiffin.exceptions import MissingPlugin, NotFound
 from tiffin.testing.fixtures import run_cli
 
 
@@ -26,15 +26,6 @@ def test_a_created_model_has_no_runner_and_the_error_says_what_to_do() -> None:
     assert "pip install" not in message  # there is no tiffin-custom package to install
     with pytest.raises(MissingPlugin, match=r"model\.path"):
         model.load_model()
-
-
-def test_a_created_model_asked_of_an_adapter_names_the_right_call() -> None:
-    pytest.importorskip("tiffin_sklearn")
-    model = _custom_model()
-    with pytest.raises(InvalidArgument) as caught:
-        tiffin.sklearn.get(model.tag)
-    assert "tiffin.models.get" in str(caught.value)
-    assert "tiffin.custom" not in str(caught.value)
 
 
 def test_a_missing_third_party_framework_names_its_package() -> None:

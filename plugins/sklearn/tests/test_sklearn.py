@@ -148,3 +148,13 @@ def test_an_unpicklable_pipeline_is_a_clear_error_and_stores_nothing(iris) -> No
     with pytest.raises(InvalidArgument, match=r"cannot be pickled.*module level"):
         tiffin.sklearn.save_model("lambda_pipe", pipeline)
     assert tiffin.models.list() == []
+
+
+def test_a_created_model_asked_of_an_adapter_names_the_right_call() -> None:
+    with tiffin.models.create("custom_thing") as created:
+        (created.path / "weights.bin").write_bytes(b"\0")
+    model = created
+    with pytest.raises(InvalidArgument) as caught:
+        tiffin.sklearn.get(model.tag)
+    assert "tiffin.models.get" in str(caught.value)
+    assert "tiffin.custom" not in str(caught.value)
