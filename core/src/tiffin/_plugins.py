@@ -43,6 +43,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("builtin.local-storage", "tiffin.builtin.local_storage"),
     ("builtin.data-containers", "tiffin.builtin.data_containers"),
     ("builtin.io-descriptors", "tiffin.builtin.io_descriptors"),
+    ("builtin.proxy-transfer", "tiffin.builtin.proxy_transfer"),
 )
 
 #: Well-known plugins, so that a missing one gets an exact ``pip install`` hint.
