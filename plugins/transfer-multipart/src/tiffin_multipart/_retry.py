@@ -10,7 +10,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from tiffin_multipart import _config
 
@@ -34,7 +40,8 @@ def retrying() -> Retrying:
     delay = _config.retry_initial_delay()
     return Retrying(
         stop=stop_after_attempt(_config.retry_attempts()),
-        wait=wait_exponential_jitter(initial=delay, max=max(delay, 10.0), jitter=delay),
+        # delay, 2 x delay, 4 x delay ... (at most 10 s), plus up to one delay of jitter
+        wait=wait_exponential(multiplier=delay, max=max(delay, 10.0)) + wait_random(0, delay),
         retry=retry_if_exception(is_retryable),
         reraise=True,
     )

@@ -167,7 +167,8 @@ class FlakyProxy:
         upstream = self._client.build_request(
             method, self.upstream + target, headers=headers, content=content
         )
-        with self._client.send(upstream, stream=True) as response:
+        response = self._client.send(upstream, stream=True)
+        try:
             out = [(k, v) for k, v in response.headers.raw if k.lower() not in _HOP]
             if not any(k.lower() == b"content-length" for k, _ in out):
                 out.append((b"transfer-encoding", b"chunked"))
@@ -175,6 +176,8 @@ class FlakyProxy:
             for chunk in response.iter_raw(1 << 20):
                 sock.sendall(conn.send(h11.Data(data=chunk)))
             sock.sendall(conn.send(h11.EndOfMessage()))
+        finally:
+            response.close()
 
     def close(self) -> None:
         self._closing = True

@@ -37,6 +37,13 @@ def expiry() -> int:
     return int(value)
 
 
+def _public(base_url: str) -> str:
+    """Where clients reach the signed-URL routes: ``TIFFIN_PRESIGNED_BASE_URL`` when the
+    operator serves them under another host (a download gateway), else the registry itself."""
+    public = os.environ.get("TIFFIN_PRESIGNED_BASE_URL", "").rstrip("/")
+    return f"{public}/api/v1/transfer/presigned" if public else base_url
+
+
 def _local(registry: Any) -> bool:
     from fsspec.implementations.local import LocalFileSystem
 
@@ -160,7 +167,7 @@ class PresignedStrategy:
 
             message = upload_message(session.id, session.sha256, session.size)
             signature = Signer(registry).sign(message, expires)
-            url = f"{base_url}/uploads/{session.id}?sig={signature}"
+            url = f"{_public(base_url)}/uploads/{session.id}?sig={signature}"
             return {"method": "PUT", "url": url, "expires_s": expires}
         return None
 
@@ -175,7 +182,8 @@ class PresignedStrategy:
             from tiffin_presigned._signing import Signer, download_message
 
             signature = Signer(registry).sign(download_message(sha256), expires)
-            return {"url": f"{base_url}/blobs/{sha256}?sig={signature}", "expires_s": expires}
+            url = f"{_public(base_url)}/blobs/{sha256}?sig={signature}"
+            return {"url": url, "expires_s": expires}
         return None
 
     def registry_routes(self, registry: Any) -> list[Any]:
