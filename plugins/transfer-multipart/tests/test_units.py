@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -19,7 +20,7 @@ def test_parts_cover_the_blob_exactly_once() -> None:
         parts = plan_parts(size, part)
         assert [p.number for p in parts] == list(range(1, len(parts) + 1))
         assert sum(p.size for p in parts) == size
-        assert all(a.end == b.start for a, b in zip(parts, parts[1:], strict=False))
+        assert all(a.end == b.start for a, b in itertools.pairwise(parts))
         assert all(0 < p.size <= part for p in parts) or size == 0
 
 
