@@ -35,7 +35,8 @@ def download_message(sha256: str) -> str:
 
 def _read_key(path: str) -> bytes:
     try:
-        key = open(path, "rb").read().strip()  # noqa: SIM115
+        with open(path, "rb") as f:
+            key = f.read().strip()
     except OSError as exc:
         raise InvalidArgument(
             f"{KEY_FILE_ENV}={path!r} cannot be read ({exc.strerror}); point it at a file "
