@@ -215,7 +215,14 @@ def get(tag: str | Tag) -> Model:
             return overlay.get(tag)
         except NotFound:
             continue
-    return _store.get(tag)
+    try:
+        return _store.get(tag)
+    except NotFound as missing:
+        from tiffin._registry import _auto
+
+        if not _auto.active():  # only in `tiffin serve`/`batch`, with a registry configured
+            raise
+        return _auto.pull_missing_model(tag, missing)
 
 
 def list(name: str | None = None, labels: dict[str, str] | None = None) -> builtins.list[Model]:
