@@ -32,9 +32,10 @@ def _serve(target: str, env: dict[str, str], cwd: Path | None = None):
 def _stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
-        process.wait(timeout=30)
+        process.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.communicate()
 
 
 def test_serve_a_bento_tag_that_only_the_registry_has(
