@@ -22,7 +22,7 @@ from tiffin._registry._client import RegistryClient
 from tiffin._registry._kinds import BENTOS, MODELS, Kind
 from tiffin._registry._summary import TransferSummary
 from tiffin._registry._transfer import ByteCounter, download_blob
-from tiffin._tag import Tag
+from tiffin._storage.tag import Tag
 from tiffin.exceptions import InvalidArgument, NotFound, RegistryError
 
 __all__ = ["pull_bento", "pull_model", "pull_version", "remote_version"]

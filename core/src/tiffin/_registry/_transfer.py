@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from tiffin import _plugins
-from tiffin._home import tiffin_home
-from tiffin._manifest import hash_file
 from tiffin._registry._client import RegistryClient
+from tiffin._storage.home import tiffin_home
+from tiffin._storage.manifest import hash_file
 from tiffin.exceptions import (
     DigestMismatch,
     InvalidArgument,

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiffin._converter import load_yaml
-from tiffin._tag import validate_name, validate_version
+from tiffin._storage.tag import validate_name, validate_version
 from tiffin.exceptions import Conflict, InvalidArgument, NotFound
 from tiffin_registry._db import as_utc, now
 from tiffin_registry._tables import blobs, repositories, version_files, version_labels, versions
