@@ -338,7 +338,8 @@ class RegistryAccess(Protocol):
       (a URL for the backend's capabilities, a path within ``fs``). Read only.
     - ``staging_url(session_id) -> str`` and ``staging_path(session_id) -> str``: where an
       upload writes its bytes before :meth:`finalize`; never read by anyone else.
-    - ``has_blob(sha256) -> bool``; ``open_blob(sha256) -> binary file`` (seekable, for reads).
+    - ``has_blob(sha256) -> bool``; ``blob_size(sha256) -> int | None``;
+      ``open_blob(sha256) -> binary file`` (seekable, for reads; NotFound when absent).
     - ``finalize(session_id) -> None``: read the staged object back, check its size and sha256
       against the session, then make the blob exist atomically (a rename on local disk, a copy on
       object stores) and close the session. A mismatch deletes the staged object and raises
@@ -349,7 +350,9 @@ class RegistryAccess(Protocol):
 
     Upload sessions:
 
-    - ``get_session(session_id) -> UploadSession`` (:class:`tiffin.exceptions.NotFound` when
+    - ``create_session(sha256, size, strategy, data=None) -> UploadSession`` (the registry
+      creates one before ``registry_offer_upload``; a strategy may open more, e.g. per part);
+      ``get_session(session_id) -> UploadSession`` (:class:`tiffin.exceptions.NotFound` when
       unknown or closed); ``update_session(session_id, data)`` replaces its ``data`` and marks it
       alive; ``abort_session(session_id)`` closes it and removes its staged object.
 

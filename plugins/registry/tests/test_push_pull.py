@@ -161,3 +161,19 @@ def test_python_api_push_and_pull(registry: RegistryServer, tmp_path: Path, monk
     bento = tiffin.get("scaler-svc")
     tiffin.delete(str(bento.tag))
     assert tiffin.pull("scaler-svc").tag == bento.tag
+
+
+def test_bento_pull_copies_model_files_the_store_has(
+    registry: RegistryServer, cli, tmp_path: Path
+) -> None:
+    import tiffin
+
+    model = make_model("scaler", extra_bytes=200_000)
+    bento = make_bento(tmp_path / "project")
+    _json(cli("push", str(bento.tag), "-o", "json"))
+    tiffin.delete(str(bento.tag))  # the model stays in the local model store
+    summary = _json(cli("pull", str(bento.tag), "-o", "json"))
+    weights = sum(f.size for f in model.info.files)
+    assert summary["bytes_skipped"] >= weights
+    assert summary["bytes_sent"] <= sum(f.size for f in bento.info.files) - weights
+    assert tiffin.get(str(bento.tag)).info == bento.info

@@ -19,7 +19,7 @@ class Kind:
             from tiffin import models
 
             return models.store()
-        from tiffin._bento._store import bento_store
+        from tiffin._storage.bento_store import bento_store
 
         return bento_store()
 

@@ -22,7 +22,7 @@ from tiffin._registry._client import RegistryClient
 from tiffin._registry._kinds import BENTOS, MODELS, Kind
 from tiffin._registry._summary import TransferSummary
 from tiffin._registry._transfer import ByteCounter, download_blob
-from tiffin._tag import Tag
+from tiffin._storage.tag import Tag
 from tiffin.exceptions import InvalidArgument, NotFound, RegistryError
 
 __all__ = ["pull_bento", "pull_model", "pull_version", "remote_version"]
@@ -55,28 +55,62 @@ def _download_files(
     strategy: str | None,
     progress: Progress | None,
     tag: str,
-) -> dict[str, int]:
-    """Download every file into ``target``; a content seen twice is downloaded once."""
+    local: dict[str, Path] | None = None,
+) -> tuple[dict[str, int], int]:
+    """Download every file into ``target``; a content seen twice is downloaded once, and one
+    that ``local`` (sha256 -> a verified local file) has is copied instead.
+
+    Returns the blobs moved per strategy (``"local"``: copied), the bytes reused from
+    interrupted downloads, and the bytes copied from the local model store."""
     by_digest: dict[str, list[Any]] = {}
     for entry in files:
         _safe_relpath(entry.path, tag)
         by_digest.setdefault(entry.sha256, []).append(entry)
     counter = ByteCounter(sum(group[0].size for group in by_digest.values()), progress)
 
-    def fetch(group: list[Any]) -> str:
+    def fetch(group: list[Any]) -> tuple[str, int, int]:
         first = group[0]
         destination = target / first.path
-        used = download_blob(client, first.sha256, first.size, destination, counter, strategy)
+        source = (local or {}).get(first.sha256)
+        if source is not None and source.is_file() and source.stat().st_size == first.size:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+            counter(first.size)
+            used: tuple[str, int] = ("local", 0)
+        else:
+            used = download_blob(client, first.sha256, first.size, destination, counter, strategy)
         for other in group[1:]:
             (target / other.path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(destination, target / other.path)
-        return used
+        return used[0], used[1], first.size
 
     used: dict[str, int] = {}
+    resumed = local_bytes = 0
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        for name in pool.map(fetch, by_digest.values()):
+        for name, had, size in pool.map(fetch, by_digest.values()):
             used[name] = used.get(name, 0) + 1
-    return used
+            resumed += had
+            local_bytes += size if name == "local" else 0
+    return used, resumed, local_bytes
+
+
+def _local_model_files(info: Any) -> dict[str, Path]:
+    """sha256 -> file, for the files of a bento's models that the local model store holds."""
+    from tiffin._bento._info import MODELS_DIR
+
+    store = MODELS.store()
+    found: dict[str, Path] = {}
+    for carried in getattr(info, "models", ()):
+        tag = Tag.parse(carried.tag)
+        if not tag.version or not store.exists(tag.name, tag.version):
+            continue
+        folder = store.root / tag.name / tag.version
+        prefix = f"{MODELS_DIR}/{tag.name}/{tag.version}/"
+        wanted = {f.path[len(prefix) :]: f.sha256 for f in info.files if f.path.startswith(prefix)}
+        for entry in store.read_info(folder).files:
+            if wanted.get(entry.path) == entry.sha256:
+                found[entry.sha256] = folder / entry.path
+    return found
 
 
 def pull_version(
@@ -89,7 +123,8 @@ def pull_version(
     strategy: str | None = None,
     progress: Progress | None = None,
 ) -> tuple[Any, TransferSummary]:
-    """Pull one version into its local store; ``(item, summary)``."""
+    """Pull one version into its local store; ``(item, summary)``. A bento's model files
+    already in the local model store are copied from there instead of downloaded."""
     started = time.monotonic()
     store = kind.store()
     remote = remote_version(client, kind, tag)
@@ -107,7 +142,7 @@ def pull_version(
         summary.seconds = time.monotonic() - started
         return store.get(exact), summary
     with store.staging(name) as stage:
-        summary.strategies = _download_files(
+        summary.strategies, summary.bytes_resumed, local_bytes = _download_files(
             client,
             list(info.files),
             stage,
@@ -115,11 +150,15 @@ def pull_version(
             strategy=strategy,
             progress=progress,
             tag=exact,
+            local=_local_model_files(info) if kind is BENTOS else None,
         )
         if force and store.exists(name, version):
             store.delete(exact)
         item = store.commit(stage, info, rescan=False, manifest_text=manifest, keep_version=True)
-    summary.files_sent, summary.bytes_sent = len(info.files), total
+    summary.files_sent = len(info.files)
+    # what crossed the network this time; files found locally count as skipped
+    summary.bytes_sent = total - summary.bytes_resumed - local_bytes
+    summary.bytes_skipped = local_bytes
     summary.seconds = time.monotonic() - started
     return item, summary
 
@@ -191,7 +230,7 @@ def _pull_to_folder(
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
     try:
-        used = _download_files(
+        used, resumed, local_bytes = _download_files(
             client,
             list(info.files),
             partial,
@@ -199,6 +238,7 @@ def _pull_to_folder(
             strategy=strategy,
             progress=progress,
             tag=exact,
+            local=_local_model_files(info),
         )
         (partial / MANIFEST_NAME).write_bytes(manifest)
         if folder.exists():
@@ -213,7 +253,9 @@ def _pull_to_folder(
         tags=[exact],
         files=len(info.files),
         files_sent=len(info.files),
-        bytes_sent=total,
+        bytes_sent=total - resumed - local_bytes,
+        bytes_skipped=local_bytes,
+        bytes_resumed=resumed,
         strategies=used,
         seconds=time.monotonic() - started,
     )

@@ -17,7 +17,7 @@ from tiffin._registry._client import RegistryClient
 from tiffin._registry._kinds import BENTOS, MODELS, Kind
 from tiffin._registry._summary import TransferSummary
 from tiffin._registry._transfer import ByteCounter, upload_blob
-from tiffin._tag import Tag
+from tiffin._storage.tag import Tag
 from tiffin.exceptions import Conflict, InvalidArgument
 
 __all__ = ["push_bento", "push_model", "push_version"]

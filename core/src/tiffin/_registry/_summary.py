@@ -20,6 +20,7 @@ class TransferSummary:
     files_skipped: int = 0
     bytes_sent: int = 0
     bytes_skipped: int = 0
+    bytes_resumed: int = 0  # pull: bytes an interrupted earlier pull had fetched already
     seconds: float = 0.0
     unchanged: list[str] = attrs.Factory(list)  # versions that were already there (no-op)
     strategies: dict[str, int] = attrs.Factory(dict)  # blobs moved per strategy
@@ -27,7 +28,14 @@ class TransferSummary:
     def add(self, other: TransferSummary) -> None:
         self.tags += [t for t in other.tags if t not in self.tags]
         self.unchanged += [t for t in other.unchanged if t not in self.unchanged]
-        for field in ("files", "files_sent", "files_skipped", "bytes_sent", "bytes_skipped"):
+        for field in (
+            "files",
+            "files_sent",
+            "files_skipped",
+            "bytes_sent",
+            "bytes_skipped",
+            "bytes_resumed",
+        ):
             setattr(self, field, getattr(self, field) + getattr(other, field))
         for name, n in other.strategies.items():
             self.strategies[name] = self.strategies.get(name, 0) + n

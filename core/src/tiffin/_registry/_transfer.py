@@ -11,6 +11,7 @@ file leaves that folder only once its size and sha256 are right.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import threading
@@ -19,14 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from tiffin import _plugins
-from tiffin._home import tiffin_home
-from tiffin._manifest import hash_file
 from tiffin._registry._client import RegistryClient
+from tiffin._storage.home import tiffin_home
+from tiffin._storage.manifest import hash_file
 from tiffin.exceptions import (
     DigestMismatch,
     InvalidArgument,
     MissingPlugin,
     RegistryError,
+    TiffinError,
     TransferUnavailable,
 )
 from tiffin.hookspecs import has_capability
@@ -173,24 +175,33 @@ def download_blob(
     destination: Path,
     progress: Callable[[int], None],
     strategy: str | None = None,
-) -> str:
+) -> tuple[str, int]:
     """Download one blob into ``destination`` (verified, then renamed there); return the
-    strategy used. A previous partial download of the same blob is continued."""
+    strategy used and how many bytes an earlier, interrupted download had already fetched."""
     with _partial_file(sha256) as part:
         for retry in (False, True):
-            resumed = part.exists() and part.stat().st_size > 0
+            had = part.stat().st_size if part.exists() else 0
+            resumed = 0 < had <= size
 
             def attempt(s: Any, offer: dict, part: Path = part) -> str | None:
                 return s.client_download(offer, part, size, client.http, progress)
 
-            name, digest = _negotiate(client, "download", sha256, size, strategy, attempt)
+            try:
+                name, digest = _negotiate(client, "download", sha256, size, strategy, attempt)
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise TiffinError(
+                        f"no space left on the device holding {part.parent} while pulling "
+                        f"{size} bytes; free some space and pull again (it resumes)"
+                    ) from None
+                raise
             have_size = part.stat().st_size if part.exists() else -1
             if digest is None and have_size == size:
                 digest = hash_file(part)[1]
             if have_size == size and digest == sha256:
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(part, destination)
-                return name or "?"
+                return name or "?", had if resumed else 0
             with contextlib.suppress(FileNotFoundError):
                 part.unlink()
             if resumed and not retry:

@@ -105,6 +105,7 @@ def api_routes(registry: Registry, catalog: Catalog, strategies: dict[str, Any])
     async def index(request: Request) -> Response:
         from tiffin_registry import __version__
 
+        await registry.authorize(request, "read")
         return JSONResponse(
             {
                 "service": "tiffin-registry",
@@ -116,6 +117,7 @@ def api_routes(registry: Registry, catalog: Catalog, strategies: dict[str, Any])
         )
 
     async def openapi(request: Request) -> Response:
+        await registry.authorize(request, "read")
         from tiffin_registry._openapi import openapi_document
 
         return JSONResponse(openapi_document())

@@ -101,7 +101,7 @@ def build_app(registry: Registry, *, ui: bool = True) -> Starlette:
 
     async def tiffin_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TiffinError)
-        if exc.status_code >= 500 and exc.status_code != 503:
+        if exc.status_code >= 500 and exc.status_code not in (503, 507):
             return await internal_error(request, exc)
         return JSONResponse(error_body(exc), status_code=exc.status_code)
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiffin._converter import load_yaml
-from tiffin._tag import validate_name, validate_version
+from tiffin._storage.tag import validate_name, validate_version
 from tiffin.exceptions import Conflict, InvalidArgument, NotFound
 from tiffin_registry._db import as_utc, now
 from tiffin_registry._tables import blobs, repositories, version_files, version_labels, versions
@@ -237,6 +237,9 @@ class Catalog:
         wanted = {d: s for _, d, s in files}
         have: dict[str, int] = {}
         for part in _chunks(sorted(wanted)):
+            # touching the rows first makes a concurrent gc's delete of them wait for (then
+            # skip) this transaction, or makes this commit see them gone
+            c.execute(blobs.update().where(blobs.c.sha256.in_(part)).values(last_seen_at=now()))
             rows = c.execute(
                 sa.select(blobs.c.sha256, blobs.c.size).where(blobs.c.sha256.in_(part))
             )

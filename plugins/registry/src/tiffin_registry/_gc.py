@@ -70,16 +70,24 @@ def collect_garbage(registry: Registry, *, grace_s: float, dry_run: bool = False
             deleted_blobs += 1
             freed += int(row.size)
     with engine.connect() as c:
-        stale = (
-            c.execute(sa.select(upload_sessions.c.id).where(upload_sessions.c.updated_at < cutoff))
-            .scalars()
-            .all()
-        )
-    for session_id in stale:
-        if not dry_run:
+        stale = c.execute(
+            sa.select(upload_sessions.c.id, upload_sessions.c.state).where(
+                upload_sessions.c.updated_at < cutoff
+            )
+        ).all()
+    abandoned = [row.id for row in stale if row.state == "open"]
+    if not dry_run:
+        for session_id in abandoned:
             storage.remove(storage.staging_path(session_id))
+        ids = [row.id for row in stale]
+        for i in range(0, len(ids), 500):  # finished sessions' records go too
             with engine.begin() as c:
-                c.execute(upload_sessions.delete().where(upload_sessions.c.id == session_id))
+                c.execute(
+                    upload_sessions.delete().where(
+                        upload_sessions.c.id.in_(ids[i : i + 500]),
+                        upload_sessions.c.updated_at < cutoff,
+                    )
+                )
     if not dry_run:
         registry.audit("gc", "gc", "blobs", deleted=deleted_blobs, bytes=freed)
     return {
@@ -87,5 +95,5 @@ def collect_garbage(registry: Registry, *, grace_s: float, dry_run: bool = False
         "blobs_deleted": deleted_blobs,
         "bytes_freed": freed,
         "blobs_kept": int(kept) - deleted_blobs,
-        "uploads_deleted": len(stale),
+        "uploads_deleted": len(abandoned),
     }

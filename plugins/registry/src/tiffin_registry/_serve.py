@@ -42,7 +42,7 @@ def default_db_url(storage: BlobStorage) -> str:
     """A SQLite file inside local storage; for remote storage one under ``$TIFFIN_HOME``."""
     if storage.local:
         return f"sqlite:///{os.path.join(storage.root, DB_NAME)}"
-    from tiffin._home import tiffin_home
+    from tiffin._storage.home import tiffin_home
 
     path = tiffin_home() / "registry" / DB_NAME
     warnings.warn(

@@ -15,6 +15,7 @@ the backend's fsspec filesystem, so a storage plugin (``s3://``) needs no change
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -22,9 +23,17 @@ from typing import Any, BinaryIO
 
 from starlette.concurrency import run_in_threadpool
 
-from tiffin.exceptions import DigestMismatch, InvalidArgument
+from tiffin.exceptions import DigestMismatch, InvalidArgument, TiffinError
 
-__all__ = ["BlobStorage"]
+__all__ = ["BlobStorage", "StorageFull"]
+
+
+class StorageFull(TiffinError):
+    """The registry's storage has no room left (HTTP 507)."""
+
+    status_code = 507
+    error_kind = "storage_full"
+
 
 CHUNK = 1 << 20
 _BUFFER = 4 << 20
@@ -183,10 +192,15 @@ class BlobStorage:
                     f"was damaged on the way; nothing was stored"
                 )
             await run_in_threadpool(self.land, staged, sha256)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(Exception):
                 f.close()
             await run_in_threadpool(self.remove, staged)
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull(
+                    "the registry's storage is full; nothing was stored. Ask its operator to "
+                    "free space (tiffin registry gc) and push again"
+                ) from None
             raise
 
     def _open_write(self, path: str) -> BinaryIO:
