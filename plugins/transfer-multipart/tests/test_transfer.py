@@ -146,3 +146,27 @@ def test_a_killed_push_resumes_sending_only_the_missing_parts(
     )
     assert pulled["tags"] == [str(model.tag)]
     _same_files(model, other_home)
+
+
+def test_gc_aborts_an_abandoned_upload_and_its_parts(multipart_registry, cli) -> None:
+    make_model("big", extra_bytes=24 * MiB)
+    storage = Path(multipart_registry.storage)
+    push = subprocess.Popen(
+        [sys.executable, "-m", "tiffin", "models", "push", "big", "--quiet"],
+        env={**os.environ, "TIFFIN_MULTIPART_THREADS": "1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: _held_parts(storage) >= 3 or push.poll() is not None,
+                   timeout=120, what="parts arriving")
+    finally:
+        push.send_signal(signal.SIGKILL)
+        push.wait()
+    assert push.returncode == -signal.SIGKILL
+    assert list((storage / "uploads").iterdir())  # the staged file and its part markers
+
+    young = _json(cli("registry", "gc", "--storage", str(storage), "--grace", "1h", "-o", "json"))
+    assert young["uploads_deleted"] == 0 and list((storage / "uploads").iterdir())
+    report = _json(cli("registry", "gc", "--storage", str(storage), "--grace", "0s", "-o", "json"))
+    assert report["uploads_deleted"] >= 1
+    assert list((storage / "uploads").iterdir()) == []

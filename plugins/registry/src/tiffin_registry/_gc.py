@@ -9,18 +9,23 @@ transaction that re-checks all of that; the storage object after.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from tiffin.exceptions import InvalidArgument
+from tiffin import _plugins
+from tiffin.exceptions import InvalidArgument, NotFound
+from tiffin.hookspecs import has_capability
 from tiffin_registry._access import Registry
 from tiffin_registry._db import now
 from tiffin_registry._tables import blobs, upload_sessions, version_files
 
 __all__ = ["collect_garbage", "parse_duration"]
+
+logger = logging.getLogger("tiffin.registry")
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -31,6 +36,25 @@ def parse_duration(text: str) -> float:
     if not match:
         raise InvalidArgument(f"--grace {text!r} is not a duration like 30m, 24h or 7d")
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def _abort_with_strategy(registry: Registry, session_id: str) -> None:
+    """Let the session's strategy free what it holds beyond the staging object (the parts of
+    a multipart upload, an S3 multipart upload) through its optional ``registry_abort``."""
+    try:
+        session = registry.get_session(session_id)
+    except NotFound:
+        return
+    strategy = _plugins.transfer_strategies().get(session.strategy)
+    if strategy is None or not has_capability(strategy, "registry_abort"):
+        return
+    try:
+        strategy.registry_abort(registry, session)
+    except Exception as exc:  # one strategy's failure must not stop the collection
+        logger.warning(
+            "gc: the %s strategy could not abort upload %s: %s: %s",
+            session.strategy, session_id, type(exc).__name__, exc,
+        )
 
 
 def collect_garbage(registry: Registry, *, grace_s: float, dry_run: bool = False) -> dict[str, Any]:
@@ -78,6 +102,7 @@ def collect_garbage(registry: Registry, *, grace_s: float, dry_run: bool = False
     abandoned = [row.id for row in stale if row.state == "open"]
     if not dry_run:
         for session_id in abandoned:
+            _abort_with_strategy(registry, session_id)
             storage.remove(storage.staging_path(session_id))
         ids = [row.id for row in stale]
         for i in range(0, len(ids), 500):  # finished sessions' records go too

@@ -14,9 +14,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tiffin._home import tiffin_home
-
 __all__ = ["UploadNote"]
+
+
+def _home() -> Path:
+    """``$TIFFIN_HOME`` (default ``~/tiffin``), read at each use as DESIGN.md pins it."""
+    return Path(os.environ.get("TIFFIN_HOME") or "~/tiffin").expanduser().absolute()
 
 
 class UploadNote:
@@ -26,7 +29,7 @@ class UploadNote:
         self.registry_url = registry_url.rstrip("/")
         self.sha256 = sha256
         self.size = size
-        self.path = tiffin_home() / ".uploads" / "multipart" / f"{sha256}.json"
+        self.path = _home() / ".uploads" / "multipart" / f"{sha256}.json"
 
     def load(self) -> dict[str, Any] | None:
         """The offer of an earlier, unfinished upload of this blob to this registry."""
