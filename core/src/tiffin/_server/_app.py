@@ -234,6 +234,10 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> St
         Route("/" + api.route, endpoints[api.name], methods=["POST"], name=api.name)
         for api in svc.apis.values()
     ]
+    # the Open Inference Protocol (KServe V2): after the user's routes, so that those win
+    from tiffin._server._v2 import v2_routes
+
+    routes += v2_routes(svc, endpoints, status)
     routes += [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/livez", healthz, methods=["GET"]),
@@ -243,10 +247,6 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> St
         Route("/docs", docs, methods=["GET"]),
         Route("/", index, methods=["GET"]),
     ]
-    # the Open Inference Protocol (KServe V2), after the user's routes so that those win
-    from tiffin._server._v2 import v2_routes
-
-    routes += v2_routes(svc, endpoints, status)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

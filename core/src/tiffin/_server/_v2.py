@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tiffin._server import _app
 from tiffin._server._errors import internal_error
 from tiffin._service import Context
 from tiffin._version import __version__
@@ -41,6 +42,18 @@ if TYPE_CHECKING:
     from tiffin._service import InferenceAPI, Service
 
 __all__ = ["V2_PATHS", "tensor_apis", "v2_routes"]
+
+_np: Any = None
+
+
+def _numpy() -> Any:
+    global _np
+    if _np is None:
+        import numpy
+
+        _np = numpy
+    return _np
+
 
 logger = logging.getLogger("tiffin.server")
 
@@ -91,49 +104,50 @@ def _not_found(name: str, models: dict[str, Any]) -> JSONResponse:
 
 def _shape_of(spec: dict[str, Any], name: str) -> tuple[int, ...]:
     shape = spec.get("shape")
-    if not isinstance(shape, list) or not all(
-        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
-    ):
-        raise BadInput(f"input {name!r}: 'shape' must be a list of non-negative integers")
-    return tuple(shape)
+    if type(shape) is list:
+        for size in shape:
+            if type(size) is not int or size < 0:
+                break
+        else:
+            return tuple(shape)
+    raise BadInput(f"input {name!r}: 'shape' must be a list of non-negative integers")
 
 
 def _tensor_from_json(spec: Any, binary: bytes, offset: int) -> tuple[Tensor, int]:
     """One request input (and how many binary bytes it used)."""
-    import numpy as np
-
-    if not isinstance(spec, dict):
+    np = _numpy()
+    if type(spec) is not dict:
         raise BadInput("each entry of 'inputs' must be an object with name, datatype, shape, data")
     name = spec.get("name")
-    if not isinstance(name, str):
+    if type(name) is not str:
         raise BadInput("an input lacks its 'name' (a string)")
     datatype = spec.get("datatype")
-    if not isinstance(datatype, str) or datatype not in DATATYPES:
+    if type(datatype) is not str or datatype not in DATATYPES:
         raise BadInput(
             f"input {name!r}: datatype {datatype!r} is not one of {', '.join(DATATYPES)}"
         )
     shape = _shape_of(spec, name)
     count = math.prod(shape)
     dtype = numpy_dtype(datatype)
-    parameters = spec.get("parameters") or {}
-    size = parameters.get("binary_data_size") if isinstance(parameters, dict) else None
+    parameters = spec.get("parameters")
+    size = parameters.get("binary_data_size") if type(parameters) is dict else None
     if size is not None:
-        if not isinstance(size, int) or size < 0 or offset + size > len(binary):
+        if type(size) is not int or size < 0 or offset + size > len(binary):
             raise BadInput(
                 f"input {name!r}: binary_data_size {size!r} does not fit the "
                 f"{len(binary) - offset} binary bytes left after the JSON header"
             )
-        chunk = binary[offset : offset + size]
         if datatype == "BYTES":
             data = np.empty(count, dtype=object)
-            data[:] = bytes_from_binary(chunk, count, name)
+            data[:] = bytes_from_binary(binary[offset : offset + size], count, name)
         else:
             if size != count * dtype.itemsize:
                 raise BadInput(
                     f"input {name!r}: shape {list(shape)} of {datatype} needs "
                     f"{count * dtype.itemsize} bytes, binary_data_size is {size}"
                 )
-            data = np.frombuffer(chunk, dtype=dtype).copy()
+            # a copy: the API function may write into its input
+            data = np.frombuffer(binary, dtype, count, offset).copy()
         return Tensor(name, datatype, shape, data.reshape(shape)), size
     if "data" not in spec:
         raise BadInput(f"input {name!r} has neither 'data' nor parameters.binary_data_size")
@@ -244,13 +258,16 @@ def _json_data(tensor: Tensor) -> Any:
 def _binary_data(tensor: Tensor) -> bytes:
     if tensor.datatype == "BYTES":
         return bytes_to_binary(tensor.data.reshape(-1))
-    return tensor.data.tobytes(order="C")
+    data = tensor.data
+    if data.dtype.byteorder == ">":  # the protocol's binary data is little-endian
+        data = data.astype(data.dtype.newbyteorder("<"))
+    return data.tobytes(order="C")
 
 
 def encode_outputs(
     model: str, request: dict[str, Any], tensors: list[Tensor]
-) -> tuple[bytes, dict[str, str], str]:
-    """The response body, its extra headers and media type."""
+) -> tuple[bytes, int | None, str]:
+    """The response body, the JSON header's length (binary answers only) and the media type."""
     everything, per, names = _binary_wanted(request)
     if names is not None:
         by_name = {t.name: t for t in tensors}
@@ -264,10 +281,10 @@ def encode_outputs(
     outputs = []
     chunks: list[bytes] = []
     for tensor in tensors:
-        entry: dict[str, Any] = {
+        entry: dict[str, Any] = {  # orjson writes the shape tuple as a list
             "name": tensor.name,
             "datatype": tensor.datatype,
-            "shape": list(tensor.shape),
+            "shape": tensor.shape,
         }
         if per.get(tensor.name, everything):
             chunk = _binary_data(tensor)
@@ -281,12 +298,8 @@ def encode_outputs(
         answer["id"] = request["id"]
     header = orjson.dumps(answer, option=_JSON_NUMPY)
     if not chunks:
-        return header, {}, "application/json"
-    return (
-        header + b"".join(chunks),
-        {HEADER_LENGTH: str(len(header))},
-        "application/octet-stream",
-    )
+        return header, None, "application/json"
+    return header + b"".join(chunks), len(header), "application/octet-stream"
 
 
 # -- the routes -----------------------------------------------------------------------------------
@@ -294,8 +307,6 @@ def encode_outputs(
 
 async def _read_body(endpoint: APIEndpoint, request: Request) -> Response | None:
     """Read the body within the server's size limit, as the native route does (a 413 if not)."""
-    from tiffin._server._app import _read_limited, _TooLarge
-
     length = None
     for key, value in request.scope["headers"]:
         if key == b"content-length":
@@ -303,10 +314,10 @@ async def _read_body(endpoint: APIEndpoint, request: Request) -> Response | None
             break
     try:
         if length is None:
-            await _read_limited(request, endpoint.max_body_size)
+            await _app._read_limited(request, endpoint.max_body_size)
         elif int(length) > endpoint.max_body_size:
             return endpoint._too_large()
-    except _TooLarge:
+    except _app._TooLarge:
         return endpoint._too_large()
     except ValueError:
         return _error(400, f"bad Content-Length header {length!r}")
@@ -340,7 +351,6 @@ class V2Infer:
 
     async def respond(self, endpoint: APIEndpoint, request: Request) -> Response:
         api = endpoint.api
-        where = f"V2 model {api.name!r}"
         too_big = await _read_body(endpoint, request)
         if too_big is not None:
             return too_big
@@ -371,20 +381,22 @@ class V2Infer:
         except TiffinError as exc:
             if exc.status_code < 500 or exc.status_code == 503:
                 return _error(exc.status_code, exc.message, exc.error_kind)
-            return internal_error(where, exc)
+            return internal_error(f"V2 model {api.name!r}", exc)
         except Exception as exc:
-            return internal_error(where, exc)
+            return internal_error(f"V2 model {api.name!r}", exc)
         try:
             tensors = api.output.to_tensors(result, "output")
         except Exception as exc:
-            return internal_error(f"{where} (its output)", exc)
+            return internal_error(f"V2 model {api.name!r} (its output)", exc)
         try:
-            content, headers, media_type = encode_outputs(api.name, parsed, tensors)
+            content, header_size, media_type = encode_outputs(api.name, parsed, tensors)
         except BadInput as exc:
             return _error(400, exc.message)
         except Exception as exc:
-            return internal_error(f"{where} (its output)", exc)
-        response = Response(content, media_type=media_type, headers=headers or None)
+            return internal_error(f"V2 model {api.name!r} (its output)", exc)
+        response = Response(content, media_type=media_type)
+        if header_size is not None:  # raw: no Headers object per request
+            response.raw_headers.append((_HEADER_LENGTH_KEY, str(header_size).encode()))
         if ctx is not None:
             ctx.response.apply(response)
         return response
@@ -413,7 +425,7 @@ def overlapping_routes(svc: Service) -> list[str]:
 def v2_routes(
     svc: Service, endpoints: dict[str, APIEndpoint], status: dict[str, bool]
 ) -> list[Route]:
-    """The V2 routes of ``svc``; mount them after the user's API routes."""
+    """The V2 routes of ``svc``; mount them right after the user's API routes."""
     models = tensor_apis(svc)
     model_endpoints = {name: endpoints[name] for name in models}
     for route in overlapping_routes(svc):
@@ -453,16 +465,16 @@ def v2_routes(
         return JSONResponse({"name": name, "ready": ok}, status_code=200 if ok else 503)
 
     infer = V2Infer(model_endpoints)
-    return [
+    return [  # infer first: it is the hot path, and Starlette tries routes in order
+        Route("/v2/models/{name}/infer", infer, methods=["POST"]),
+        Route("/v2/models/{name}/versions/{version}/infer", infer, methods=["POST"]),
         Route("/v2", server, methods=["GET"]),
         Route("/v2/health/live", live, methods=["GET"]),
         Route("/v2/health/ready", ready, methods=["GET"]),
         Route("/v2/models/{name}", model_metadata, methods=["GET"]),
         Route("/v2/models/{name}/ready", model_ready, methods=["GET"]),
-        Route("/v2/models/{name}/infer", infer, methods=["POST"]),
         Route("/v2/models/{name}/versions/{version}", model_metadata, methods=["GET"]),
         Route("/v2/models/{name}/versions/{version}/ready", model_ready, methods=["GET"]),
-        Route("/v2/models/{name}/versions/{version}/infer", infer, methods=["POST"]),
     ]
 
 

@@ -75,7 +75,7 @@ class File(IODescriptor):
             return self.decode(data, part_type, filename)
         return self.decode(await request.body(), media_type, None)
 
-    def decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         return NamedBytesIO(data, filename, media_type)
 
     def media_type_for_file(self, filename: str | None) -> str | None:

@@ -88,7 +88,7 @@ class Image(IODescriptor):
             return self.decode(data, part_type, filename)
         return self.decode(await request.body(), media_type, None)
 
-    def decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         pil = _pil()
         if not data:
             raise BadInput("Image input is empty; send the image's bytes")

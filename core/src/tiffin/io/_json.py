@@ -83,7 +83,7 @@ class JSON(IODescriptor):
             )
         self._model = pydantic_model
 
-    def decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError as exc:

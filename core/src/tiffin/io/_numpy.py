@@ -142,7 +142,7 @@ class NumpyNdarray(IODescriptor):
             )
         return self.decode(body, media_type, None)
 
-    def decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         if media_type is None or media_type == JSON or media_type == "*/*":
             try:
                 parsed = orjson.loads(data)

@@ -88,7 +88,7 @@ class PandasDataFrame(IODescriptor):
     def media_type_for_file(self, filename: str | None) -> str | None:
         return CSV if (filename or "").lower().endswith(".csv") else JSON
 
-    def decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         pd = _pd()
         if media_type is None or media_type == "*/*":
             media_type = self.media_types[0]
@@ -343,7 +343,7 @@ class PandasSeries(IODescriptor):
         self._enforce_dtype = bool(enforce_dtype)
         self._enforce_shape = bool(enforce_shape) and shape is not None
 
-    def decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         pd = _pd()
         try:
             parsed = orjson.loads(data)

@@ -42,7 +42,6 @@ DATATYPES: dict[str, str] = {
     "FP64": "float64",
     "BYTES": "object",
 }
-_BY_NUMPY = {v: k for k, v in DATATYPES.items()}
 
 
 @attrs.frozen
@@ -57,7 +56,7 @@ class TensorSpec:
         return {"name": self.name, "datatype": self.datatype, "shape": list(self.shape)}
 
 
-@attrs.frozen(eq=False)
+@attrs.define(eq=False)
 class Tensor:
     """One named tensor: ``data`` is a numpy array of ``shape`` (bytes objects for ``BYTES``)."""
 
@@ -67,25 +66,44 @@ class Tensor:
     data: Any
 
 
-def numpy_dtype(datatype: str) -> Any:
-    """The numpy dtype of a V2 datatype; an unknown one is :class:`BadInput` naming the known."""
+_TO_NUMPY: dict[str, Any] = {}
+_FROM_NUMPY: dict[Any, str] = {}
+
+
+def _tables() -> None:
+    """Fill the lookup tables once (numpy is imported on first use, not with this module)."""
     import numpy as np
 
-    name = DATATYPES.get(datatype)
-    if name is None:
-        raise BadInput(f"unknown tensor datatype {datatype!r}; use one of {', '.join(DATATYPES)}")
-    return np.dtype(name)
+    for datatype, name in DATATYPES.items():
+        dtype = np.dtype(name)
+        _TO_NUMPY[datatype] = dtype
+        _FROM_NUMPY[dtype] = datatype
+        if dtype.itemsize > 1 and dtype.kind != "O":  # the other byte order reads the same
+            _FROM_NUMPY[dtype.newbyteorder(">")] = datatype
+
+
+def numpy_dtype(datatype: str) -> Any:
+    """The numpy dtype of a V2 datatype; an unknown one is :class:`BadInput` naming the known."""
+    found = _TO_NUMPY.get(datatype)
+    if found is not None:
+        return found
+    if not _TO_NUMPY:
+        _tables()
+        return numpy_dtype(datatype)
+    raise BadInput(f"unknown tensor datatype {datatype!r}; use one of {', '.join(DATATYPES)}")
 
 
 def datatype_of(dtype: Any) -> str:
     """The V2 datatype of a numpy dtype (text and object arrays are ``BYTES``)."""
-    kind = dtype.kind
-    if kind in "OUS":
+    found = _FROM_NUMPY.get(dtype)
+    if found is not None:
+        return found
+    if not _FROM_NUMPY:
+        _tables()
+        return datatype_of(dtype)
+    if dtype.kind in "OUS":
         return "BYTES"
-    found = _BY_NUMPY.get(dtype.name)
-    if found is None:
-        raise TypeError(f"numpy dtype {dtype} has no Open Inference Protocol datatype")
-    return found
+    raise TypeError(f"numpy dtype {dtype} has no Open Inference Protocol datatype")
 
 
 def bytes_from_binary(data: bytes | memoryview, count: int, name: str) -> list[bytes]:

@@ -19,7 +19,7 @@ class Text(IODescriptor):
     def __init__(self) -> None:
         pass
 
-    def decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
