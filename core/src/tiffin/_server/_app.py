@@ -229,12 +229,15 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> St
                         except Exception:
                             logger.exception("stopping runner %r failed", runner.name)
 
+    endpoints = {api.name: APIEndpoint(api, state, max_body_size) for api in svc.apis.values()}
     routes = [
-        Route(
-            "/" + api.route, APIEndpoint(api, state, max_body_size), methods=["POST"], name=api.name
-        )
+        Route("/" + api.route, endpoints[api.name], methods=["POST"], name=api.name)
         for api in svc.apis.values()
     ]
+    # the Open Inference Protocol (KServe V2): after the user's routes, so that those win
+    from tiffin._server._v2 import v2_routes
+
+    routes += v2_routes(svc, endpoints, status)
     routes += [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/livez", healthz, methods=["GET"]),
