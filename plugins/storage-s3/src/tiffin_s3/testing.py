@@ -152,7 +152,11 @@ def _free_port(pair: bool = False) -> int:
 @contextlib.contextmanager
 def moto_server() -> Iterator[S3Server]:
     """moto's standalone S3 server on a free loopback port (in this process, threaded)."""
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
 
     # presigned multipart tests use small parts; real S3 and SeaweedFS take 5 MiB minimum
     old = os.environ.get("S3_UPLOAD_PART_MIN_SIZE")
