@@ -97,7 +97,7 @@ def test_cli_export_and_import_of_models_and_bentos(s3_bucket, cli, tmp_path):
     assert done.returncode == 0, done.stderr
 
 
-def test_a_failed_export_leaves_no_object_and_no_upload(s3_bucket):
+def test_a_failed_export_leaves_no_object_and_no_upload(s3_bucket, monkeypatch):
     model = save_model("big", 12 << 20)
     url = s3_bucket.key_url("failed.tiffin")
 
@@ -106,13 +106,10 @@ def test_a_failed_export_leaves_no_object_and_no_upload(s3_bucket):
             raise KeyboardInterrupt  # the user pressed Ctrl-C
 
     # small blocks so parts went up before the failure (multipart, not one PUT)
-    fs, path = tiffin._plugins.storage_backends()["s3"].filesystem(url)
-    fs.default_block_size = 5 << 20
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            tiffin.models.export_model(model.tag, url, progress=fail_half_way)
-    finally:
-        fs.default_block_size = 50 << 20
+    fs = tiffin._plugins.storage_backends()["s3"].filesystem(url)[0]
+    monkeypatch.setattr(fs, "default_block_size", 5 << 20)
+    with pytest.raises(KeyboardInterrupt):
+        tiffin.models.export_model(model.tag, url, progress=fail_half_way)
     assert s3_bucket.keys() == []
     uploads = s3_bucket.client().list_multipart_uploads(Bucket=s3_bucket.name)
     assert uploads.get("Uploads", []) == []
