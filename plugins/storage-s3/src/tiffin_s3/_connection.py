@@ -28,7 +28,8 @@ READ_TIMEOUT_S = 120
 MAX_ATTEMPTS = 3
 
 
-def _aws_files() -> tuple[Path, Path]:
+def aws_files() -> tuple[Path, Path]:
+    """The shared config and credentials files, where botocore looks for them."""
     config = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
     credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
     return Path(config).expanduser(), Path(credentials).expanduser()
@@ -37,7 +38,7 @@ def _aws_files() -> tuple[Path, Path]:
 def _fingerprint() -> tuple[Any, ...]:
     env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
     stamps = []
-    for path in _aws_files():
+    for path in aws_files():
         try:
             stamps.append(path.stat().st_mtime_ns)
         except OSError:

@@ -82,8 +82,13 @@ def translate(
         )
     profile = _named(exc, "ProfileNotFound")
     if profile is not None:
+        from tiffin_s3._connection import aws_files
+
+        name = getattr(profile, "kwargs", {}).get("profile", "?")
+        config, credentials = aws_files()
         return InvalidArgument(
-            f"cannot {action} {url}: {profile}; fix AWS_PROFILE or add the profile to ~/.aws/config"
+            f"cannot {action} {url}: the AWS profile {name!r} is not in {config} or "
+            f"{credentials}; fix AWS_PROFILE or add the profile there"
         )
     token = _named(exc, "TokenRetrievalError", "SSOTokenLoadError", "UnauthorizedSSOTokenError")
     if token is not None:

@@ -79,7 +79,8 @@ class S3Server:
         import boto3
         from botocore.config import Config
 
-        return boto3.client(
+        # a fresh session: boto3's default one keeps the AWS files it read first
+        return boto3.session.Session().client(
             "s3",
             endpoint_url=self.endpoint_url,
             aws_access_key_id=access_key or self.access_key,
