@@ -92,11 +92,13 @@ def serve(target: str, options: ServeOptions | None = None) -> None:
         timeout_graceful_shutdown=None,
     )
     if workers == 1 and not opts.reload:
-        from tiffin._runner._forkserver import start_fork_server
         from tiffin._server._app import build_app
 
-        # runner workers are forked from here, while this process has a single thread
-        start_fork_server(svc.runners, close_in_child=[sock])
+        if any(runner.worker_count() for runner in svc.runners):
+            from tiffin._runner._forkserver import start_fork_server
+
+            # runner workers are forked from here, while this process has a single thread
+            start_fork_server(svc.runners, close_in_child=[sock])
         app = build_app(svc, max_body_size=opts.max_body_size)
         bound_host, bound_port = sock.getsockname()[:2]
         logging.getLogger("tiffin.server").info(

@@ -20,7 +20,8 @@ def create_app() -> Starlette:
 
     configure_logging(os.environ.get("TIFFIN_LOG_LEVEL", "info"))
     svc = load_service(os.environ[ENV_TARGET], os.environ.get(ENV_WORKING_DIR))
-    from tiffin._runner._forkserver import start_fork_server
+    if any(runner.worker_count() for runner in svc.runners):
+        from tiffin._runner._forkserver import start_fork_server
 
-    start_fork_server(svc.runners)  # before this worker process starts any thread of its own
+        start_fork_server(svc.runners)  # before this worker process starts a thread of its own
     return build_app(svc, max_body_size=int(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY_SIZE)))
