@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from tiffin._model import Model
     from tiffin._runner import Runnable, Runner
     from tiffin._service import Context, Cookie, Service
-    from tiffin._tag import Tag
+    from tiffin._storage.tag import Tag
 
 __all__ = [
     "Bento",
@@ -73,7 +73,7 @@ _LAZY = {
     "Context": "tiffin._service",
     "Cookie": "tiffin._service",
     "Service": "tiffin._service",
-    "Tag": "tiffin._tag",
+    "Tag": "tiffin._storage.tag",
 }
 
 

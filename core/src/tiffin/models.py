@@ -8,7 +8,7 @@
     tiffin.models.get("sentiment:latest")
 
 Models live in ``$TIFFIN_HOME/models/<name>/<version>/`` with a ``model.yaml`` manifest listing
-every file with its size and sha256; a version appears only once complete (see ``_store``).
+every file with its size and sha256; a version appears only once complete (see ``tiffin._storage.store``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any
 import attrs
 
 from tiffin._model import CUSTOM_OBJECTS_NAME, MANIFEST_NAME, Model, ModelInfo, convert_signatures
-from tiffin._store import Store
-from tiffin._tag import Tag, new_version, validate_name
+from tiffin._storage.store import Store
+from tiffin._storage.tag import Tag, new_version, validate_name
 from tiffin._version import __version__
 from tiffin.exceptions import InvalidArgument
 
@@ -239,7 +239,7 @@ def export_model(
     :param progress: ``progress(done_bytes, total_bytes)``, called as bytes are written.
     :return: the URL written.
     """
-    from tiffin._archive import export_archive
+    from tiffin._storage.archive import export_archive
 
     return export_archive(_store, tag, url, compression=compression, progress=progress)
 
@@ -251,6 +251,6 @@ def import_model(url: str | os.PathLike[str], *, progress: Progress | None = Non
     nothing is written. If the same version is already stored identically, that one is returned;
     if it differs, :class:`tiffin.exceptions.Conflict`.
     """
-    from tiffin._archive import import_archive
+    from tiffin._storage.archive import import_archive
 
     return import_archive(_store, url, progress=progress)

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tiffin._bento._info import MODELS_DIR, Bento
-from tiffin._bento._store import bento_store
-from tiffin._tag import Tag
+from tiffin._storage.bento_store import bento_store
+from tiffin._storage.tag import Tag
 
 if TYPE_CHECKING:
     from tiffin._model import Model
@@ -50,7 +50,7 @@ def export_bento(
     :param progress: ``progress(done_bytes, total_bytes)``, called as bytes are written.
     :return: the URL written.
     """
-    from tiffin._archive import export_archive
+    from tiffin._storage.archive import export_archive
 
     return export_archive(bento_store(), tag, url, compression=compression, progress=progress)
 
@@ -89,7 +89,7 @@ def import_bento(url: str | os.PathLike[str], *, progress: Progress | None = Non
     The models it carries are also added to the local model store when absent there. Unsafe
     or damaged archives are refused (:class:`tiffin.exceptions.InvalidArchive`), nothing written.
     """
-    from tiffin._archive import import_archive
+    from tiffin._storage.archive import import_archive
 
     bento = import_archive(bento_store(), url, progress=progress)
     _store_carried_models(bento)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiffin._bento._info import MANIFEST_NAME, MODELS_DIR, SRC_DIR, Bento
-from tiffin._bento._store import bento_store
-from tiffin._store import Store
+from tiffin._storage.bento_store import bento_store
+from tiffin._storage.store import Store
 from tiffin.exceptions import InvalidArgument, NotFound
 
 if TYPE_CHECKING:

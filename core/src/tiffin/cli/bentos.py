@@ -94,7 +94,7 @@ def list_bentos(
         echo_json([_bento_row(b) for b in bentos])
         return
     if not bentos:
-        from tiffin._bento._store import bento_store
+        from tiffin._storage.bento_store import bento_store
 
         where = f"named {name!r} " if name else ""
         typer.echo(f"No bentos {where}in {bento_store().root}; build one with `tiffin build`.")
@@ -142,7 +142,7 @@ def delete(
 ) -> None:
     """Delete a bento version (its models stay in the model store)."""
     import tiffin
-    from tiffin._bento._store import bento_store
+    from tiffin._storage.bento_store import bento_store
 
     exact, _ = bento_store().resolve(tag)  # not get(): a damaged manifest must be deletable
     if not yes and not typer.confirm(f"Delete bento {exact}?", err=True):
