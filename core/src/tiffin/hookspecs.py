@@ -37,9 +37,11 @@ if TYPE_CHECKING:
     import fsspec
     import typer
 
+    from tiffin._batch import BatchJob, BatchResult
     from tiffin._model import Model
 
 __all__ = [
+    "BatchEngine",
     "DataContainer",
     "FrameworkAdapter",
     "IODescriptorProtocol",
@@ -481,4 +483,46 @@ def register_commands(app: typer.Typer) -> None:
 
     Called once when the CLI starts, after the built-in commands are added. A command name that
     is already taken is a warning and the plugin's command is not added.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch engines
+# ---------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class BatchEngine(Protocol):
+    """Runs one ``tiffin batch`` job: scores a dataset through an API, writes the predictions.
+
+    Required:
+
+    - ``name``: what ``tiffin batch --engine NAME`` selects (``"local"`` is built in,
+      ``"ray"`` comes from ``tiffin-ray``).
+    - ``run(job) -> BatchResult``: run the :class:`tiffin.batch.BatchJob` ``job`` to the end
+      and return a :class:`tiffin.batch.BatchResult`; raise
+      :class:`tiffin.exceptions.TiffinError` with one readable line for anything the user can
+      fix. The job hands the engine everything it needs to give the local engine's answers:
+      ``job.sources()`` (the input files and their format), ``job.scorer()`` (a picklable
+      object that loads the service once per process with ``open()`` and scores one Arrow
+      batch with ``score(batch)``, exactly as the server would), ``job.bento()`` (the bento the
+      target names, or ``None`` for a service file or module) and ``job.open_sink()`` (the
+      output, written atomically and in order).
+    """
+
+    name: str
+
+    def run(self, job: BatchJob) -> BatchResult: ...
+
+
+@hookspec
+def register_batch_engines(register: Callable[[BatchEngine], None]) -> None:
+    """Register batch engines for ``tiffin batch --engine NAME``.
+
+    :param register: call ``register(engine)`` once per :class:`BatchEngine`. A name registered
+        twice is a warning naming both plugins; the first registered (the built-in ``local``
+        engine first) wins.
+
+    Called once per process, the first time ``tiffin batch`` (or :func:`tiffin.batch.run`)
+    looks an engine up.
     """
