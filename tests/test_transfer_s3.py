@@ -53,7 +53,8 @@ def test_multipart_and_presigned_on_s3(
 
     small = make_model("small", extra_bytes=300_000)
     pushed = _json(cli("models", "push", "small", "--strategy", "presigned", "-o", "json"))
-    assert pushed["strategies"] == {"presigned": 2}
+    # its factor file is the same blob as big's, already there: only the weights go up
+    assert pushed["strategies"] == {"presigned": 1} and pushed["files_sent"] == 1
     home = tmp_path / "pull-small"
     pulled = _json(cli("models", "pull", "small:latest", "--strategy", "presigned", "-o", "json",
                        env={"TIFFIN_HOME": str(home)}))
