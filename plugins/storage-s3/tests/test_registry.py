@@ -74,3 +74,24 @@ def test_proxy_push_and_pull_keep_blobs_in_the_bucket(s3_registry, cli, tmp_path
     copy = other / "models" / "scaler" / model.tag.version
     for entry in model.info.files:
         assert (copy / entry.path).read_bytes() == (model.path / entry.path).read_bytes()
+
+
+@pytest.mark.parametrize("server", ["moto", "seaweedfs"])
+def test_registry_on_a_bucket_it_cannot_use_stops_with_one_line(
+    server, request, monkeypatch, tmp_path, cli
+):
+    s3 = request.getfixturevalue(f"{server}_s3")
+    s3_environment(monkeypatch, s3, tmp_path)
+    db = f"sqlite:///{tmp_path / 'registry.db'}"
+    if server == "moto":
+        storage, words, env = "s3://no-such-bucket-for-registry/reg", "does not exist", {}
+    else:
+        storage = f"s3://{s3.create_bucket()}/reg"
+        words, env = "AWS_SECRET_ACCESS_KEY", {"AWS_SECRET_ACCESS_KEY": "wrong"}
+
+    done = cli("registry", "serve", "--storage", storage, "--db", db, env=env, timeout=120)
+
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert storage.split("/")[2] in lines[0] and words in lines[0]
