@@ -21,7 +21,7 @@ from tiffin._runner._batching import Dispatcher
 from tiffin._runner._cost import CostModel
 from tiffin._runner._local import LocalExecutor
 from tiffin._runner._runnable import MethodConfig, Runnable, RunnableMethod, runnable_methods
-from tiffin._tag import validate_name
+from tiffin._storage.tag import validate_name
 from tiffin.exceptions import (
     InvalidArgument,
     RunnerMethodNotFound,

@@ -270,6 +270,10 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> Se
         Route(path, endpoint, methods=["POST"], name=endpoint.api.name)
         for path, endpoint in endpoints.items()
     ]
+    # the Open Inference Protocol (KServe V2): after the user's routes, so that those win
+    from tiffin._server._v2 import v2_routes
+
+    routes += v2_routes(svc, {e.api.name: e for e in endpoints.values()}, status)
     routes += [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/livez", healthz, methods=["GET"]),

@@ -72,6 +72,9 @@ def serve(target: str, options: ServeOptions | None = None) -> None:
     # bind first, so a port in use is one line before the service and its hooks ever run
     sock = _listen(host, port)
     base = str(Path(opts.working_dir).resolve()) if opts.working_dir else os.getcwd()
+    from tiffin._registry._auto import activate as allow_auto_pull
+
+    allow_auto_pull()  # a bento or model missing here comes from the configured registry
     try:
         svc = load_service(target, base)
     except BaseException:
