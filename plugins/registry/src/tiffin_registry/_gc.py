@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 
 from tiffin import _plugins
-from tiffin.exceptions import InvalidArgument, NotFound
+from tiffin.exceptions import InvalidArgument
 from tiffin.hookspecs import has_capability
 from tiffin_registry._access import Registry
 from tiffin_registry._db import now
@@ -38,22 +39,22 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
-def _abort_with_strategy(registry: Registry, session_id: str) -> None:
+def _abort_with_strategy(registry: Registry, row: Any) -> None:
     """Let the session's strategy free what it holds beyond the staging object (the parts of
     a multipart upload, an S3 multipart upload) through its optional ``registry_abort``."""
-    try:
-        session = registry.get_session(session_id)
-    except NotFound:
-        return
-    strategy = _plugins.transfer_strategies().get(session.strategy)
+    strategy = _plugins.transfer_strategies().get(row.strategy)
     if strategy is None or not has_capability(strategy, "registry_abort"):
         return
+    session = SimpleNamespace(
+        id=row.id, sha256=row.sha256, size=int(row.size), strategy=row.strategy,
+        state=row.state, data=dict(row.data or {}),
+    )
     try:
         strategy.registry_abort(registry, session)
     except Exception as exc:  # one strategy's failure must not stop the collection
         logger.warning(
             "gc: the %s strategy could not abort upload %s: %s: %s",
-            session.strategy, session_id, type(exc).__name__, exc,
+            row.strategy, row.id, type(exc).__name__, exc,
         )
 
 
@@ -95,15 +96,22 @@ def collect_garbage(registry: Registry, *, grace_s: float, dry_run: bool = False
             freed += int(row.size)
     with engine.connect() as c:
         stale = c.execute(
-            sa.select(upload_sessions.c.id, upload_sessions.c.state).where(
+            sa.select(
+                upload_sessions.c.id,
+                upload_sessions.c.state,
+                upload_sessions.c.sha256,
+                upload_sessions.c.size,
+                upload_sessions.c.strategy,
+                upload_sessions.c.data,
+            ).where(
                 upload_sessions.c.updated_at < cutoff
             )
         ).all()
-    abandoned = [row.id for row in stale if row.state == "open"]
+    abandoned = [row for row in stale if row.state == "open"]
     if not dry_run:
-        for session_id in abandoned:
-            _abort_with_strategy(registry, session_id)
-            storage.remove(storage.staging_path(session_id))
+        for row in abandoned:
+            _abort_with_strategy(registry, row)
+            storage.remove(storage.staging_path(row.id))
         ids = [row.id for row in stale]
         for i in range(0, len(ids), 500):  # finished sessions' records go too
             with engine.begin() as c:
