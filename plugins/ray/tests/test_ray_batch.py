@@ -18,7 +18,8 @@ pq = pytest.importorskip("pyarrow.parquet")
 pytest.importorskip("ray")
 pytest.importorskip("tiffin_sklearn")
 
-pytestmark = pytest.mark.slow
+# Ray starts worker processes by the dozen: on a loaded 2-core machine a job takes minutes
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 COLUMNS = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 

@@ -81,25 +81,34 @@ def score(job: BatchJob, dataset: ray.data.Dataset) -> ray.data.Dataset:
     )
 
 
-def _actor_cpus(actors: int) -> float:
-    """CPUs each scoring actor reserves: one, unless that would leave Ray Data's readers (file
-    listing, footer reading, read tasks) too few to run at all on a small cluster."""
+def _cluster_cpus() -> float:
     import ray
 
-    total = float(ray.cluster_resources().get("CPU", 1.0))
-    return max(0.1, min(1.0, (total - 1.5) / actors))
+    return float(ray.cluster_resources().get("CPU", 1.0))
+
+
+def _actor_cpus(actors: int) -> float:
+    """CPUs each scoring actor reserves: one, unless that would leave Ray Data's readers (the
+    file listing task, the read tasks) too few to run at all on a small cluster."""
+    return max(0.1, min(1.0, (_cluster_cpus() - 2.0) / actors))
+
+
+def _read_cpus() -> float:
+    """CPUs per read task: one, or half of one on a cluster of fewer than 4 CPUs."""
+    return 1.0 if _cluster_cpus() >= 4 else 0.5
 
 
 def _read(sources: Any, columns: list[str] | None) -> ray.data.Dataset:
     import ray.data
 
     paths = sources.urls()
+    cpus = _read_cpus()
     if sources.format == "parquet":
-        dataset = ray.data.read_parquet(paths)
+        dataset = ray.data.read_parquet(paths, num_cpus=cpus)
     elif sources.format == "csv":
-        dataset = ray.data.read_csv(paths)
+        dataset = ray.data.read_csv(paths, num_cpus=cpus)
     else:
-        dataset = ray.data.read_json(paths, lines=True, file_extensions=None)
+        dataset = ray.data.read_json(paths, lines=True, file_extensions=None, num_cpus=cpus)
     return dataset.select_columns(columns) if columns is not None else dataset
 
 
