@@ -88,9 +88,11 @@ def _cluster_cpus() -> float:
 
 
 def _actor_cpus(actors: int) -> float:
-    """CPUs each scoring actor reserves: one, unless that would leave Ray Data's readers (the
-    file listing task, the read tasks) too few to run at all on a small cluster."""
-    return max(0.1, min(1.0, (_cluster_cpus() - 2.0) / actors))
+    """CPUs each scoring actor reserves: one, unless that would leave Ray Data's readers too
+    few to start at all on a small cluster (the file listing task holds a CPU while the Parquet
+    footer-reading actors it waits for need one free to be placed): then a share, or none."""
+    share = (_cluster_cpus() - 2.0) / actors
+    return min(1.0, share) if share >= 0.25 else 0.0
 
 
 def _read_cpus() -> float:
