@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("builtin.local-storage", "tiffin.builtin.local_storage"),
     ("builtin.data-containers", "tiffin.builtin.data_containers"),
     ("builtin.io-descriptors", "tiffin.builtin.io_descriptors"),
+    ("builtin.proxy-transfer", "tiffin.builtin.proxy_transfer"),
     ("builtin.batch-engines", "tiffin.builtin.batch_engines"),
 )
 

@@ -92,6 +92,8 @@ def _resolve(url: str) -> tuple[Any, str, str | None]:
             import fsspec
 
             fs, path = fsspec.core.url_to_fs(url)
+    except TiffinError:
+        raise  # the backend's own one-line message (a bad bucket name, no credentials...)
     except (ImportError, ValueError) as exc:
         plugin = _PLUGIN_FOR_SCHEME.get(scheme)
         how = (
