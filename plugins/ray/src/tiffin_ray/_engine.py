@@ -105,6 +105,9 @@ def _read(sources: Any, columns: list[str] | None) -> ray.data.Dataset:
 
     paths = sources.urls()
     cpus = _read_cpus()
+    # Parquet through Ray Data's V1 reader: its V2 reader's listing task waits on footer-reading
+    # actors that a small, busy cluster may never place (the job then hangs)
+    ray.data.DataContext.get_current().use_datasource_v2 = False
     if sources.format == "parquet":
         dataset = ray.data.read_parquet(paths, num_cpus=cpus)
     elif sources.format == "csv":
