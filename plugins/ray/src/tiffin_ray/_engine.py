@@ -45,10 +45,15 @@ def _connect(address: str | None) -> None:
         ) from None
 
 
-def _ordered() -> None:
+def _ordered(dataset: Any = None) -> None:
+    """Keep the input's row order: in the current context (datasets created from now on copy
+    it) and in ``dataset``'s own copy, taken when it was created."""
     import ray.data
 
     ray.data.DataContext.get_current().execution_options.preserve_order = True
+    context = getattr(dataset, "context", None)
+    if context is not None:
+        context.execution_options.preserve_order = True
 
 
 def score(job: BatchJob, dataset: ray.data.Dataset) -> ray.data.Dataset:
@@ -65,7 +70,7 @@ def score(job: BatchJob, dataset: ray.data.Dataset) -> ray.data.Dataset:
 
         data, key = pack(bento.path)
         shipped = ray.put(data)  # once, into the object store; each node fetches it once
-    _ordered()
+    _ordered(dataset)
     from tiffin_ray._actor import ScoringActor
 
     return dataset.map_batches(
@@ -178,6 +183,7 @@ class RayEngine:
         from tiffin._progress import progress_enabled
 
         ray.data.DataContext.get_current().enable_progress_bars = progress_enabled(job.progress)
+        _ordered()  # before the read: a dataset copies the context when it is created
         try:
             dataset = _read(sources, read_columns)
             scored = score(job, dataset)
