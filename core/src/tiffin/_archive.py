@@ -92,6 +92,8 @@ def _resolve(url: str) -> tuple[Any, str, str | None]:
             import fsspec
 
             fs, path = fsspec.core.url_to_fs(url)
+    except InvalidArgument:
+        raise  # the backend's own words about a URL it handles but refuses
     except (ImportError, ValueError) as exc:
         plugin = _PLUGIN_FOR_SCHEME.get(scheme)
         how = (

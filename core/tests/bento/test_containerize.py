@@ -81,7 +81,9 @@ def test_dockerfile_follows_the_rules(bento):
     assert f"FROM python:{major_minor}-slim" in lines
     user = next(line for line in lines if line.startswith("USER "))
     assert user.split()[1].split(":")[0] not in ("root", "0")
-    install = next(i for i, line in enumerate(lines) if "pip install" in line)
+    install = next(
+        i for i, line in enumerate(lines) if line.startswith("RUN") and "env/python/install.sh" in line
+    )
     copy_all = next(
         i for i, line in enumerate(lines) if line.startswith("COPY --chown") and " . " in line
     )

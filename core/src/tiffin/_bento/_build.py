@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tiffin._bento import _docker, _requirements
+from tiffin._bento import _docker, _install, _requirements
 from tiffin._bento._config import BuildConfig, config_from_dict, load_config
 from tiffin._bento._files import select_files
 from tiffin._bento._info import (
@@ -60,6 +60,18 @@ def _runner_models(svc: Any) -> list[Any]:
     for runner in svc.runners:
         found.extend(getattr(runner, "models", None) or [])
     return found
+
+
+def _plugins_of_service(svc: Any) -> set[str]:
+    """The tiffin plugins the service's code uses: IO descriptors, runnables, data containers."""
+    from tiffin import _plugins
+
+    objects: list[Any] = []
+    for api in svc.apis.values():
+        objects += [api.input, api.output]
+    for runner in svc.runners:
+        objects.append(getattr(runner, "runnable_class", type(runner)))
+    return _plugins.plugins_used_by(objects)
 
 
 def _collect_models(svc: Any, extra: Iterable[str]) -> list[Any]:
@@ -172,7 +184,8 @@ def build(
     _check_service_included(target, ctx, files)
     model_list = _collect_models(svc, config.models)
     frameworks = sorted({m.info.framework for m in model_list} - {"custom"})
-    requirements = _requirements.requirements_for(frameworks, config.python, ctx)
+    plugins = sorted(set(frameworks) | _plugins_of_service(svc))
+    requirements = _requirements.requirements_for(plugins, config.python, ctx)
     setup_script = None
     if config.docker.setup_script:
         script = Path(config.docker.setup_script)
@@ -201,6 +214,11 @@ def build(
             stage / REQUIREMENTS,
             _requirements.render_requirements(requirements, lock=config.python.lock),
         )
+        _write(
+            stage / _install.INSTALL_SCRIPT,
+            _install.render_install_script(config.python),
+            executable=True,
+        )
         _write(stage / DOCKERFILE, _docker.render_dockerfile(config.docker, python_version))
         _write(stage / _docker.ENTRYPOINT, _docker.render_entrypoint(), executable=True)
         if setup_script is not None:
@@ -220,7 +238,11 @@ def build(
             apis=_apis_with_schemas(spec, openapi),
             runners=tuple(spec.get("runners", ())),
             models=tuple(BentoModel(str(m.tag), m.info.framework) for m in model_list),
-            python={"lock": config.python.lock, "requirements": requirements},
+            python={
+                "lock": config.python.lock,
+                "requirements": requirements,
+                "pip_args": _install.pip_options(config.python),
+            },
             docker={
                 "base_image": config.docker.base_image
                 or _docker.default_base_image(python_version),

@@ -64,6 +64,12 @@ class PythonOptions:
     packages: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     requirements_txt: str | None = None
     lock: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    #: where pip finds packages, used by ``env/python/install.sh`` (and so by the Dockerfile)
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    find_links: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    #: more ``pip install`` arguments, as one shell-quoted string (``"--pre --timeout 60"``)
+    pip_args: str | None = None
 
 
 @attrs.frozen
@@ -104,6 +110,8 @@ _SCALARS: dict[tuple[str, str], type] = {
     ("BuildConfig", "description"): str,
     ("PythonOptions", "requirements_txt"): str,
     ("PythonOptions", "lock"): bool,
+    ("PythonOptions", "index_url"): str,
+    ("PythonOptions", "pip_args"): str,
     ("DockerOptions", "base_image"): str,
     ("DockerOptions", "distro"): str,
     ("DockerOptions", "setup_script"): str,
@@ -116,6 +124,8 @@ _LISTS = {
     ("BuildConfig", "exclude"),
     ("BuildConfig", "models"),
     ("PythonOptions", "packages"),
+    ("PythonOptions", "extra_index_urls"),
+    ("PythonOptions", "find_links"),
     ("DockerOptions", "system_packages"),
 }
 

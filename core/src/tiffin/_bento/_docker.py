@@ -2,9 +2,10 @@
 
 The image serves the bento with ``tiffin serve`` on port 3000 as a non-root user. Requirements
 are installed in their own layer before the bento's code and models are copied, so rebuilding
-after a code change reuses the dependency layer. First-party packages that are not on a
-package index (tiffin itself, while it is unreleased) are installed from wheels that
-``tiffin containerize`` puts in ``env/python/wheels/``.
+after a code change reuses the dependency layer, by ``env/python/install.sh`` (see
+:mod:`tiffin._bento._install`). First-party packages that are not on a package index (tiffin
+itself, while it is unreleased) are installed from wheels that ``tiffin containerize`` puts in
+``env/python/wheels/``.
 """
 
 from __future__ import annotations
@@ -66,9 +67,8 @@ def render_dockerfile(options: DockerOptions, python_version: str) -> str:
         "",
         "# dependencies first: this layer is reused while requirements.txt is unchanged",
         f"COPY env/python/ {BENTO_DIR}/env/python/",
-        "RUN python -m pip install --no-cache-dir \\",
-        f"        --find-links {BENTO_DIR}/env/python/wheels \\",
-        f"        -r {BENTO_DIR}/env/python/requirements.txt",
+        "# the same script installs the bento anywhere: sh env/python/install.sh",
+        f"RUN sh {BENTO_DIR}/env/python/install.sh --no-cache-dir",
         "",
     ]
     if options.setup_script:

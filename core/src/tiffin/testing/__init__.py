@@ -1,6 +1,8 @@
-"""The plugin author's kit: conformance tests for framework adapters, and shared fixtures.
+"""The plugin author's kit: conformance tests for each kind of plugin, and shared fixtures.
 
 - :class:`FrameworkContract`: subclass it in a test module to test a framework plugin;
+- :class:`StorageBackendContract`: the same for a storage backend (a URL scheme);
+- :class:`DataContainerContract`: the same for a data container;
 - :mod:`tiffin.testing.fixtures`: pytest fixtures (``pytest_plugins = ["tiffin.testing.fixtures"]``).
 
 Needs pytest: install ``tiffin[testing]``. Importing this package does not import pytest;
@@ -12,15 +14,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tiffin.testing.containers import DataContainerContract
     from tiffin.testing.contract import FrameworkContract
+    from tiffin.testing.storage import StorageBackendContract
 
-__all__ = ["FrameworkContract"]
+__all__ = ["DataContainerContract", "FrameworkContract", "StorageBackendContract"]
+
+_KITS = {
+    "FrameworkContract": "tiffin.testing.contract",
+    "StorageBackendContract": "tiffin.testing.storage",
+    "DataContainerContract": "tiffin.testing.containers",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "FrameworkContract":
+    if name in _KITS:
+        import importlib
+
         try:
-            from tiffin.testing.contract import FrameworkContract
+            return getattr(importlib.import_module(_KITS[name]), name)
         except ModuleNotFoundError as exc:
             if exc.name != "pytest":
                 raise
@@ -29,5 +41,4 @@ def __getattr__(name: str) -> Any:
             raise MissingPlugin(
                 "tiffin.testing needs pytest: pip install 'tiffin[testing]'"
             ) from None
-        return FrameworkContract
     raise AttributeError(f"module 'tiffin.testing' has no attribute {name!r}")
