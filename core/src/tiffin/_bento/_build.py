@@ -74,6 +74,35 @@ def _plugins_of_service(svc: Any) -> set[str]:
     return _plugins.plugins_used_by(objects)
 
 
+def _setup_script(value: str | None, ctx: Path) -> str | None:
+    """``docker.setup_script``: the script's text, given inline (several lines) or as a path."""
+    if not value:
+        return None
+    if "\n" in value.strip():
+        return value if value.startswith("#!") else "#!/bin/sh\nset -e\n" + value
+    script = Path(value)
+    script = script if script.is_absolute() else ctx / script
+    if not script.is_file():
+        raise NotFound(
+            f"docker.setup_script {str(script)!r} does not exist; fix the path in the build config "
+            "(or write the script itself there, on several lines)"
+        )
+    return script.read_text(encoding="utf-8")
+
+
+def _runtime_requirements(model_list: list[Any]) -> list[str]:
+    """What the models' adapters say the saved models need at load time."""
+    from tiffin import _plugins
+
+    found: list[str] = []
+    for model in model_list:
+        adapter = _plugins.frameworks().get(model.info.framework)
+        declare = getattr(adapter, "runtime_requirements", None)
+        if declare is not None:
+            found.extend(declare(model))
+    return found
+
+
 def _collect_models(svc: Any, extra: Iterable[str]) -> list[Any]:
     """The service's runners' models, then the config's extra ones; one per tag, sorted."""
     from tiffin import models
@@ -185,16 +214,10 @@ def build(
     model_list = _collect_models(svc, config.models)
     frameworks = sorted({m.info.framework for m in model_list} - {"custom"})
     plugins = sorted(set(frameworks) | _plugins_of_service(svc))
-    requirements = _requirements.requirements_for(plugins, config.python, ctx)
-    setup_script = None
-    if config.docker.setup_script:
-        script = Path(config.docker.setup_script)
-        script = script if script.is_absolute() else ctx / script
-        if not script.is_file():
-            raise NotFound(
-                f"docker.setup_script {str(script)!r} does not exist; fix the path in the build config"
-            )
-        setup_script = script
+    requirements = _requirements.requirements_for(
+        plugins, config.python, ctx, runtime=_runtime_requirements(model_list)
+    )
+    setup_script = _setup_script(config.docker.setup_script, ctx)
     python_version = platform.python_version()
     spec = svc.to_spec()
 
@@ -219,12 +242,13 @@ def build(
             _install.render_install_script(config.python),
             executable=True,
         )
-        _write(stage / DOCKERFILE, _docker.render_dockerfile(config.docker, python_version))
+        _write(
+            stage / DOCKERFILE,
+            _docker.render_dockerfile(config.docker, python_version, envs=config.envs),
+        )
         _write(stage / _docker.ENTRYPOINT, _docker.render_entrypoint(), executable=True)
         if setup_script is not None:
-            dest = stage / "env/docker/setup_script"
-            shutil.copyfile(setup_script, dest)
-            dest.chmod(0o755)
+            _write(stage / "env/docker/setup_script", setup_script, executable=True)
         _write(stage / OPENAPI, json.dumps(openapi, indent=2, sort_keys=True) + "\n")
         info = BentoInfo(
             name=name,
@@ -238,6 +262,7 @@ def build(
             apis=_apis_with_schemas(spec, openapi),
             runners=tuple(spec.get("runners", ())),
             models=tuple(BentoModel(str(m.tag), m.info.framework) for m in model_list),
+            envs=tuple({"name": n, "value": v} for n, v in config.envs),
             python={
                 "lock": config.python.lock,
                 "requirements": requirements,

@@ -117,7 +117,7 @@ class ServerProcess:
     """A real ``tiffin serve`` process on a free port; ``.url`` is its base URL.
 
     ``ServerProcess("service.py:svc", "--workers", "2", cwd=project, env={...})`` starts
-    ``tiffin serve TARGET ARGS...`` with this interpreter on 127.0.0.1 and returns once
+    ``tiffin serve TARGET ARGS...`` with this interpreter (or ``python=``) on 127.0.0.1 and returns once
     ``ready_path`` answers 200 (or raises with everything the server printed). ``port_range``
     limits the port to a range, as :func:`free_port` does.
 
@@ -134,6 +134,7 @@ class ServerProcess:
         ready_path: str = "/readyz",
         timeout: float = 30,
         port_range: range | tuple[int, int] | None = None,
+        python: str | None = None,
     ) -> None:
         import threading
 
@@ -141,7 +142,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                python or sys.executable,
                 "-m",
                 "tiffin",
                 "serve",
