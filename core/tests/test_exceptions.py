@@ -17,15 +17,21 @@ from tiffin.exceptions import (
 EXPECTED = [
     "BadInput",
     "Conflict",
+    "DigestMismatch",
+    "Forbidden",
     "InvalidArchive",
     "InvalidArgument",
     "MissingPlugin",
     "NotFound",
     "PluginError",
+    "RegistryError",
+    "RegistryUnreachable",
     "RunnerMethodNotFound",
     "RunnerNotStarted",
     "ServiceUnavailable",
     "TiffinError",
+    "TransferUnavailable",
+    "Unauthorized",
     "UnsupportedMediaType",
 ]
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import tiffin
-from tiffin._tag import new_version
+from tiffin._storage.tag import new_version
 from tiffin.exceptions import InvalidArgument, TiffinError
 
 
@@ -77,7 +77,7 @@ def test_many_versions_generated_quickly_are_unique_and_sorted() -> None:
 
 def test_versions_from_several_processes_are_unique() -> None:
     code = (
-        "from tiffin._tag import new_version\nprint('\\n'.join(new_version() for _ in range(2000)))"
+        "from tiffin._storage.tag import new_version\nprint('\\n'.join(new_version() for _ in range(2000)))"
     )
     procs = [
         subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

@@ -24,11 +24,13 @@ if TYPE_CHECKING:
         import_bento,
         list,
         load,
+        pull,
+        push,
     )
     from tiffin._model import Model
     from tiffin._runner import Runnable, Runner
     from tiffin._service import Context, Cookie, Service
-    from tiffin._tag import Tag
+    from tiffin._storage.tag import Tag
 
 __all__ = [
     "Bento",
@@ -54,6 +56,8 @@ __all__ = [
     "list",
     "load",
     "models",
+    "pull",
+    "push",
     "testing",
 ]
 
@@ -67,13 +71,15 @@ _LAZY = {
     "import_bento": "tiffin._bento",
     "list": "tiffin._bento",
     "load": "tiffin._bento",
+    "pull": "tiffin._bento",
+    "push": "tiffin._bento",
     "Model": "tiffin._model",
     "Runnable": "tiffin._runner",
     "Runner": "tiffin._runner",
     "Context": "tiffin._service",
     "Cookie": "tiffin._service",
     "Service": "tiffin._service",
-    "Tag": "tiffin._tag",
+    "Tag": "tiffin._storage.tag",
 }
 
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tiffin._manifest import FileEntry
-from tiffin._stored import StoredInfo, StoredVersion
+from tiffin._storage.manifest import FileEntry
+from tiffin._storage.stored import StoredInfo, StoredVersion
 from tiffin.exceptions import InvalidArgument
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from tiffin.exceptions import InvalidArgument
 if TYPE_CHECKING:
     from tiffin._model import Model
     from tiffin._runner import Runnable
-    from tiffin._tag import Tag
+    from tiffin._storage.tag import Tag
 
 __all__ = ["FrameworkAdapter", "cpu_threads"]
 
@@ -133,7 +133,7 @@ class FrameworkAdapter(abc.ABC):
 
         from tiffin import models
         from tiffin._model import convert_signatures
-        from tiffin._tag import validate_name
+        from tiffin._storage.tag import validate_name
 
         validate_name(name, what="model name")
         unknown = sorted(set(save_options) - self.save_options)

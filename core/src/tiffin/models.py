@@ -8,7 +8,7 @@
     tiffin.models.get("sentiment:latest")
 
 Models live in ``$TIFFIN_HOME/models/<name>/<version>/`` with a ``model.yaml`` manifest listing
-every file with its size and sha256; a version appears only once complete (see ``_store``).
+every file with its size and sha256; a version appears only once complete (see ``tiffin._storage.store``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any
 import attrs
 
 from tiffin._model import CUSTOM_OBJECTS_NAME, MANIFEST_NAME, Model, ModelInfo, convert_signatures
-from tiffin._store import Store
-from tiffin._tag import Tag, new_version, validate_name
+from tiffin._storage.store import Store
+from tiffin._storage.tag import Tag, new_version, validate_name
 from tiffin._version import __version__
 from tiffin.exceptions import InvalidArgument
 
@@ -38,6 +38,8 @@ __all__ = [
     "get",
     "import_model",
     "list",
+    "pull",
+    "push",
 ]
 
 Progress = Callable[[int, int], None]
@@ -213,7 +215,14 @@ def get(tag: str | Tag) -> Model:
             return overlay.get(tag)
         except NotFound:
             continue
-    return _store.get(tag)
+    try:
+        return _store.get(tag)
+    except NotFound as missing:
+        from tiffin._registry import _auto
+
+        if not _auto.active():  # only in `tiffin serve`/`batch`, with a registry configured
+            raise
+        return _auto.pull_missing_model(tag, missing)
 
 
 def list(name: str | None = None, labels: dict[str, str] | None = None) -> builtins.list[Model]:
@@ -239,7 +248,7 @@ def export_model(
     :param progress: ``progress(done_bytes, total_bytes)``, called as bytes are written.
     :return: the URL written.
     """
-    from tiffin._archive import export_archive
+    from tiffin._storage.archive import export_archive
 
     return export_archive(_store, tag, url, compression=compression, progress=progress)
 
@@ -251,6 +260,42 @@ def import_model(url: str | os.PathLike[str], *, progress: Progress | None = Non
     nothing is written. If the same version is already stored identically, that one is returned;
     if it differs, :class:`tiffin.exceptions.Conflict`.
     """
-    from tiffin._archive import import_archive
+    from tiffin._storage.archive import import_archive
 
     return import_archive(_store, url, progress=progress)
+
+
+def push(
+    tag: str | Tag,
+    *,
+    force: bool = False,
+    threads: int = 10,
+    strategy: str | None = None,
+    progress: Progress | None = None,
+) -> Any:
+    """Push a model to the configured registry; only files it lacks are sent.
+
+    A version the registry already has is left alone unless ``force``. ``strategy`` forces a
+    transfer strategy (``"proxy"``, ``"presigned"``, ``"multipart"``); ``threads`` files move
+    at once. Returns a :class:`tiffin._registry.TransferSummary` (``bytes_sent``,
+    ``bytes_skipped``, ...).
+    """
+    from tiffin._registry._push import push_model
+
+    return push_model(tag, force=force, threads=threads, strategy=strategy, progress=progress)
+
+
+def pull(
+    tag: str | Tag,
+    *,
+    force: bool = False,
+    strategy: str | None = None,
+    threads: int = 10,
+    progress: Progress | None = None,
+) -> Model:
+    """Pull a model from the configured registry into the local store (``latest`` resolves
+    there), verifying every file's sha256; a version already stored is kept unless ``force``."""
+    from tiffin._registry._pull import pull_model
+
+    model, _ = pull_model(tag, force=force, threads=threads, strategy=strategy, progress=progress)
+    return model

@@ -10,7 +10,7 @@ import pytest
 
 import tiffin
 from tiffin._converter import load_yaml
-from tiffin._manifest import verify
+from tiffin._storage.manifest import verify
 
 BENTOFILE = """\
 service: service.py:svc

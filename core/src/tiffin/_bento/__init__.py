@@ -7,7 +7,7 @@ models included, through any fsspec URL; ``tiffin.load`` gives back its service.
 
 from __future__ import annotations
 
-from tiffin._bento._api import delete, export_bento, get, import_bento, list, load
+from tiffin._bento._api import delete, export_bento, get, import_bento, list, load, pull, push
 from tiffin._bento._build import build
 from tiffin._bento._info import Bento, BentoInfo
 
@@ -21,4 +21,6 @@ __all__ = [
     "import_bento",
     "list",
     "load",
+    "pull",
+    "push",
 ]

@@ -29,8 +29,8 @@ from tiffin._bento._info import (
     BentoInfo,
     BentoModel,
 )
-from tiffin._bento._store import bento_store
-from tiffin._tag import new_version, validate_name
+from tiffin._storage.bento_store import bento_store
+from tiffin._storage.tag import new_version, validate_name
 from tiffin._version import __version__
 from tiffin.exceptions import InvalidArgument, NotFound
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import attrs
 
-from tiffin._manifest import FileEntry
-from tiffin._stored import StoredInfo, StoredVersion
-from tiffin._tag import Tag
+from tiffin._storage.manifest import FileEntry
+from tiffin._storage.stored import StoredInfo, StoredVersion
+from tiffin._storage.tag import Tag
 
 __all__ = ["MANIFEST_NAME", "Bento", "BentoInfo", "BentoModel"]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiffin._bento._info import MANIFEST_NAME, MODELS_DIR, SRC_DIR, Bento
-from tiffin._bento._store import bento_store
-from tiffin._store import Store
+from tiffin._storage.bento_store import bento_store
+from tiffin._storage.store import Store
 from tiffin.exceptions import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
@@ -52,6 +52,12 @@ def bento_from(tag_or_path: str | os.PathLike[str] | Bento) -> Bento:
         raise NotFound(f"{text!r} is not a bento folder (it holds no {MANIFEST_NAME})")
     try:
         return bento_store().get(text)
+    except NotFound as missing:
+        from tiffin._registry import _auto
+
+        if not _auto.active():  # only in `tiffin serve`/`batch`, with a registry configured
+            raise
+        return _auto.pull_missing_bento(text, missing)
     except InvalidArgument as exc:
         raise InvalidArgument(
             f"{text!r} is neither a service, a bento folder nor a bento tag: {exc}"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tiffin._service._context import Context
-from tiffin._tag import validate_name
+from tiffin._storage.tag import validate_name
 from tiffin.exceptions import InvalidArgument
 
 __all__ = ["RESERVED_ROUTES", "InferenceAPI", "Service"]

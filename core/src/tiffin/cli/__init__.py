@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["build_app", "main"]
 
 #: Built-in command modules: each has ``add_to(app)``, or a Typer ``app`` added under its name.
-_COMMAND_MODULES = ("models", "serving", "bentos", "registry")
+_COMMAND_MODULES = ("models", "serving", "bentos", "registry", "batch")
 
 
 def _version_callback(value: bool) -> None:

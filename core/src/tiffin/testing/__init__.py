@@ -1,6 +1,7 @@
 """The plugin author's kit: conformance tests for each kind of plugin, and shared fixtures.
 
 - :class:`FrameworkContract`: subclass it in a test module to test a framework plugin;
+- :class:`IODescriptorContract`: subclass it to test an IO descriptor;
 - :class:`StorageBackendContract`: the same for a storage backend (a URL scheme);
 - :class:`DataContainerContract`: the same for a data container;
 - :mod:`tiffin.testing.fixtures`: pytest fixtures (``pytest_plugins = ["tiffin.testing.fixtures"]``).
@@ -16,23 +17,30 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tiffin.testing.containers import DataContainerContract
     from tiffin.testing.contract import FrameworkContract
+    from tiffin.testing.io_contract import IODescriptorContract
     from tiffin.testing.storage import StorageBackendContract
 
-__all__ = ["DataContainerContract", "FrameworkContract", "StorageBackendContract"]
-
-_KITS = {
+__all__ = [
+    "DataContainerContract",
+    "FrameworkContract",
+    "IODescriptorContract",
+    "StorageBackendContract",
+]
+_MODULES = {
     "FrameworkContract": "tiffin.testing.contract",
+    "IODescriptorContract": "tiffin.testing.io_contract",
     "StorageBackendContract": "tiffin.testing.storage",
     "DataContainerContract": "tiffin.testing.containers",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name in _KITS:
+    module = _MODULES.get(name)
+    if module is not None:
         import importlib
 
         try:
-            return getattr(importlib.import_module(_KITS[name]), name)
+            found = getattr(importlib.import_module(module), name)
         except ModuleNotFoundError as exc:
             if exc.name != "pytest":
                 raise
@@ -41,4 +49,5 @@ def __getattr__(name: str) -> Any:
             raise MissingPlugin(
                 "tiffin.testing needs pytest: pip install 'tiffin[testing]'"
             ) from None
+        return found
     raise AttributeError(f"module 'tiffin.testing' has no attribute {name!r}")

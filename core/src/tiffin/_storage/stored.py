@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from tiffin._tag import Tag
+from tiffin._storage.tag import Tag
 
 __all__ = ["StoredInfo", "StoredVersion"]
 

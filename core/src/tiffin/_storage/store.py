@@ -27,9 +27,9 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 
 from tiffin._converter import dump_yaml, load_yaml
-from tiffin._home import tiffin_home
-from tiffin._manifest import FileEntry, scan
-from tiffin._tag import Tag, new_version, validate_name
+from tiffin._storage.home import tiffin_home
+from tiffin._storage.manifest import FileEntry, scan
+from tiffin._storage.tag import Tag, new_version, validate_name
 from tiffin.exceptions import Conflict, InvalidArgument, NotFound, TiffinError
 
 __all__ = ["STAGING_DIR", "Store", "StoredInfo", "fsync_enabled"]

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from tiffin._converter import load_yaml
-from tiffin._manifest import CHUNK_SIZE
-from tiffin._store import Store
-from tiffin._tag import Tag, validate_name, validate_version
+from tiffin._storage.manifest import CHUNK_SIZE
+from tiffin._storage.store import Store
+from tiffin._storage.tag import Tag, validate_name, validate_version
 from tiffin.exceptions import Conflict, InvalidArchive, InvalidArgument, NotFound, TiffinError
 
 __all__ = ["COMPRESSIONS", "export_archive", "import_archive"]
@@ -92,8 +92,8 @@ def _resolve(url: str) -> tuple[Any, str, str | None]:
             import fsspec
 
             fs, path = fsspec.core.url_to_fs(url)
-    except InvalidArgument:
-        raise  # the backend's own words about a URL it handles but refuses
+    except TiffinError:
+        raise  # the backend's own one-line message (a bad bucket name, no credentials...)
     except (ImportError, ValueError) as exc:
         plugin = _PLUGIN_FOR_SCHEME.get(scheme)
         how = (
