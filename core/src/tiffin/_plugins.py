@@ -541,6 +541,7 @@ def batch_engines() -> dict[str, Any]:
         "register_batch_engines",
         key=lambda e: [e.name],
         check=_require("name", "run", kind="batch engine"),
+        kind="engine",
     )
 
 
