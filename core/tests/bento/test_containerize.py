@@ -132,6 +132,9 @@ def test_kubernetes_manifests(bento, tmp_path, no_engine):
     result = containerize(str(bento.tag), output=tmp_path / "ctx", kubernetes=True, wheels=False)
 
     assert not result.built
+    for path in result.kubernetes:  # plain YAML: no &anchors / *aliases for readers to chase
+        text = path.read_text()
+        assert "&id" not in text and "*id" not in text, text
     docs = {path.stem: yaml.safe_load(path.read_text()) for path in result.kubernetes}
     assert set(docs) == {"deployment", "service", "horizontalpodautoscaler"}
     container = docs["deployment"]["spec"]["template"]["spec"]["containers"][0]
