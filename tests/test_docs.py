@@ -152,12 +152,34 @@ def test_shell_blocks_use_commands_and_options_that_exist(page: Path) -> None:
 # -- python blocks: a page runs as a tutorial -----------------------------------------------------
 
 
-def _python_pages() -> list[Path]:
-    return [p for p in DOCS if any(lang == "python" for lang, *_ in blocks(p))]
+#: Pages whose Python does not run as written yet, and why (each must still fail: xfail is
+#: strict, so fixing a page fails this list until its entry goes). Fix the page, not the list.
+NOT_YET_RUNNABLE = {
+    "bentos.md": "does not run as written yet (pytest --runxfail shows the block and error)",
+    "frameworks/torch.md": "does not run as written yet (pytest --runxfail shows the block and error)",
+    "guide.md": "does not run as written yet (pytest --runxfail shows the block and error)",
+    "io.md": "does not run as written yet (pytest --runxfail shows the block and error)",
+    "services.md": "uses the guide's iris_clf model without saving it",
+    "store.md": "uses names (vocab, ...) the page never defines",
+}
+
+
+def _python_pages() -> list:
+    pages = [p for p in DOCS if any(lang == "python" for lang, *_ in blocks(p))]
+    return [
+        pytest.param(
+            p,
+            id=_id(p),
+            marks=[pytest.mark.xfail(reason=NOT_YET_RUNNABLE[_id(p)], strict=True)]
+            if _id(p) in NOT_YET_RUNNABLE
+            else [],
+        )
+        for p in pages
+    ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", _python_pages(), ids=_id)
+@pytest.mark.parametrize("page", _python_pages())
 def test_python_blocks_run(page: Path, tmp_path: Path) -> None:
     runner = tmp_path / "run_page.py"
     chunks = []
