@@ -160,7 +160,7 @@ NOT_YET_RUNNABLE = {
     "guide.md": "does not run as written yet (pytest --runxfail shows the block and error)",
     "io.md": "does not run as written yet (pytest --runxfail shows the block and error)",
     "services.md": "uses the guide's iris_clf model without saving it",
-    "store.md": "uses names (vocab, ...) the page never defines",
+    "store.md": "its later blocks use an 'iris' model the page never saves",
 }
 
 
