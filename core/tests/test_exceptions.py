@@ -15,12 +15,14 @@ from tiffin.exceptions import (
 )
 
 EXPECTED = [
+    "AlreadyStored",
     "BadInput",
     "Conflict",
     "InvalidArchive",
     "InvalidArgument",
     "MissingPlugin",
     "NotFound",
+    "NotStored",
     "PluginError",
     "RunnerMethodNotFound",
     "RunnerNotStarted",

@@ -123,7 +123,7 @@ class FrameworkAdapter(abc.ABC):
         import attrs
 
         from tiffin import models
-        from tiffin._model import convert_signatures
+        from tiffin._signature import convert_signatures
         from tiffin._storage.tag import validate_name
 
         validate_name(name, what="model name")

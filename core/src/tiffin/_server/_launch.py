@@ -55,7 +55,7 @@ def serve(
     """Load the service, run its deployment hooks, then serve it until SIGINT/SIGTERM."""
     import uvicorn
 
-    from tiffin._service.loader import load_service
+    from tiffin._target import resolve_target
 
     configure_logging(log_level)
     if not 0 <= port <= 65535:
@@ -64,7 +64,7 @@ def serve(
     sock = _listen(host, port)
     base = str(Path(working_dir).resolve()) if working_dir else os.getcwd()
     try:
-        svc = load_service(target, base)
+        svc = resolve_target(target, base)
     except BaseException:
         sock.close()
         raise

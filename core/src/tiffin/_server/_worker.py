@@ -15,8 +15,8 @@ __all__ = ["create_app"]
 
 
 def create_app() -> Starlette:
-    from tiffin._service.loader import load_service
+    from tiffin._target import resolve_target
 
     configure_logging(os.environ.get("TIFFIN_LOG_LEVEL", "info"))
-    svc = load_service(os.environ[ENV_TARGET], os.environ.get(ENV_WORKING_DIR))
+    svc = resolve_target(os.environ[ENV_TARGET], os.environ.get(ENV_WORKING_DIR))
     return build_app(svc, max_body_size=int(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY_SIZE)))

@@ -33,7 +33,14 @@ from tiffin._converter import load_yaml
 from tiffin._storage.manifest import CHUNK_SIZE
 from tiffin._storage.store import Store
 from tiffin._storage.tag import Tag, validate_name, validate_version
-from tiffin.exceptions import Conflict, InvalidArchive, InvalidArgument, NotFound, TiffinError
+from tiffin.exceptions import (
+    AlreadyStored,
+    Conflict,
+    InvalidArchive,
+    InvalidArgument,
+    NotFound,
+    TiffinError,
+)
 
 __all__ = ["COMPRESSIONS", "export_archive", "import_archive"]
 
@@ -756,9 +763,11 @@ def _existing(store: Store[Any, Any], info: Any) -> Any:
     current = store.get(Tag(info.name, info.version))
     if store.dump_info(current.info) == store.dump_info(info):
         return current
-    raise Conflict(
+    raise AlreadyStored(
         f"{store.what} {info.name}:{info.version} is already stored with different contents; "
-        f"delete it first (`{store.command('delete')} {info.name}:{info.version}`) to replace it"
+        f"delete it first to replace it",
+        kind=store.what,
+        tag=f"{info.name}:{info.version}",
     )
 
 

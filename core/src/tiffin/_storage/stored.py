@@ -25,7 +25,7 @@ class StoredInfo:
         return Tag(self.name, self.version)
 
     def to_dict(self) -> dict[str, Any]:
-        from tiffin._converter import converter  # not at import: _converter imports the models
+        from tiffin._converter import converter  # not at import: cattrs is paid for on first use
 
         return converter.unstructure(self)
 

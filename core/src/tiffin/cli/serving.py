@@ -84,7 +84,7 @@ def run(
 
     from tiffin._server._launch import configure_logging
     from tiffin._service._oneshot import call_api
-    from tiffin._service.loader import load_service
+    from tiffin._target import resolve_target
 
     configure_logging("warning")
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
@@ -102,7 +102,7 @@ def run(
             data, filename = path.read_bytes(), path.name
     else:
         data = input.encode()
-    svc = load_service(target, working_dir)
+    svc = resolve_target(target, working_dir)
     out = call_api(svc, api, data, filename)
     sys.stdout.buffer.write(out)
     sys.stdout.buffer.flush()
