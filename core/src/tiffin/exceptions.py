@@ -98,10 +98,14 @@ class NotStored(NotFound):
         self.other_kind = other_kind
 
     def __reduce__(self) -> Any:  # keyword-only fields: pickle through a partial
-        fields = dict(
-            kind=self.kind, name=self.name, version=self.version, other_kind=self.other_kind
+        rebuild = functools.partial(
+            type(self),
+            kind=self.kind,
+            name=self.name,
+            version=self.version,
+            other_kind=self.other_kind,
         )
-        return (functools.partial(type(self), **fields), (self.message,))
+        return (rebuild, (self.message,))
 
 
 class Conflict(TiffinError):

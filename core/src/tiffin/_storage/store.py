@@ -22,28 +22,21 @@ import socket
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from tiffin._converter import dump_yaml, load_yaml
 from tiffin._storage.home import tiffin_home
-from tiffin._storage.manifest import FileEntry, scan
+from tiffin._storage.manifest import scan
+from tiffin._storage.stored import StoredInfo
 from tiffin._storage.tag import Tag, new_version, validate_name
 from tiffin.exceptions import Conflict, InvalidArgument, NotFound, NotStored, TiffinError
 
-__all__ = ["STAGING_DIR", "Store", "StoredInfo", "fsync_enabled"]
+__all__ = ["STAGING_DIR", "Store", "fsync_enabled"]
 
 STAGING_DIR = ".staging"
 _COMMIT_ATTEMPTS = 20
-
-
-class StoredInfo(Protocol):
-    """What the store needs of a manifest's info object (an attrs class)."""
-
-    name: str
-    version: str
-    files: tuple[FileEntry, ...]
 
 
 InfoT = TypeVar("InfoT", bound=StoredInfo)
