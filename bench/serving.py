@@ -2,12 +2,14 @@
 
     python bench/serving.py                 # everything (installs wrk and BentoML where missing)
     python bench/serving.py --no-bentoml    # skip BentoML
-    python bench/serving.py --duration 10 --concurrency 1,8,32,128
+    python bench/serving.py --duration 10 --concurrency 1,8,32,128 --rounds 3
 
 It trains the iris LogisticRegression once, then serves the same model from
 
-  (a) tiffin at its default settings: the guide's 1.0-style service (a runner from
-      ``tiffin.sklearn.get(...).to_runner()``, ``NumpyNdarray`` in and out), ``tiffin serve``;
+  (a) tiffin at its default settings, the guide's 1.0-style service (runners from
+      ``tiffin.sklearn.get(...).to_runner()``, ``NumpyNdarray`` in and out), ``tiffin serve``,
+      with four APIs measured as four systems: a sync and an async API function, each with a
+      plain runner and with a batchable one (``signatures={"predict": {"batchable": True}}``);
   (b) a bare Starlette handler (``np.asarray(await request.json())``, ``model.predict``,
       ``JSONResponse``) run by uvicorn from the same venv (same uvicorn extras), one worker, no
       access log: the floor of this stack;
@@ -15,9 +17,13 @@ It trains the iris LogisticRegression once, then serves the same model from
       of tiffin), 1.0-style service, with and without batching;
 
 and loads each with ``wrk`` on loopback at every concurrency, interleaving the systems so that
-machine drift hits them alike. Then (d) a batching-bound model (one call at a time, 10 ms per
-call whatever the batch size) at c=64, batched vs unbatched, and the time from ``tiffin serve``
-(and bare uvicorn, and ``bentoml serve``) to the first 200. It prints a table and the ratios.
+machine drift hits them alike. Then (d) runner scaling: a runnable without
+``SUPPORTS_CPU_MULTI_THREADING`` (the iris model, and a GIL-holding pure-Python one) served
+in-process (``TIFFIN_RUNNER_WORKERS=0``) vs tiffin's default (one worker per CPU), at c=32;
+(e) a batching-bound model (one call at a time, 10 ms per call whatever the batch size) at
+c=64, batched vs unbatched; and (f) the time from ``tiffin serve`` (and bare uvicorn, and
+``bentoml serve``) to the first 200, each loading the same one model. It prints tables and
+the ratios.
 """
 
 from __future__ import annotations
@@ -151,6 +157,15 @@ class Server:
         self.log.close()
 
 
+class Target:
+    """One route of a running server, measured as its own system (several APIs share a server)."""
+
+    def __init__(self, label: str, server: Server, route: str) -> None:
+        self.label, self.server, self.route = label, server, route
+        self.url, self.body, self.log = server.url, server.body, server.log
+        self.port = f"{server.port}{route.replace('/', '_')}"
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -166,7 +181,9 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(wrk: str, server: Server, concurrency: int, duration: float, workdir: Path) -> dict:
+def run_wrk(
+    wrk: str, server: Server | Target, concurrency: int, duration: float, workdir: Path
+) -> dict:
     """One wrk run; a run that yields no figures is reported on stderr and tried once more."""
     try:
         return _run_wrk(wrk, server, concurrency, duration, workdir)
@@ -175,7 +192,9 @@ def run_wrk(wrk: str, server: Server, concurrency: int, duration: float, workdir
         return _run_wrk(wrk, server, concurrency, duration, workdir)
 
 
-def _run_wrk(wrk: str, server: Server, concurrency: int, duration: float, workdir: Path) -> dict:
+def _run_wrk(
+    wrk: str, server: Server | Target, concurrency: int, duration: float, workdir: Path
+) -> dict:
     script = workdir / f"post_{server.port}.lua"
     script.write_text(
         f'wrk.method = "POST"\nwrk.body = {server.body!r}\n'.replace("'", '"')
@@ -220,6 +239,72 @@ def _run_wrk(wrk: str, server: Server, concurrency: int, duration: float, workdi
 
 
 TIFFIN_SERVICE = """
+import tiffin
+from tiffin.io import NumpyNdarray
+
+iris_clf_runner = tiffin.sklearn.get("iris_clf:latest").to_runner()
+batch_runner = tiffin.sklearn.get("iris_clf_batch:latest").to_runner()
+svc = tiffin.Service("iris_classifier", runners=[iris_clf_runner, batch_runner])
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+def classify(input_series):
+    return iris_clf_runner.predict.run(input_series)
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+async def classify_async(input_series):
+    return await iris_clf_runner.predict.async_run(input_series)
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+def classify_batch(input_series):
+    return batch_runner.predict.run(input_series)
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+async def classify_batch_async(input_series):
+    return await batch_runner.predict.async_run(input_series)
+"""
+
+SCALING_SERVICE = """
+import pickle
+import tiffin
+from tiffin.io import NumpyNdarray
+
+class IrisModel(tiffin.Runnable):
+    # no SUPPORTS_CPU_MULTI_THREADING: runner scaling decides how many instances serve it
+    SUPPORTED_RESOURCES = ("cpu",)
+
+    def __init__(self):
+        with open("model.pkl", "rb") as f:
+            self.model = pickle.load(f)
+
+    @tiffin.Runnable.method
+    def predict(self, x):
+        return self.model.predict(x)
+
+class GilBound(tiffin.Runnable):
+    # pure Python, holds the GIL for ~2 ms per call: threads cannot overlap it, processes can
+    SUPPORTED_RESOURCES = ("cpu",)
+
+    @tiffin.Runnable.method
+    def predict(self, x):
+        total = 0
+        for i in range(60_000):
+            total += i % 7
+        return x.sum(axis=1) + (total % 2)
+
+iris = tiffin.Runner(IrisModel, name="iris")
+gil = tiffin.Runner(GilBound, name="gil")
+svc = tiffin.Service("scaling", runners=[iris, gil])
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+async def classify(x):
+    return await iris.predict.async_run(x)
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+async def gil_bound(x):
+    return await gil.predict.async_run(x)
+"""
+
+COLD_SERVICE = """
 import tiffin
 from tiffin.io import NumpyNdarray
 
@@ -319,7 +404,9 @@ def prepare(workdir: Path, bentoml_python: Path | None) -> dict[str, dict[str, s
         [
             sys.executable,
             "-c",
-            "import pickle, tiffin; tiffin.sklearn.save_model('iris_clf', pickle.load(open('model.pkl','rb')))",
+            "import pickle, tiffin; m = pickle.load(open('model.pkl','rb')); "
+            "tiffin.sklearn.save_model('iris_clf', m); "
+            "tiffin.sklearn.save_model('iris_clf_batch', m, signatures={'predict': {'batchable': True}})",
         ],
         cwd=workdir,
         env=envs["tiffin"],
@@ -327,6 +414,8 @@ def prepare(workdir: Path, bentoml_python: Path | None) -> dict[str, dict[str, s
     )
     (workdir / "tiffin_service.py").write_text(TIFFIN_SERVICE)
     (workdir / "slow_service.py").write_text(SLOW_SERVICE)
+    (workdir / "scaling_service.py").write_text(SCALING_SERVICE)
+    (workdir / "cold_service.py").write_text(COLD_SERVICE)
     (workdir / "starlette_app.py").write_text(STARLETTE_APP)
     if bentoml_python is not None:
         envs["bentoml"] = {
@@ -355,19 +444,30 @@ def prepare(workdir: Path, bentoml_python: Path | None) -> dict[str, dict[str, s
     return envs
 
 
-def start_all(workdir: Path, envs: dict, bentoml_python: Path | None) -> list[Server]:
-    servers = []
+TIFFIN_ROUTES = {
+    "tiffin sync": "/classify",
+    "tiffin async": "/classify_async",
+    "tiffin batch sync": "/classify_batch",
+    "tiffin batch async": "/classify_batch_async",
+}
+
+
+def start_all(
+    workdir: Path, envs: dict, bentoml_python: Path | None
+) -> tuple[list[Server], list[Target]]:
+    servers: list[Server] = []
+    targets: list[Target] = []
     tiffin_cmd = [sys.executable, "-m", "tiffin", "serve"]
     port = free_port()
-    servers.append(
-        Server(
-            "tiffin",
-            [*tiffin_cmd, "tiffin_service.py:svc", "--port", str(port)],
-            workdir,
-            envs["tiffin"],
-            port,
-        )
+    tiffin = Server(
+        "tiffin",
+        [*tiffin_cmd, "tiffin_service.py:svc", "--port", str(port)],
+        workdir,
+        envs["tiffin"],
+        port,
     )
+    servers.append(tiffin)
+    targets += [Target(label, tiffin, route) for label, route in TIFFIN_ROUTES.items()]
     port = free_port()
     servers.append(
         Server(
@@ -392,6 +492,7 @@ def start_all(workdir: Path, envs: dict, bentoml_python: Path | None) -> list[Se
             port,
         )
     )
+    targets.append(Target("starlette", servers[-1], "/classify"))
     if bentoml_python is not None:
         bentoml = str(bentoml_python.parent / "bentoml")
         for label, module in (
@@ -408,7 +509,57 @@ def start_all(workdir: Path, envs: dict, bentoml_python: Path | None) -> list[Se
                     port,
                 )
             )
-    return servers
+            targets.append(Target(label, servers[-1], "/classify"))
+    return servers, targets
+
+
+def runner_scaling(wrk: str, workdir: Path, envs: dict, duration: int, rounds: int) -> None:
+    """Runnables without SUPPORTS_CPU_MULTI_THREADING: in-process (one instance behind a lock,
+    ``TIFFIN_RUNNER_WORKERS=0``) vs tiffin's default, at c=32; prints a table."""
+    setups = {"in-process (TIFFIN_RUNNER_WORKERS=0)": {"TIFFIN_RUNNER_WORKERS": "0"}, "default": {}}
+    results: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(rounds):
+        for setup, extra in setups.items():
+            port = free_port()
+            server = Server(
+                "scaling " + setup.split()[0],
+                [
+                    sys.executable,
+                    "-m",
+                    "tiffin",
+                    "serve",
+                    "scaling_service.py:svc",
+                    "--port",
+                    str(port),
+                ],
+                workdir,
+                {**envs["tiffin"], **extra},
+                port,
+            )
+            try:
+                for route in ("/classify", "/gil_bound"):
+                    target = Target(setup, server, route)
+                    run_wrk(wrk, target, 8, 1, workdir)
+                    results.setdefault((setup, route), []).append(
+                        run_wrk(wrk, target, 32, duration, workdir)
+                    )
+            finally:
+                server.stop()
+    print("\n| runner scaling, c=32 | runnable | req/s | p50 ms | p99 ms | non-2xx |")
+    print("|---|---|---:|---:|---:|---:|")
+    for (setup, route), rs in results.items():
+        name = {"/classify": "iris (sklearn predict)", "/gil_bound": "GIL-holding Python, ~2 ms"}[
+            route
+        ]
+        print(
+            f"| {setup} | {name} | {statistics.median(r['rps'] for r in rs):,.0f} | "
+            f"{statistics.median(r['p50'] for r in rs):.1f} | {statistics.median(r['p99'] for r in rs):.1f} | "
+            f"{sum(r['non2xx'] for r in rs)} |"
+        )
+    for route in ("/classify", "/gil_bound"):
+        base = statistics.median(r["rps"] for r in results[(next(iter(setups)), route)])
+        new = statistics.median(r["rps"] for r in results[("default", route)])
+        print(f"default / in-process req/s, {route}: {new / base:.2f}x")
 
 
 def cold_starts(
@@ -417,7 +568,7 @@ def cold_starts(
     """Median seconds from spawning the server to its first 200 on /classify."""
     commands = {
         "tiffin serve": (
-            [sys.executable, "-m", "tiffin", "serve", "tiffin_service.py:svc", "--port"],
+            [sys.executable, "-m", "tiffin", "serve", "cold_service.py:svc", "--port"],
             "tiffin",
         ),
         "bare uvicorn": (
@@ -508,12 +659,14 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--duration", type=int, default=8, help="seconds of load per measurement")
-    parser.add_argument("--concurrency", default="1,8,32,128")
+    parser.add_argument("--concurrency", default="1,32")
     parser.add_argument(
         "--rounds", type=int, default=2, help="interleaved rounds; medians are reported"
     )
     parser.add_argument("--cold-start-runs", type=int, default=5)
     parser.add_argument("--no-bentoml", action="store_true")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the runner-scaling part")
+    parser.add_argument("--no-batching-bound", action="store_true")
     parser.add_argument("--bentoml-venv", type=Path, default=HERE / ".venv-bentoml")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -528,16 +681,16 @@ def main() -> None:
         f"{args.rounds} interleaved rounds, medians)\n",
         flush=True,
     )
-    servers = start_all(workdir, envs, bentoml_python)
+    servers, targets = start_all(workdir, envs, bentoml_python)
     results: dict[tuple[str, int], list[dict]] = {}
     try:
-        for s in servers:  # warm every server the same way
-            run_wrk(wrk, s, 8, 2, workdir)
+        for t in targets:  # warm every system the same way
+            run_wrk(wrk, t, 8, 2, workdir)
         for _ in range(args.rounds):
             for c in levels:
-                for s in servers:
-                    results.setdefault((s.label, c), []).append(
-                        run_wrk(wrk, s, c, args.duration, workdir)
+                for t in targets:
+                    results.setdefault((t.label, c), []).append(
+                        run_wrk(wrk, t, c, args.duration, workdir)
                     )
     finally:
         for s in servers:
@@ -549,26 +702,28 @@ def main() -> None:
     print("| system | c | req/s | p50 ms | p99 ms | non-2xx |")
     print("|---|---:|---:|---:|---:|---:|")
     for c in levels:
-        for s in servers:
-            non2xx = sum(r["non2xx"] for r in results[(s.label, c)])
+        for t in targets:
+            non2xx = sum(r["non2xx"] for r in results[(t.label, c)])
             print(
-                f"| {s.label} | {c} | {med(s.label, c, 'rps'):,.0f} | {med(s.label, c, 'p50'):.1f} | "
-                f"{med(s.label, c, 'p99'):.1f} | {non2xx} |"
+                f"| {t.label} | {c} | {med(t.label, c, 'rps'):,.0f} | {med(t.label, c, 'p50'):.1f} | "
+                f"{med(t.label, c, 'p99'):.1f} | {non2xx} |"
             )
     print(
-        "\n| c | tiffin/starlette req/s | tiffin/starlette p99 | tiffin/bentoml req/s | tiffin/bentoml batch req/s |"
+        "\n| tiffin API | c | req/s / starlette | p99 / starlette | req/s / bentoml (same batching) |"
     )
-    print("|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|")
     for c in levels:
-        t = med("tiffin", c, "rps")
-        row = f"| {c} | {t / med('starlette', c, 'rps'):.2f}x | {med('tiffin', c, 'p99') / med('starlette', c, 'p99'):.2f}x |"
-        if bentoml_python is not None:
-            row += f" {t / med('bentoml', c, 'rps'):.2f}x | {t / med('bentoml batch', c, 'rps'):.2f}x |"
-        else:
-            row += " - | - |"
-        print(row)
+        for label in TIFFIN_ROUTES:
+            t = med(label, c, "rps")
+            row = f"| {label} | {c} | {t / med('starlette', c, 'rps'):.2f}x | {med(label, c, 'p99') / med('starlette', c, 'p99'):.2f}x |"
+            peer = "bentoml batch" if "batch" in label else "bentoml"
+            row += f" {t / med(peer, c, 'rps'):.2f}x |" if bentoml_python is not None else " - |"
+            print(row)
 
-    batching_bound(wrk, workdir, envs, args.duration, args.rounds)
+    if not args.no_scaling:
+        runner_scaling(wrk, workdir, envs, args.duration, args.rounds)
+    if not args.no_batching_bound:
+        batching_bound(wrk, workdir, envs, args.duration, args.rounds)
 
     starts = cold_starts(workdir, envs, bentoml_python, args.cold_start_runs)
     print("\n| start to first 200 (median) | seconds |")

@@ -31,6 +31,8 @@ EXPECTED = {
     "export_bento",
     "import_bento",
     "load",
+    "push",
+    "pull",
     # public modules
     "client",
     "containers",

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
         import_bento,
         list,
         load,
+        pull,
+        push,
     )
     from tiffin._model import Model
     from tiffin._runner import Runnable, Runner
@@ -55,6 +57,8 @@ __all__ = [
     "list",
     "load",
     "models",
+    "pull",
+    "push",
     "testing",
 ]
 
@@ -68,6 +72,8 @@ _LAZY = {
     "import_bento": "tiffin._bento",
     "list": "tiffin._bento",
     "load": "tiffin._bento",
+    "pull": "tiffin._bento",
+    "push": "tiffin._bento",
     "Model": "tiffin._model",
     "Runnable": "tiffin._runner",
     "Runner": "tiffin._runner",

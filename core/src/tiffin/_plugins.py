@@ -30,6 +30,7 @@ __all__ = [
     "PluginRecord",
     "TiffinPluginWarning",
     "add_commands",
+    "batch_engines",
     "collect_all",
     "data_containers",
     "framework",
@@ -46,6 +47,8 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("builtin.local-storage", "tiffin.builtin.local_storage"),
     ("builtin.data-containers", "tiffin.builtin.data_containers"),
     ("builtin.io-descriptors", "tiffin.builtin.io_descriptors"),
+    ("builtin.proxy-transfer", "tiffin.builtin.proxy_transfer"),
+    ("builtin.batch-engines", "tiffin.builtin.batch_engines"),
 )
 
 #: Well-known plugins, so that a missing one gets an exact ``pip install`` hint.
@@ -57,6 +60,7 @@ KNOWN_DISTRIBUTIONS = {
     "s3": "tiffin-s3",
     "presigned": "tiffin-presigned",
     "multipart": "tiffin-multipart",
+    "ray": "tiffin-ray",
 }
 
 
@@ -304,6 +308,7 @@ def collect_all() -> None:
         storage_backends,
         transfer_strategies,
         io_descriptors,
+        batch_engines,
     ):
         collect()
 
@@ -415,6 +420,15 @@ def io_descriptors() -> dict[str, type[IODescriptor]]:
             raise PluginError(f"IO descriptor {cls!r} is not a subclass of tiffin.io.IODescriptor")
 
     return _get().collect("register_io_descriptors", key=lambda c: [c.__name__], check=check)
+
+
+def batch_engines() -> dict[str, Any]:
+    """Batch engines (``tiffin batch --engine NAME``) by name."""
+    return _get().collect(
+        "register_batch_engines",
+        key=lambda e: [e.name],
+        check=_require("name", "run", kind="batch engine"),
+    )
 
 
 def add_commands(app: Any) -> None:

@@ -1,17 +1,17 @@
 """Call a running tiffin service from Python with native values.
 
-``Client(url)`` reads the service's ``/docs.json`` once to learn its APIs and the descriptor
-behind each, then ``client.classify(arr)`` (or ``client.call("classify", arr)``) sends ``arr``
-the way that descriptor accepts it and turns the answer back into a native value (a numpy
-array for ``NumpyNdarray``, a DataFrame for ``PandasDataFrame``, ``str`` for ``Text``, ...).
+``Client(url)`` reads the service's ``/docs.json`` once to learn its APIs, and rebuilds the IO
+descriptors behind each from what the server publishes there (``x-tiffin-io``); then
+``client.classify(arr)`` (or ``client.call("classify", arr)``) sends ``arr`` through the input
+descriptor's ``encode`` and reads the answer with the output descriptor's ``decode``: a numpy
+array for ``NumpyNdarray``, a DataFrame for ``PandasDataFrame``, ``str`` for ``Text``, and
+whatever a third-party descriptor installed here makes of its own wire format.
 ``AsyncClient`` is the same with ``await``. Errors come back as
 :class:`tiffin.exceptions.TiffinError` subclasses carrying the server's message.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import mimetypes
 from functools import partial
 from pathlib import Path
@@ -20,11 +20,11 @@ from typing import Any
 import httpx
 
 from tiffin.exceptions import BadInput, InvalidArgument, NotFound, ServiceUnavailable, TiffinError
+from tiffin.io._base import IODescriptor, media_type_of
 
 __all__ = ["APIError", "AsyncClient", "Client"]
 
-_NPY = "application/x-npy"
-_BIG_ARRAY = 64 * 1024
+_OCTET = "application/octet-stream"
 
 
 class APIError(TiffinError):
@@ -41,132 +41,117 @@ class APIError(TiffinError):
         self.error_id = error_id
 
 
+def _rebuild(spec: dict[str, Any] | None) -> tuple[IODescriptor | None, str | None]:
+    """The descriptor the server published, or ``(None, why not)``.
+
+    A descriptor whose arguments cannot be rebuilt here (a JSON model class the client cannot
+    import) falls back to its class with default arguments: it still speaks the wire format.
+    """
+    from tiffin.io import from_spec
+
+    if not spec or not spec.get("type"):
+        return None, "the server did not publish its IO descriptor"
+    try:
+        return from_spec(spec), None
+    except TiffinError as exc:
+        first = str(exc)
+    try:
+        return from_spec({"type": spec["type"], "args": {}}), None
+    except (TiffinError, TypeError):
+        return None, first
+
+
 class _API:
-    __slots__ = ("input", "input_spec", "media_types", "name", "output", "output_spec", "route")
+    __slots__ = ("input", "input_problem", "name", "output", "output_problem", "route")
 
     def __init__(self, route: str, op: dict[str, Any]) -> None:
         io_info = op.get("x-tiffin-io") or {}
         self.name: str = op.get("operationId") or route.strip("/")
         self.route = route
-        self.input: str = io_info.get("input", "")
-        self.output: str = io_info.get("output", "")
-        self.input_spec: dict[str, Any] = io_info.get("input_spec") or {}
-        self.output_spec: dict[str, Any] = io_info.get("output_spec") or {}
-        self.media_types: list[str] = list(
-            ((op.get("requestBody") or {}).get("content") or {}).keys()
-        )
+        self.input, self.input_problem = _rebuild(io_info.get("input_spec"))
+        self.output, self.output_problem = _rebuild(io_info.get("output_spec"))
+
+    def input_descriptor(self) -> IODescriptor:
+        if self.input is None:
+            raise InvalidArgument(
+                f"cannot call API {self.name!r} from this client: its input descriptor is not "
+                f"available here ({self.input_problem}); install the plugin that provides it"
+            )
+        return self.input
 
 
 def _parse_apis(doc: dict[str, Any]) -> dict[str, _API]:
     apis = {}
     for route, item in (doc.get("paths") or {}).items():
         op = item.get("post") if isinstance(item, dict) else None
-        if op:
+        if op and "x-tiffin-io" in op:
             api = _API(route, op)
             apis[api.name] = api
     return apis
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    import attrs
-
-    if attrs.has(type(value)):
-        from tiffin._converter import converter
-
-        return converter.unstructure(value)
-    raise TypeError(f"cannot send a {type(value).__name__} as JSON")
+def _is_file(value: Any) -> bool:
+    return isinstance(value, Path) or (hasattr(value, "read") and not isinstance(value, str))
 
 
-def _type_name(value: Any) -> str:
-    cls = type(value)
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def _encode_part(value: Any, name: str) -> tuple[str, bytes, str]:
-    """One value as a file-like part: (filename, bytes, content type)."""
+def _file_part(value: Any, descriptor: IODescriptor | None, name: str) -> tuple[str, bytes, str]:
+    """A path or an open file as (filename, bytes, media type), the type from its extension."""
     if isinstance(value, Path):
-        return (
-            value.name,
-            value.read_bytes(),
-            mimetypes.guess_type(value.name)[0] or "application/octet-stream",
+        filename, data = value.name, value.read_bytes()
+    else:
+        filename, data = Path(str(getattr(value, "name", "") or name)).name, value.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+    media_type = descriptor.media_type_for_file(filename) if descriptor is not None else None
+    if media_type is None:
+        media_type = mimetypes.guess_type(filename)[0] or (
+            descriptor.media_types[0] if descriptor is not None else _OCTET
         )
-    if isinstance(value, bytes | bytearray | memoryview):
-        return name, bytes(value), "application/octet-stream"
-    if _type_name(value).startswith("PIL."):
-        buffer = io.BytesIO()
-        value.save(buffer, format="PNG")
-        return f"{name}.png", buffer.getvalue(), "image/png"
-    if isinstance(value, str):
-        return name, value.encode(), "text/plain"
-    if _type_name(value).startswith("pandas.") and hasattr(value, "to_csv"):
-        return f"{name}.csv", value.to_csv(index=False).encode(), "text/csv"
-    return f"{name}.json", json.dumps(value, default=_json_default).encode(), "application/json"
+    return filename, data, media_type
+
+
+def _encode_with(
+    api: _API, descriptor: IODescriptor, value: Any
+) -> tuple[bytes, str, dict[str, str]]:
+    try:
+        return descriptor.encode(value)
+    except TiffinError as exc:
+        raise InvalidArgument(
+            f"cannot send a {type(value).__name__} to API {api.name!r} (input {descriptor!r}): "
+            f"{str(exc).replace('the API function returned', 'the value is')}"
+        ) from None
 
 
 def _encode(api: _API, value: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The httpx request arguments that send ``value`` (or multipart ``kwargs``) to ``api``."""
-    headers: dict[str, str] = {}
-    if api.output == "NumpyNdarray":
-        headers["accept"] = f"{_NPY}, application/json;q=0.9"
-    if kwargs or api.input == "Multipart":
+    """The httpx request arguments that send ``value`` (or keyword parts) to ``api``.
+
+    The input descriptor's own ``encode`` writes the body; a path or open file is sent as its
+    bytes, typed by its extension.
+    """
+    descriptor = api.input_descriptor()
+    if kwargs or descriptor.input_kwargs:
         if value is not None:
             raise InvalidArgument(f"API {api.name!r} takes its parts as keyword arguments")
+        parts: dict[str, IODescriptor] = getattr(descriptor, "parts", {})
+        if not any(_is_file(v) for v in kwargs.values()):
+            body, media_type, headers = _encode_with(api, descriptor, kwargs)
+            return {"content": body, "headers": {**headers, "content-type": media_type}}
         files = {}
         for key, part in kwargs.items():
-            if isinstance(part, str | int | float | bool) and not isinstance(part, bytes):
-                files[key] = (None, str(part).encode(), "text/plain")
+            part_descriptor = parts.get(key)
+            if _is_file(part):
+                files[key] = _file_part(part, part_descriptor, key)
+            elif part_descriptor is not None:
+                body, media_type, _ = _encode_with(api, part_descriptor, part)
+                files[key] = (key, body, media_type)
             else:
-                files[key] = _encode_part(part, key)
-        return {"files": files, "headers": headers}
-    if isinstance(value, Path) or hasattr(value, "read"):
-        data = value.read_bytes() if isinstance(value, Path) else value.read()
-        name = value.name if isinstance(value, Path) else str(getattr(value, "name", ""))
-        ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        if name.endswith(".npy"):
-            ctype = _NPY
-        return {"content": data, "headers": {**headers, "content-type": ctype}}
-    kind = _type_name(value)
-    if kind == "numpy.ndarray":
-        if value.nbytes > _BIG_ARRAY and _NPY in api.media_types:
-            import numpy as np
-
-            buffer = io.BytesIO()
-            np.save(buffer, value, allow_pickle=False)
-            return {"content": buffer.getvalue(), "headers": {**headers, "content-type": _NPY}}
-        body = json.dumps(value.tolist())
-        return {
-            "content": body.encode(),
-            "headers": {**headers, "content-type": "application/json"},
-        }
-    if kind.startswith("pandas.") and hasattr(value, "to_json"):
-        orient = (api.input_spec.get("args") or {}).get("orient") or "records"
-        return {
-            "content": value.to_json(orient=orient).encode(),
-            "headers": {**headers, "content-type": "application/json"},
-        }
-    if kind.startswith("PIL."):
-        _, data, ctype = _encode_part(value, "image")
-        return {"content": data, "headers": {**headers, "content-type": ctype}}
-    if isinstance(value, bytes | bytearray | memoryview):
-        ctype = next(
-            (m for m in api.media_types if m != "application/json"), "application/octet-stream"
-        )
-        return {"content": bytes(value), "headers": {**headers, "content-type": ctype}}
-    if (
-        isinstance(value, str)
-        and api.input != "JSON"
-        and "application/json" not in api.media_types[:1]
-    ):
-        return {
-            "content": value.encode(),
-            "headers": {**headers, "content-type": "text/plain; charset=utf-8"},
-        }
-    body = json.dumps(value, default=_json_default)
-    return {"content": body.encode(), "headers": {**headers, "content-type": "application/json"}}
+                files[key] = (None, str(part).encode("utf-8"), "text/plain")
+        return {"files": files}
+    if _is_file(value):
+        _, data, media_type = _file_part(value, descriptor, "input")
+        return {"content": data, "headers": {"content-type": media_type}}
+    body, media_type, headers = _encode_with(api, descriptor, value)
+    return {"content": body, "headers": {**headers, "content-type": media_type}}
 
 
 def _raise_for(api_name: str, response: httpx.Response) -> None:
@@ -192,45 +177,22 @@ def _raise_for(api_name: str, response: httpx.Response) -> None:
 
 
 def _decode(api: _API, response: httpx.Response) -> Any:
-    ctype = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
-    output = api.output
-    if ctype == _NPY or (
-        output == "NumpyNdarray"
-        and ctype == "application/octet-stream"
-        and response.content.startswith(b"\x93NUMPY")
-    ):
-        import numpy as np
-
-        return np.load(io.BytesIO(response.content), allow_pickle=False)
-    if ctype == "application/json":
-        data = response.json()
-        if output == "NumpyNdarray":
-            import numpy as np
-
-            dtype = (api.output_spec.get("args") or {}).get("dtype")
-            return np.asarray(data, dtype=dtype) if dtype else np.asarray(data)
-        if output == "PandasDataFrame":
-            import pandas as pd
-
-            orient = (api.output_spec.get("args") or {}).get("orient") or "records"
-            return pd.read_json(io.StringIO(response.text), orient=orient)
-        return data
-    if ctype == "text/csv" and output in ("PandasDataFrame", "NumpyNdarray"):
-        import pandas as pd
-
-        frame = pd.read_csv(io.StringIO(response.text))
-        return frame if output == "PandasDataFrame" else frame.to_numpy()
-    if ctype.startswith("text/"):
-        return response.text
-    if ctype.startswith("image/") and output == "Image":
-        try:
-            from PIL import Image
-        except ImportError:
-            return response.content
-        image = Image.open(io.BytesIO(response.content))
-        image.load()
-        return image
-    return response.content
+    """The answer, read back by the output descriptor's own ``decode``."""
+    descriptor = api.output
+    if descriptor is None:
+        return response.content
+    media_type = media_type_of(response.headers.get("content-type"))
+    if not descriptor.accepts(media_type):
+        media_type = None
+    try:
+        return descriptor.decode(response.content, media_type, None)
+    except TiffinError as exc:
+        raise APIError(
+            f"API {api.name!r} answered a body its output descriptor {descriptor!r} cannot read: "
+            f"{exc}",
+            response.status_code,
+            "bad_answer",
+        ) from None
 
 
 class _Base:

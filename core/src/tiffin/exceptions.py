@@ -14,16 +14,22 @@ __all__ = [
     "AlreadyStored",
     "BadInput",
     "Conflict",
+    "DigestMismatch",
+    "Forbidden",
     "InvalidArchive",
     "InvalidArgument",
     "MissingPlugin",
     "NotFound",
     "NotStored",
     "PluginError",
+    "RegistryError",
+    "RegistryUnreachable",
     "RunnerMethodNotFound",
     "RunnerNotStarted",
     "ServiceUnavailable",
     "TiffinError",
+    "TransferUnavailable",
+    "Unauthorized",
     "UnsupportedMediaType",
 ]
 
@@ -162,3 +168,51 @@ class RunnerNotStarted(TiffinError):
 
 class RunnerMethodNotFound(TiffinError, AttributeError):
     """``runner.<name>`` names no method of the runnable."""
+
+
+# -- the registry (client and server) ----------------------------------------------------------
+
+
+class RegistryError(TiffinError):
+    """The registry refused or failed a request; the message is the registry's own explanation."""
+
+    status_code = 502
+    error_kind = "registry_error"
+
+
+class RegistryUnreachable(RegistryError):
+    """No registry answered at the configured URL (wrong URL, server down, network)."""
+
+    status_code = 503
+    error_kind = "registry_unreachable"
+
+
+class Unauthorized(RegistryError):
+    """The request carried no token, or one the registry does not know (HTTP 401)."""
+
+    status_code = 401
+    error_kind = "unauthorized"
+
+
+class Forbidden(RegistryError):
+    """The token is known but its scope does not allow this request (HTTP 403)."""
+
+    status_code = 403
+    error_kind = "forbidden"
+
+
+class DigestMismatch(InvalidArgument):
+    """Bytes received do not have the sha256 or size they were announced with; nothing was kept."""
+
+    error_kind = "digest_mismatch"
+
+
+class TransferUnavailable(TiffinError):
+    """A transfer strategy cannot move this blob here; the client falls back to the next one.
+
+    Raised by a strategy's client side (and answered by the registry as ``"strategy": null``)
+    instead of a free-text error, so that fallback never depends on matching messages.
+    """
+
+    status_code = 409
+    error_kind = "transfer_unavailable"

@@ -37,14 +37,19 @@ if TYPE_CHECKING:
     import fsspec
     import typer
 
+    from tiffin._batch import BatchJob, BatchResult
     from tiffin._model import Model
     from tiffin.containers import Payload
 
 __all__ = [
+    "BatchEngine",
     "DataContainer",
     "FrameworkAdapterProtocol",
+    "IODescriptorProtocol",
+    "RegistryAccess",
     "StorageBackend",
     "TransferStrategy",
+    "UploadSession",
     "has_capability",
     "hookimpl",
     "hookspec",
@@ -234,29 +239,129 @@ def register_storage_backends(register: Callable[[StorageBackend], None]) -> Non
 
 @runtime_checkable
 class TransferStrategy(Protocol):
-    """One way of moving a blob between a client and a registry (proxy, presigned, multipart).
+    """One way of moving a blob (one file, named by its sha256) between a client and a registry.
+
+    Tiffin ships ``proxy`` (bytes stream through the registry); ``tiffin-presigned`` and
+    ``tiffin-multipart`` add others. The whole protocol is in ``docs/registry-api.md``; in short:
+    the client asks the registry for an *offer* (``POST /api/v1/blobs/{sha256}/upload`` or
+    ``.../download``) listing the strategies it has installed, best first; the registry answers
+    with the first one it also has whose registry side makes an offer; the client hands that
+    offer to its own side of the same strategy. When a strategy cannot be used, the fallback is
+    *typed*: the registry side returns ``None`` instead of an offer, or the client side raises
+    :class:`tiffin.exceptions.TransferUnavailable`, and the client asks again without it.
 
     Required:
 
-    - ``name``: what ``--strategy NAME`` selects and what the registry advertises.
-    - ``priority``: an int; among the strategies both sides have, the client uses the highest
-      one that accepts the blob.
+    - ``name``: a lowercase identifier; what ``--strategy NAME`` selects and what the registry
+      advertises.
+    - ``priority``: an int; the client lists its strategies highest first (``proxy`` is 0, so
+      any plugin with a positive priority is preferred when both sides have it).
 
-    Optional (a strategy may be client-only or registry-only):
+    Optional, client side (discovered with :func:`has_capability`; a strategy may be client-only
+    or registry-only):
 
-    - ``client_upload(offer, source, size, http, progress)`` and
-      ``client_download(offer, destination, http, progress)``: move one blob given the registry's
-      ``offer`` (a JSON dict this strategy's registry side produced); ``http`` is an
-      ``httpx.Client`` already authenticated; ``progress(n_bytes)`` reports progress.
-    - ``accepts(size) -> bool``: whether the client would use this strategy for a blob this big.
-    - ``registry_offer_upload(storage, digest, size, base_url) -> dict`` and
-      ``registry_offer_download(storage, digest, size, base_url) -> dict``: the offers.
-    - ``registry_routes(storage) -> list[starlette.routing.BaseRoute]``: extra registry routes
-      the strategy needs (mounted under ``/v1/transfer/<name>/``).
+    - ``accepts(size) -> bool``: whether the client should use this strategy for a blob of
+      ``size`` bytes (multipart declines small blobs). Default: yes.
+    - ``client_upload(offer, path, size, http, progress) -> None``: send the local file ``path``
+      (``size`` bytes, sha256 as offered) as the registry's ``offer`` (the dict its registry side
+      returned) says. ``http`` is an ``httpx.Client`` whose ``base_url`` is the registry and
+      which carries the registry's token: use it for registry URLs only and a plain client for
+      anything else (a presigned S3 URL). ``progress(n_bytes)`` reports bytes moved since the
+      last call. Success means the registry has verified the blob (its digest and size) and it
+      exists; raise :class:`tiffin.exceptions.TransferUnavailable` to fall back, any other
+      :class:`tiffin.exceptions.TiffinError` to fail the push.
+    - ``client_download(offer, path, size, http, progress) -> str | None``: write the blob into
+      ``path``. ``path`` may already hold the first bytes of an interrupted download: continue
+      after them (an HTTP ``Range`` request) rather than start over. Return the sha256 of the
+      whole file when computed on the way (saves core a second read), else ``None``; core
+      verifies it either way and lands the file only when it matches.
+
+    Optional, registry side (called by ``tiffin-registry`` with a :class:`RegistryAccess`):
+
+    - ``registry_offer_upload(registry, session, base_url) -> dict | None``: the offer for one
+      upload: a JSON-able dict the client side understands (URLs, part sizes, expiry). The
+      registry has just recorded ``session`` (a :class:`UploadSession`: id, sha256, size,
+      strategy, data); keep strategy state in ``registry.update_session(id, data)``. ``base_url``
+      is the absolute URL under which this strategy's routes are mounted
+      (``http://host:port/api/v1/transfer/<name>``), as the client reached the registry. Return
+      ``None`` to decline (e.g. the storage lacks a capability); the registry tries the next.
+    - ``registry_offer_download(registry, sha256, size, base_url) -> dict | None``: the same for
+      reading an existing blob.
+    - ``registry_routes(registry) -> list[starlette.routing.BaseRoute]``: routes the strategy
+      serves, mounted under ``/api/v1/transfer/<name>/``. Check access with
+      ``await registry.authorize(request, "read" | "write")``; raise
+      :class:`tiffin.exceptions.TiffinError` subclasses for client mistakes (the registry turns
+      them into JSON errors with their ``status_code``).
     """
 
     name: str
     priority: int
+
+
+class UploadSession(Protocol):
+    """An upload in progress, recorded in the registry's database (so ``gc`` spares its blob).
+
+    ``id`` (str, URL-safe), ``sha256`` and ``size`` (what the client announced), ``strategy``
+    (its name), ``state`` (``"open"``, ``"done"``, ``"aborted"``), ``data`` (a JSON-able dict
+    the strategy owns), ``created_at`` and ``updated_at`` (aware UTC datetimes).
+    """
+
+    id: str
+    sha256: str
+    size: int
+    strategy: str
+    state: str
+    data: dict[str, Any]
+
+
+class RegistryAccess(Protocol):
+    """What a registry hands a strategy's registry side: its storage, sessions, auth, signing.
+
+    Implemented by ``tiffin-registry``; a strategy never touches the database or the storage
+    layout except through these. Blocking methods are plain functions (call them from async
+    routes with ``starlette.concurrency.run_in_threadpool``); ``receive`` and ``authorize`` are
+    coroutines.
+
+    Storage:
+
+    - ``storage_url``: the root URL of the registry's storage (``/srv/registry``, ``s3://b/p``).
+    - ``backend``: the :class:`StorageBackend` owning it (test optional capabilities with
+      :func:`has_capability`: ``presign_put``, ``multipart_create``...); ``fs``: its fsspec
+      filesystem.
+    - ``blob_url(sha256) -> str`` and ``blob_path(sha256) -> str``: where a verified blob lives
+      (a URL for the backend's capabilities, a path within ``fs``). Read only.
+    - ``staging_url(session_id) -> str`` and ``staging_path(session_id) -> str``: where an
+      upload writes its bytes before :meth:`finalize`; never read by anyone else.
+    - ``has_blob(sha256) -> bool``; ``blob_size(sha256) -> int | None``;
+      ``open_blob(sha256) -> binary file`` (seekable, for reads; NotFound when absent).
+    - ``finalize(session_id) -> None``: read the staged object back, check its size and sha256
+      against the session, then make the blob exist atomically (a rename on local disk, a copy on
+      object stores) and close the session. A mismatch deletes the staged object and raises
+      :class:`tiffin.exceptions.DigestMismatch`; nothing is stored.
+    - ``async receive(session_id, chunks) -> None``: stream an async iterator of ``bytes`` into
+      the staging object, hashing on the way, then the same checks and landing as ``finalize``
+      without reading it back. Bytes that stop early or run long are refused (DigestMismatch).
+
+    Upload sessions:
+
+    - ``create_session(sha256, size, strategy, data=None) -> UploadSession`` (the registry
+      creates one before ``registry_offer_upload``; a strategy may open more, e.g. per part);
+      ``get_session(session_id) -> UploadSession`` (:class:`tiffin.exceptions.NotFound` when
+      unknown or closed); ``update_session(session_id, data)`` replaces its ``data`` and marks it
+      alive; ``abort_session(session_id)`` closes it and removes its staged object.
+
+    Auth and signing:
+
+    - ``async authorize(request, scope)``: raise :class:`tiffin.exceptions.Unauthorized` or
+      :class:`tiffin.exceptions.Forbidden` unless the request's bearer token has ``scope``
+      (``"read"`` or ``"write"``; anonymous registries allow all).
+    - ``sign(message, expires_s) -> str`` and ``verify_signature(message, signature) -> bool``:
+      HMAC-SHA256 with a secret every replica shares (kept in the database), for URLs the
+      registry serves itself without a token (presigned URLs on local storage).
+    """
+
+    storage_url: str
+    backend: StorageBackend
 
 
 @hookspec
@@ -264,9 +369,10 @@ def register_transfer_strategies(register: Callable[[TransferStrategy], None]) -
     """Register transfer strategies.
 
     :param register: call ``register(strategy)`` once per :class:`TransferStrategy`; a name
-        registered twice is a warning and the first wins.
+        registered twice is a warning and the first wins (the built-in ``proxy`` comes first).
 
-    Called once per process when a client pushes or pulls, and when a registry starts.
+    Called once per process when a client pushes or pulls, and when a registry starts (which
+    offers, and mounts the routes of, every strategy with a registry side).
     """
 
 
@@ -275,9 +381,75 @@ def register_transfer_strategies(register: Callable[[TransferStrategy], None]) -
 # ---------------------------------------------------------------------------------------------
 
 
+@runtime_checkable
+class IODescriptorProtocol(Protocol):
+    """What an IO descriptor is: how one API's request or response body becomes a value and back.
+
+    Subclass :class:`tiffin.io.IODescriptor` (it implements everything below but ``decode``,
+    ``encode``, ``openapi_schema`` and ``to_spec`` from those four) and register the class. The
+    same methods serve the server (request in, response out), ``tiffin run``, and
+    :class:`tiffin.client.Client`, which rebuilds each API's descriptors from ``/docs.json``
+    (``x-tiffin-io``: the output of ``to_spec``) and calls ``encode`` on the input and ``decode``
+    on the answer, so a third-party descriptor installed on both sides works from the client.
+    Test one with :class:`tiffin.testing.IODescriptorContract`.
+
+    Required:
+
+    - ``media_types: tuple[str, ...]``: the media types ``decode`` accepts; the first is the
+      default, read for a request without ``Content-Type``, and what ``encode`` should answer in.
+    - ``decode(data: bytes, media_type: str | None, filename: str | None = None) -> Any``: a
+      request body, a response body (on the client) or a multipart part to the native value;
+      ``media_type`` is one of ``media_types`` or ``None`` (the default). Bad bytes raise
+      :class:`tiffin.exceptions.BadInput` with one line saying what was wrong and what to send:
+      the server answers it as a 400. Called on the serving hot path: keep it lean.
+    - ``encode(value) -> tuple[bytes, str, dict[str, str]]``: a native value to ``(body,
+      media type, extra headers)``; ``decode(*encode(v)[:2])`` gives back a value equal to ``v``.
+      A value of the wrong kind raises :class:`tiffin.exceptions.TiffinError` (the API
+      function's fault when it is returned by one: a 500).
+    - ``openapi_schema() -> dict``: the JSON schema (OpenAPI 3.0 dialect) of the default media
+      type's body; ``/docs.json`` must stay valid OpenAPI 3.0 with it.
+    - ``to_spec() -> dict``: ``{"type": ClassName, "args": {...}}``, JSON-able; the classmethod
+      ``from_spec(spec)`` builds an equal descriptor from it (stored in ``bento.yaml``, published
+      in ``/docs.json``, used by the client).
+
+    Provided by :class:`tiffin.io.IODescriptor` (override for more than one body format):
+    ``from_http(request)`` / ``to_http(value)`` (the server's hot path, built on ``decode`` and
+    ``encode``), ``from_cli(data, filename)`` / ``to_cli(value)``, ``accepts(media_type)``,
+    ``media_type_for_file(filename)``, ``openapi_request_body()`` / ``openapi_responses()``,
+    the classmethod ``from_sample(sample, **kwargs)`` and ``set_example(sample)``.
+    ``input_kwargs = True`` makes the server call the API function with the decoded mapping as
+    keyword arguments (Multipart).
+
+    Optional capability, tensors (the Open Inference Protocol, KServe V2; see
+    :mod:`tiffin.io` for :class:`~tiffin.io.Tensor` and :class:`~tiffin.io.TensorSpec`): an API
+    whose input and output descriptors both have it is also the V2 model named after the API.
+
+    - ``tensor_specs(role: str) -> list[TensorSpec]``: the tensors this descriptor reads (as an
+      API's input, ``role="input"``) or writes (``role="output"``): name, V2 datatype, shape
+      (``-1``: any size). Stated in the V2 model metadata; an empty list means "any".
+    - ``from_tensors(tensors: list[Tensor]) -> Any``: decoded request tensors (numpy arrays,
+      ``BYTES`` as object arrays of ``bytes``) to the value the API function takes; a tensor of
+      the wrong name, datatype or shape raises :class:`~tiffin.exceptions.BadInput` (a 400).
+    - ``to_tensors(value, role: str) -> list[Tensor]``: the API function's return value to
+      response tensors.
+    """
+
+    media_types: tuple[str, ...]
+
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any: ...
+
+    def encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]: ...
+
+    def openapi_schema(self) -> dict[str, Any]: ...
+
+    def to_spec(self) -> dict[str, Any]: ...
+
+
 @hookspec
 def register_io_descriptors(register: Callable[[type], None]) -> None:
     """Register IO descriptor classes (subclasses of :class:`tiffin.io.IODescriptor`).
+
+    Each class implements :class:`IODescriptorProtocol`.
 
     :param register: call ``register(cls)``; the class becomes available as
         ``tiffin.io.<cls.__name__>``. A class name registered twice is a warning; the first wins.
@@ -302,4 +474,46 @@ def register_commands(app: typer.Typer) -> None:
 
     Called once when the CLI starts, after the built-in commands are added. A command name that
     is already taken is a warning and the plugin's command is not added.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch engines
+# ---------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class BatchEngine(Protocol):
+    """Runs one ``tiffin batch`` job: scores a dataset through an API, writes the predictions.
+
+    Required:
+
+    - ``name``: what ``tiffin batch --engine NAME`` selects (``"local"`` is built in,
+      ``"ray"`` comes from ``tiffin-ray``).
+    - ``run(job) -> BatchResult``: run the :class:`tiffin.batch.BatchJob` ``job`` to the end
+      and return a :class:`tiffin.batch.BatchResult`; raise
+      :class:`tiffin.exceptions.TiffinError` with one readable line for anything the user can
+      fix. The job hands the engine everything it needs to give the local engine's answers:
+      ``job.sources()`` (the input files and their format), ``job.scorer()`` (a picklable
+      object that loads the service once per process with ``open()`` and scores one Arrow
+      batch with ``score(batch)``, exactly as the server would), ``job.bento()`` (the bento the
+      target names, or ``None`` for a service file or module) and ``job.open_sink()`` (the
+      output, written atomically and in order).
+    """
+
+    name: str
+
+    def run(self, job: BatchJob) -> BatchResult: ...
+
+
+@hookspec
+def register_batch_engines(register: Callable[[BatchEngine], None]) -> None:
+    """Register batch engines for ``tiffin batch --engine NAME``.
+
+    :param register: call ``register(engine)`` once per :class:`BatchEngine`. A name registered
+        twice is a warning naming both plugins; the first registered (the built-in ``local``
+        engine first) wins.
+
+    Called once per process, the first time ``tiffin batch`` (or :func:`tiffin.batch.run`)
+    looks an engine up.
     """

@@ -29,7 +29,7 @@ from tiffin._storage.chain import StoreChain
 from tiffin._storage.store import Store
 from tiffin._storage.tag import Tag, new_version, validate_name
 from tiffin._version import __version__
-from tiffin.exceptions import InvalidArgument
+from tiffin.exceptions import InvalidArgument, NotFound
 
 __all__ = [
     "Model",
@@ -40,6 +40,8 @@ __all__ = [
     "get",
     "import_model",
     "list",
+    "pull",
+    "push",
 ]
 
 Progress = Callable[[int, int], None]
@@ -212,9 +214,17 @@ def create(
 def get(tag: str | Tag) -> Model:
     """The model ``tag`` names: ``name``, ``name:latest``, ``name:version`` or a unique prefix.
 
-    A loaded bento's own models are searched first (see :func:`stores`), then the local store.
+    A loaded bento's own models are searched first (see :func:`stores`), then the local store;
+    in ``tiffin serve``/``tiffin batch`` with a registry configured, a missing model is pulled.
     """
-    return _stores.get(tag)
+    try:
+        return _stores.get(tag)
+    except NotFound as missing:
+        from tiffin._registry import _auto
+
+        if not _auto.active():  # only in `tiffin serve`/`batch`, with a registry configured
+            raise
+        return _auto.pull_missing_model(tag, missing)
 
 
 def list(name: str | None = None, labels: dict[str, str] | None = None) -> builtins.list[Model]:
@@ -255,3 +265,39 @@ def import_model(url: str | os.PathLike[str], *, progress: Progress | None = Non
     from tiffin._storage.archive import import_archive
 
     return import_archive(_store, url, progress=progress)
+
+
+def push(
+    tag: str | Tag,
+    *,
+    force: bool = False,
+    threads: int = 10,
+    strategy: str | None = None,
+    progress: Progress | None = None,
+) -> Any:
+    """Push a model to the configured registry; only files it lacks are sent.
+
+    A version the registry already has is left alone unless ``force``. ``strategy`` forces a
+    transfer strategy (``"proxy"``, ``"presigned"``, ``"multipart"``); ``threads`` files move
+    at once. Returns a :class:`tiffin._registry.TransferSummary` (``bytes_sent``,
+    ``bytes_skipped``, ...).
+    """
+    from tiffin._registry._push import push_model
+
+    return push_model(tag, force=force, threads=threads, strategy=strategy, progress=progress)
+
+
+def pull(
+    tag: str | Tag,
+    *,
+    force: bool = False,
+    strategy: str | None = None,
+    threads: int = 10,
+    progress: Progress | None = None,
+) -> Model:
+    """Pull a model from the configured registry into the local store (``latest`` resolves
+    there), verifying every file's sha256; a version already stored is kept unless ``force``."""
+    from tiffin._registry._pull import pull_model
+
+    model, _ = pull_model(tag, force=force, threads=threads, strategy=strategy, progress=progress)
+    return model

@@ -127,3 +127,13 @@ def test_image_outputs_numpy_arrays_and_refuses_others():
         d.to_cli(b"raw")
     sample = PILImage.open(io.BytesIO(png_bytes()))
     assert Image.from_sample(sample).to_spec()["args"]["mime_type"] == "image/png"
+
+
+def test_image_pilmode_and_pil_mode_are_one_option():
+    from tiffin.exceptions import InvalidArgument
+
+    assert Image(pilmode="L").to_spec()["args"]["pil_mode"] == "L"
+    assert Image(pil_mode="L", pilmode="L").to_spec()["args"]["pil_mode"] == "L"
+    assert Image(pilmode=None).to_spec()["args"]["pil_mode"] is None
+    with pytest.raises(InvalidArgument, match="same option"):
+        Image(pil_mode="L", pilmode="RGBA")

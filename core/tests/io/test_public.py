@@ -25,6 +25,8 @@ def test_all_is_exact():
             "File",
             "Image",
             "Multipart",
+            "Tensor",
+            "TensorSpec",
             "from_spec",
         ]
     )
@@ -60,10 +62,10 @@ def third_party(monkeypatch):
     class Csvish(IODescriptor):
         media_types = ("text/csv",)
 
-        def _decode(self, data, media_type, filename):
+        def decode(self, data, media_type, filename=None):
             return data.decode().split(",")
 
-        def _encode(self, value):
+        def encode(self, value):
             return ",".join(value).encode(), "text/csv", {}
 
     class NotADescriptor:

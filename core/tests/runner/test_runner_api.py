@@ -76,11 +76,31 @@ def test_call_runner_run_and_async_run() -> None:
     assert runner.__call__ is not None
 
 
-def test_run_on_a_runner_without_call_says_which_methods_exist() -> None:
+def test_run_on_a_runner_with_several_methods_says_which_exist() -> None:
     runner = tiffin.Runner(Doubler)
     runner.init_local()
-    with pytest.raises(TiffinError, match=r"runner\.predict\.run"):
+    with pytest.raises(
+        TiffinError, match=r"several methods.*runner\.describe\.run.*runner\.predict\.run"
+    ):
         runner.run(1)
+    with pytest.raises(TiffinError, match="several methods"):
+        asyncio.run(runner.async_run(1))
+
+
+def test_run_on_a_runner_with_one_method_calls_it() -> None:
+    class OneMethod(tiffin.Runnable):
+        SUPPORTS_CPU_MULTI_THREADING = True
+
+        @tiffin.Runnable.method(batchable=True, batch_dim=0)
+        def predict(self, x):
+            return x * 3
+
+    runner = tiffin.Runner(OneMethod, name="one")
+    runner.init_local()
+    np.testing.assert_array_equal(runner.run(np.ones((1, 2))), np.full((1, 2), 3.0))
+    np.testing.assert_array_equal(
+        asyncio.run(runner.async_run(np.ones((2, 1)))), np.full((2, 1), 3.0)
+    )
 
 
 def test_run_before_init_is_a_clear_error() -> None:
@@ -228,7 +248,7 @@ def test_not_thread_safe_runnable_is_never_called_concurrently() -> None:
                 self.active -= 1
             return x
 
-    runner = tiffin.Runner(Unsafe)
+    runner = tiffin.Runner(Unsafe, workers=0)  # in-process: one instance behind a lock
 
     async def main():
         await runner.astart()

@@ -152,8 +152,11 @@ def test_sync_run_from_a_thread_reaches_the_workers() -> None:
 
 
 def test_worker_count_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tiffin._runner._runner import default_workers
+
     runner = tiffin.Runner(Unsafe, name="envy")
-    assert runner.worker_count() == 0
+    assert runner.worker_count() == default_workers()
+    assert tiffin.Runner(Unsafe, name="envy", workers=0).worker_count() == 0
     monkeypatch.setenv("TIFFIN_RUNNER_WORKERS", "3")
     assert runner.worker_count() == 3
     monkeypatch.setenv("TIFFIN_RUNNER_WORKERS", "other=1,envy=2")
@@ -204,3 +207,15 @@ def test_unbatched_calls_waiting_for_a_busy_worker_are_bounded_by_max_latency() 
     assert [o for o in outs if not isinstance(o, Exception)] == [
         i for i, o in enumerate(outs) if not isinstance(o, Exception)
     ]
+
+
+def test_default_workers_are_one_per_cpu_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tiffin._runner import _runner
+
+    monkeypatch.setattr(_runner.os, "sched_getaffinity", lambda pid: set(range(4)))
+    assert tiffin.Runner(Unsafe, name="four").worker_count() == 4
+    monkeypatch.setattr(_runner.os, "sched_getaffinity", lambda pid: set(range(64)))
+    assert tiffin.Runner(Unsafe, name="many").worker_count() == _runner.MAX_DEFAULT_WORKERS
+    monkeypatch.setattr(_runner.os, "sched_getaffinity", lambda pid: {0})
+    assert tiffin.Runner(Unsafe, name="one").worker_count() == 0  # a lone worker adds only a hop
+    assert tiffin.Runner(Unsafe, name="set", workers=3).worker_count() == 3

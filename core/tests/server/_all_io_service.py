@@ -56,7 +56,7 @@ def reverse(f) -> bytes:
     return f.read()[::-1]
 
 
-@svc.api(input=Image(), output=Image(mime_type="image/png"))
+@svc.api(input=Image(), output=Image(mime_type="image/png", pil_mode=None))
 def gray(img: PILImage.Image) -> PILImage.Image:
     return img.convert("L")
 
@@ -64,3 +64,8 @@ def gray(img: PILImage.Image) -> PILImage.Image:
 @svc.api(input=Multipart(name=Text(), arr=NumpyNdarray()), output=JSON())
 def parts(name: str, arr: np.ndarray) -> dict:
     return {"name": name, "sum": float(arr.sum())}
+
+
+@svc.api(input=Image(pilmode="L"), output=JSON())
+def image_mode(img: PILImage.Image) -> dict:
+    return {"mode": img.mode, "size": list(img.size)}

@@ -153,6 +153,12 @@ def test_image(server: ServerProcess) -> None:
     assert bad.status_code == 400
 
 
+def test_image_pilmode_is_bentomls_spelling_of_pil_mode(server: ServerProcess) -> None:
+    response = post(server, "image_mode", content=png(), headers={"content-type": "image/png"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"mode": "L", "size": [3, 2]}  # sent RGB, converted to pilmode
+
+
 def test_multipart_parts_become_keyword_arguments(server: ServerProcess) -> None:
     response = post(
         server,
@@ -200,7 +206,8 @@ def test_client_calls_apis_with_native_types(server: ServerProcess) -> None:
         assert client.order({"item": "x", "quantity": 2})["price"] == 5.0
         frame = client.totals(pd.DataFrame({"a": [1, 2], "b": [3, 4]}))
         assert list(frame["total"]) == [4, 6]
-        assert client.reverse(b"abc") == b"cba"
+        assert client.reverse(b"abc").read() == b"cba"  # File answers are file-like objects
+        assert client.image_mode(PIL_Image.new("RGB", (5, 2))) == {"mode": "L", "size": [5, 2]}
         image = client.gray(PIL_Image.new("RGB", (4, 4)))
         assert image.mode == "L"
         assert client.parts(name="n", arr=np.array([1.0, 2.0])) == {"name": "n", "sum": 3.0}

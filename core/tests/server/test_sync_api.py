@@ -1,6 +1,8 @@
 """Sync API functions over HTTP: the same answers whether they run in threads or, once they
 have proven cheap, on the event loop (``tiffin._server._sync``), including when a cheap function
-later takes a path that needs a thread (a batchable runner, a blocking call)."""
+later takes a path that needs a thread (a batchable runner, a blocking call). A user's function
+runs exactly once per request, and an ``except Exception:`` in it never sees tiffin's own
+control flow."""
 
 from __future__ import annotations
 
@@ -55,6 +57,23 @@ SERVICE = textwrap.dedent(
         if body["run"]:
             return asyncio.run(double(body["x"]))
         return body["x"]
+
+    CALLS = {"n": 0}
+
+    @svc.api(input=JSON(), output=JSON())
+    def counted(body):
+        # a side effect before a runner call that the learning calls never made
+        CALLS["n"] += 1
+        if body["batched"]:
+            try:
+                return runner.batched.run(np.asarray(body["x"])).tolist()
+            except Exception as exc:  # user code that catches everything must see nothing of ours
+                return {"swallowed": type(exc).__name__}
+        return body["x"]
+
+    @svc.api(input=JSON(), output=JSON())
+    def calls(body):
+        return CALLS["n"]
 
     @svc.api(input=JSON(), output=JSON())
     def sometimes_blocks(body):
@@ -146,3 +165,69 @@ def test_sync_api_running_its_own_event_loop_is_served(server: object) -> None:
             r = client.post(f"{url}/sometimes_asyncio", json={"run": True, "x": i})
             assert r.status_code == 200, r.text
             assert r.json() == 2 * i
+
+
+@pytest.mark.slow
+def test_a_sync_api_runs_once_per_request_even_when_it_leaves_the_loop(server: object) -> None:
+    url = server.url  # type: ignore[attr-defined]
+    with httpx.Client(timeout=30) as client:
+        for i in range(60):  # cheap and runner-free: it moves onto the event loop
+            assert client.post(f"{url}/counted", json={"batched": False, "x": [i]}).json() == [i]
+        for i in range(5):  # now a batchable runner call, behind a catch-all except
+            r = client.post(f"{url}/counted", json={"batched": True, "x": [[i, 1]]})
+            assert r.status_code == 200, r.text
+            assert r.json() == [[2 * i, 2]]  # served, not swallowed
+        assert client.post(f"{url}/calls", json={}).json() == 65  # each request ran it once
+
+
+WORKER_SERVICE = textwrap.dedent(
+    """
+    import os
+
+    import tiffin
+    from tiffin.io import JSON
+
+    class Unsafe(tiffin.Runnable):
+        @tiffin.Runnable.method
+        def pid(self):
+            return os.getpid()
+
+    runner = tiffin.Runner(Unsafe, name="unsafe", workers=1)
+    svc = tiffin.Service("workers_svc", runners=[runner])
+    CALLS = {"n": 0}
+
+    @svc.api(input=JSON(), output=JSON())
+    def maybe_pid(body):
+        CALLS["n"] += 1
+        if body["ask"]:
+            try:
+                return {"pid": runner.pid.run(), "server": os.getpid()}
+            except Exception as exc:
+                return {"swallowed": type(exc).__name__}
+        return {"calls": CALLS["n"]}
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_sync_api_of_a_service_with_runner_workers_reaches_them_once(
+    tmp_path: Path, serve: object
+) -> None:
+    (tmp_path / "service.py").write_text(WORKER_SERVICE)
+    url = serve("service.py:svc", cwd=tmp_path).url  # type: ignore[operator]
+    with httpx.Client(timeout=30) as client:
+        for i in range(60):
+            r = client.post(f"{url}/maybe_pid", json={"ask": False})
+            assert r.json() == {"calls": i + 1}
+        r = client.post(f"{url}/maybe_pid", json={"ask": True})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert "swallowed" not in body and body["pid"] != body["server"]
+        assert client.post(f"{url}/maybe_pid", json={"ask": False}).json() == {"calls": 62}
+
+
+def test_inline_control_flow_is_not_an_exception() -> None:
+    from tiffin._runner._inline import InlineRefused
+
+    assert issubclass(InlineRefused, BaseException)
+    assert not issubclass(InlineRefused, Exception)

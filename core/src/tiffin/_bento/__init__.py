@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tiffin._bento._api import delete, export_bento, get, import_bento, list, load
+    from tiffin._bento._api import delete, export_bento, get, import_bento, list, load, pull, push
     from tiffin._bento._build import build
     from tiffin._bento._info import Bento, BentoInfo
 
@@ -25,6 +25,8 @@ __all__ = [
     "import_bento",
     "list",
     "load",
+    "pull",
+    "push",
 ]
 
 # imported on first use, so that loading one module of the package (the bento store needs
@@ -39,6 +41,8 @@ _WHERE = {
     "import_bento": "_api",
     "list": "_api",
     "load": "_api",
+    "pull": "_api",
+    "push": "_api",
 }
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tiffin._model import Model
     from tiffin._service import Service
 
-__all__ = ["delete", "export_bento", "get", "import_bento", "list", "load"]
+__all__ = ["delete", "export_bento", "get", "import_bento", "list", "load", "pull", "push"]
 
 Progress = Callable[[int, int], None]
 
@@ -101,3 +101,46 @@ def load(tag_or_path: str | os.PathLike[str] | Bento) -> Service:
     from tiffin._bento.loader import load_bento_service
 
     return load_bento_service(tag_or_path)
+
+
+def push(
+    tag: str | Tag,
+    *,
+    force: bool = False,
+    bare: bool = False,
+    threads: int = 10,
+    strategy: str | None = None,
+    progress: Progress | None = None,
+) -> object:
+    """Push a bento to the configured registry: its models first (concurrently, each file at
+    most once), then the bento. ``bare=True`` pushes the bento alone (the registry must have
+    its models). Returns a :class:`tiffin._registry.TransferSummary`."""
+    from tiffin._registry._push import push_bento
+
+    return push_bento(
+        tag, force=force, bare=bare, threads=threads, strategy=strategy, progress=progress
+    )
+
+
+def pull(
+    tag: str | Tag,
+    *,
+    force: bool = False,
+    with_models: bool = False,
+    to: str | os.PathLike[str] | None = None,
+    threads: int = 10,
+    strategy: str | None = None,
+    progress: Progress | None = None,
+) -> Bento:
+    """Pull a bento from the configured registry, verifying every file.
+
+    ``with_models=True`` also puts its models into the local model store (as ``import_bento``
+    does); ``to=DIR`` writes the bento's files into a new folder and leaves the store alone.
+    """
+    from tiffin._registry._pull import pull_bento
+
+    bento, _ = pull_bento(
+        tag, force=force, with_models=with_models, to=to, threads=threads,
+        strategy=strategy, progress=progress,
+    )
+    return bento

@@ -41,6 +41,12 @@ def bento_from(tag_or_path: str | os.PathLike[str] | Bento) -> Bento:
         raise NotFound(f"{text!r} is not a bento folder (it holds no {MANIFEST_NAME})")
     try:
         return bento_store().get(text)
+    except NotFound as missing:
+        from tiffin._registry import _auto
+
+        if not _auto.active():  # only in `tiffin serve`/`batch`, with a registry configured
+            raise
+        return _auto.pull_missing_bento(text, missing)
     except InvalidArgument as exc:
         raise InvalidArgument(
             f"{text!r} is neither a service, a bento folder nor a bento tag: {exc}"

@@ -1,9 +1,10 @@
 """Running a runnable in worker processes: forked at startup, supervised, restarted when they die.
 
-Why fork: a worker forked from the server already holds every module the server imported
-(numpy, the framework, the service's code), so it is ready as soon as the runnable's own
-constructor has run, where a freshly spawned interpreter would spend seconds re-importing
-them. Each worker owns one end of a unix socket pair and answers one call at a time (which is
+Why fork: a worker forked from the service's process image already holds every module the
+server imported (numpy, the framework, the service's code), so it is ready as soon as the
+runnable's own constructor has run, where a freshly spawned interpreter would spend seconds
+re-importing them. Workers are forked by the fork server of :mod:`._forkserver`, never by the
+live, multi-threaded server itself (the OpenMP/torch thread-pool deadlock). Each worker owns one end of a unix socket pair and answers one call at a time (which is
 the point: the runnable need not be thread-safe); the server keeps one connection per worker
 and gives each call to an idle worker.
 
@@ -20,7 +21,6 @@ import contextlib
 import logging
 import os
 import socket
-import warnings
 from time import perf_counter
 from typing import Any
 
@@ -57,15 +57,12 @@ class RemoteExecutor:
 
     def __init__(
         self,
-        runnable_class: type,
-        init_params: dict[str, Any],
-        name: str,
+        runner: Any,
         workers: int,
         on_worker_death: Any = None,
     ) -> None:
-        self.runnable_class = runnable_class
-        self.init_params = init_params
-        self.name = name
+        self.runner = runner
+        self.name = runner.name
         self.concurrency = workers
         self.workers = [_Worker(i) for i in range(workers)]
         self.idle: asyncio.Queue[tuple[_Worker, int]] | None = None
@@ -86,32 +83,20 @@ class RemoteExecutor:
             raise
 
     def _fork(self, worker: _Worker) -> socket.socket:
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        others = [w.sock for w in self.workers if w.sock is not None and w is not worker]
-        with warnings.catch_warnings():
-            # Python 3.12+ warns on fork() in a process with threads; a worker only runs its
-            # own code after the fork and never touches the server's threads or locks
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # the worker process: never return into the server's stack
-            code = 0
-            try:
-                parent.close()
-                for other in others:  # so a worker sees EOF as soon as the server dies
-                    other.close()
-                from tiffin._runner._worker import worker_main
+        from tiffin._runner._forkserver import fork_server_for, keep_private
 
-                worker_main(child, self.runnable_class, self.init_params, self.method_names)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        child.close()
-        worker.pid = pid
-        return parent
+        server = fork_server_for(self.runner)
+        try:
+            worker.pid, sock = server.fork_worker(self.name, self.method_names)
+        except OSError as exc:
+            raise TiffinError(
+                f"runner {self.name!r}: could not start a worker process ({exc})"
+            ) from None
+        keep_private(sock)
+        return sock
 
     async def _spawn(self, worker: _Worker) -> None:
-        sock = self._fork(worker)
+        sock = await asyncio.get_running_loop().run_in_executor(None, self._fork, worker)
         sock.setblocking(False)
         reader, writer = await asyncio.open_unix_connection(sock=sock, limit=2**20)
         worker.sock, worker.reader, worker.writer = sock, reader, writer
@@ -159,13 +144,12 @@ class RemoteExecutor:
         worker.sock = worker.reader = worker.writer = None
 
     async def _reap(self, pid: int, grace: float = 5.0) -> None:
+        """Wait for worker ``pid`` to exit (the fork server reaps it), killing it after ``grace``."""
         deadline = perf_counter() + grace
         while True:
             try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if done:
+                os.kill(pid, 0)
+            except ProcessLookupError:
                 return
             if perf_counter() > deadline:
                 with contextlib.suppress(ProcessLookupError):

@@ -32,6 +32,7 @@ from tiffin.exceptions import (
 __all__ = [
     "DEFAULT_MAX_BATCH_SIZE",
     "DEFAULT_MAX_LATENCY_MS",
+    "MAX_DEFAULT_WORKERS",
     "Runner",
     "RunnerMethod",
     "RunnerMethodNotFound",
@@ -46,6 +47,21 @@ DEFAULT_MAX_BATCH_SIZE = 100
 DEFAULT_MAX_LATENCY_MS = 10_000.0
 
 _METHOD_OPTIONS = ("max_batch_size", "max_latency_ms")
+
+#: The most worker processes a runner gets by default (one per CPU up to this).
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """Worker processes for a runnable that cannot share one instance between threads: one per
+    CPU this process may use (capped); 0 (in-process) when that is one, as a single worker
+    process would only add a hop."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    count = min(cpus, MAX_DEFAULT_WORKERS)
+    return count if count > 1 else 0
 
 
 def _positive_int(value: Any, what: str) -> int:
@@ -154,9 +170,15 @@ class RunnerMethod:
             raise runner._not_started(self.name)
         loop = runner._loop
         if loop is not None and (self.batchable or not executor.local):
-            if _inline.state.inline:  # a sync API function on the loop: it must go to a thread
-                raise _inline.NeedsThread
-            _inline.state.needed_loop = True
+            st = _inline.state
+            st.needed_loop = True
+            if st.inline:  # a sync API function on the loop (see ``_inline``): never re-run it
+                if not executor.local:
+                    raise _inline.InlineRefused(
+                        f"runner {runner.name!r} runs in worker processes, which only the "
+                        f"event loop can call; this sync API function ran on the loop"
+                    )
+                return executor.call_sync(self.name, args, kwargs)[0]
         if loop is not None and (self.batchable or not executor.local) and not _in_loop(loop):
             dispatcher = self._dispatcher
             if executor.local and dispatcher is not None and dispatcher.executor is executor:
@@ -208,9 +230,11 @@ class Runner:
         a call that cannot start in time gets a 503 (default 10,000; see ``docs/runners.md``).
     :param method_configs: per-method overrides: ``{"predict": {"max_batch_size": 8}}``.
     :param workers: worker processes for a runnable that does not declare
-        ``SUPPORTS_CPU_MULTI_THREADING`` (default 0: in-process, calls serialised); the
-        environment variable ``TIFFIN_RUNNER_WORKERS`` (``"2"`` or ``"name=2,other=1"``)
-        overrides it at serve time. A multi-threading runnable always runs in-process.
+        ``SUPPORTS_CPU_MULTI_THREADING``. By default one per CPU, at most
+        :data:`MAX_DEFAULT_WORKERS` (as BentoML); on a single CPU, and with ``workers=0``, the
+        runnable runs in-process, calls serialised behind a lock. The environment variable
+        ``TIFFIN_RUNNER_WORKERS`` (``"2"`` or ``"name=2,other=1"``) overrides it at serve
+        time. A multi-threading runnable always runs in-process.
     """
 
     def __init__(
@@ -319,21 +343,25 @@ class Runner:
         )
 
     def _call_method(self) -> RunnerMethod:
+        """What ``runner.run(...)`` calls: ``__call__``, or the runnable's only method (BentoML's
+        services guide calls ``runner.run(x)`` on a model runner with one method)."""
         method = self.methods.get("__call__")
-        if method is None:
-            raise RunnerMethodNotFound(
-                f"runner {self.name!r} has no __call__ method, so runner.run() does not apply; "
-                f"call one of its methods instead: "
-                + ", ".join(f"runner.{m}.run(...)" for m in sorted(self.methods))
-            )
-        return method
+        if method is not None:
+            return method
+        if len(self.methods) == 1:
+            return next(iter(self.methods.values()))
+        raise RunnerMethodNotFound(
+            f"runner {self.name!r} has several methods, so runner.run() does not know which "
+            f"to call; call one of them: "
+            + ", ".join(f"runner.{m}.run(...)" for m in sorted(self.methods))
+        )
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
-        """``runner.__call__.run(...)``, for a runnable whose method is ``__call__``."""
+        """Call the runnable's ``__call__`` method, or its only method: ``runner.run(x)``."""
         return self._call_method().run(*args, **kwargs)
 
     async def async_run(self, *args: Any, **kwargs: Any) -> Any:
-        """``await runner.__call__.async_run(...)``, for a runnable whose method is ``__call__``."""
+        """``await runner.async_run(x)``: the async form of :meth:`run`."""
         return await self._call_method().async_run(*args, **kwargs)
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -403,7 +431,9 @@ class Runner:
                     return _workers(value, f"TIFFIN_RUNNER_WORKERS[{self.name}]")
             if everyone is not None:
                 return everyone
-        return self.workers or 0
+        if self.workers is not None:
+            return self.workers
+        return default_workers()
 
     def _make_executor(self) -> Any:
         count = self.worker_count()
@@ -414,9 +444,7 @@ class Runner:
                 if method in self.methods:
                     self.methods[method].metrics.rejected(reason)
 
-            return RemoteExecutor(
-                self.runnable_class, self.runnable_init_params, self.name, count, on_death
-            )
+            return RemoteExecutor(self, count, on_death)
         return LocalExecutor(self.runnable_class, self.runnable_init_params, self.name)
 
     def _adapters(self) -> list[Any]:

@@ -1,7 +1,5 @@
-"""The HTTP server: a Starlette app for a service, served by uvicorn (``tiffin serve``)."""
+"""The HTTP server: a Starlette app for a service, served by uvicorn (``tiffin serve``).
 
-from __future__ import annotations
-
-from tiffin._server._app import DEFAULT_MAX_BODY_SIZE, build_app
-
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "build_app"]
+Nothing is imported here: the CLI reads ``tiffin._server._options`` without paying for
+Starlette, so ``tiffin --help`` stays light. Import ``tiffin._server._app`` for the app.
+"""

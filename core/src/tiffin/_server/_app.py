@@ -26,13 +26,12 @@ from starlette.routing import Route
 
 from tiffin._server._errors import error_response, internal_error, tiffin_error_response
 from tiffin._server._metrics import http_metrics, render_metrics
+from tiffin._server._options import DEFAULT_MAX_BODY_SIZE
 from tiffin._server._sync import SyncCaller
 from tiffin._service import Context, InferenceAPI, Service
 from tiffin.exceptions import TiffinError
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "build_app"]
-
-DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "ServiceApp", "build_app"]
 logger = logging.getLogger("tiffin.server")
 
 
@@ -52,10 +51,21 @@ async def _read_limited(request: Request, limit: int) -> None:
     request._body = b"".join(chunks)  # Starlette serves later reads from here
 
 
+def _all_in_process(runners: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether every runner call can be answered in the calling thread (none is in workers)."""
+    return all(getattr(getattr(r, "_executor", None), "local", True) for r in runners)
+
+
 class APIEndpoint:
     """The ASGI app of one API: decode, call, encode, count."""
 
-    def __init__(self, api: InferenceAPI, state: dict[str, Any], max_body_size: int) -> None:
+    def __init__(
+        self,
+        api: InferenceAPI,
+        state: dict[str, Any],
+        max_body_size: int,
+        runners: list[Any] | tuple[Any, ...] = (),
+    ) -> None:
         self.api = api
         self.state = state
         self.max_body_size = max_body_size
@@ -63,7 +73,7 @@ class APIEndpoint:
         self.metrics = http_metrics()
         self.gauge = self.metrics.gauge(api.name)
         #: how the API function is called when it is sync (see ``_sync``)
-        self.sync = SyncCaller(api.func)
+        self.sync = SyncCaller(api.func, lambda: _all_in_process(runners))
 
     def _too_large(self) -> Response:
         return error_response(
@@ -135,6 +145,29 @@ class APIEndpoint:
         await response(scope, receive, send)
 
 
+class ServiceApp(Starlette):
+    """The Starlette app, with a direct path for ``POST /<api route>``.
+
+    Why: an API request needs none of Starlette's per-request machinery (the error and
+    exception middleware, which wrap ``send`` in new closures, and the router's regex match
+    against every route); its endpoint catches its own errors. So an exact ``POST`` to an API's
+    path goes straight to its :class:`APIEndpoint` (measured in ``docs/benchmarks.md``);
+    everything else (probes, docs, 404, 405, a trailing slash) takes Starlette's usual way.
+    """
+
+    api_endpoints: dict[str, APIEndpoint] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            endpoint = self.api_endpoints.get(scope["path"])
+            if endpoint is not None:
+                scope["app"] = self
+                scope["router"] = self.router
+                await endpoint(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 _DOCS_HTML: str | None = None
 
 
@@ -149,7 +182,7 @@ def _docs_html(title: str) -> str:
     return _DOCS_HTML.replace("{{TITLE}}", html.escape(title))
 
 
-def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> Starlette:
+def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> ServiceApp:
     """The ASGI app for ``svc``: its APIs, probes, metrics and docs."""
     state: dict[str, Any] = {}
     status = {"ready": False}
@@ -229,12 +262,18 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> St
                         except Exception:
                             logger.exception("stopping runner %r failed", runner.name)
 
-    routes = [
-        Route(
-            "/" + api.route, APIEndpoint(api, state, max_body_size), methods=["POST"], name=api.name
-        )
+    endpoints = {
+        "/" + api.route: APIEndpoint(api, state, max_body_size, svc.runners)
         for api in svc.apis.values()
+    }
+    routes = [
+        Route(path, endpoint, methods=["POST"], name=endpoint.api.name)
+        for path, endpoint in endpoints.items()
     ]
+    # the Open Inference Protocol (KServe V2): after the user's routes, so that those win
+    from tiffin._server._v2 import v2_routes
+
+    routes += v2_routes(svc, {e.api.name: e for e in endpoints.values()}, status)
     routes += [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/livez", healthz, methods=["GET"]),
@@ -244,11 +283,12 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> St
         Route("/docs", docs, methods=["GET"]),
         Route("/", index, methods=["GET"]),
     ]
-    app = Starlette(
+    app = ServiceApp(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
+    app.api_endpoints = endpoints
     app.state.service = svc
     app.state.context_state = state
     return app

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tiffin._server._app import DEFAULT_MAX_BODY_SIZE
+from tiffin._server._options import LOOPS, ServeOptions
 from tiffin.exceptions import InvalidArgument
 
 __all__ = ["ENV_MAX_BODY", "ENV_TARGET", "ENV_WORKING_DIR", "configure_logging", "serve"]
@@ -40,61 +40,78 @@ def configure_logging(level: str = "info") -> None:
     logger.propagate = False
 
 
-def serve(
-    target: str,
-    *,
-    working_dir: str | None = None,
-    host: str = "127.0.0.1",
-    port: int = 3000,
-    workers: int = 1,
-    reload: bool = False,
-    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-    access_log: bool = False,
-    log_level: str = "info",
-) -> None:
+def _loop(choice: str) -> str:
+    """uvicorn's loop setting for ``--loop``: ``auto`` is uvloop where installed, else asyncio."""
+    if choice != "auto":
+        return choice
+    import importlib.util
+
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+
+
+def serve(target: str, options: ServeOptions | None = None) -> None:
     """Load the service, run its deployment hooks, then serve it until SIGINT/SIGTERM."""
     import uvicorn
 
     from tiffin._target import resolve_target
 
-    configure_logging(log_level)
+    opts = options if options is not None else ServeOptions()
+    configure_logging(opts.log_level)
+    port, host = opts.port, opts.host
     if not 0 <= port <= 65535:
         raise InvalidArgument(f"port {port} is out of range: use 0 to 65535 (3000 by default)")
+    if opts.production and opts.reload:
+        raise InvalidArgument(
+            "--production and --reload do not go together: --reload is for development"
+        )
+    if opts.loop not in LOOPS:
+        raise InvalidArgument(f"--loop {opts.loop!r} is not one of: {', '.join(LOOPS)}")
+    workers = opts.api_workers
+    if workers < 1:
+        raise InvalidArgument(f"--api-workers must be at least 1, got {workers}")
     # bind first, so a port in use is one line before the service and its hooks ever run
     sock = _listen(host, port)
-    base = str(Path(working_dir).resolve()) if working_dir else os.getcwd()
+    base = str(Path(opts.working_dir).resolve()) if opts.working_dir else os.getcwd()
+    from tiffin._registry._auto import activate as allow_auto_pull
+
+    allow_auto_pull()  # a bento or model missing here comes from the configured registry
     try:
         svc = resolve_target(target, base)
     except BaseException:
         sock.close()
         raise
-    if workers != 1 or reload:
+    if workers != 1 or opts.reload:
         sock.close()  # uvicorn's supervisor binds for its workers; we only checked it is free
     svc.run_deployment_hooks()
-    options = dict(
+    config = dict(
         host=host,
         port=port,
-        loop="uvloop",
+        loop=_loop(opts.loop),
         http="httptools",
         ws="none",  # no WebSocket routes: importing a websockets implementation costs ~15 ms
         lifespan="on",
-        access_log=access_log,
-        log_level=log_level,
+        access_log=opts.access_log,
+        log_level=opts.log_level,
         timeout_graceful_shutdown=None,
     )
-    if workers == 1 and not reload:
+    if workers == 1 and not opts.reload:
         from tiffin._server._app import build_app
 
-        app = build_app(svc, max_body_size=max_body_size)
+        if any(runner.worker_count() for runner in svc.runners):
+            from tiffin._runner._forkserver import start_fork_server
+
+            # runner workers are forked from here, while this process has a single thread
+            start_fork_server(svc.runners, close_in_child=[sock])
+        app = build_app(svc, max_body_size=opts.max_body_size)
         bound_host, bound_port = sock.getsockname()[:2]
         logging.getLogger("tiffin.server").info(
             "serving %r on http://%s:%d (Ctrl-C stops)", svc.name, bound_host, bound_port
         )
-        uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])  # type: ignore[arg-type]
+        uvicorn.Server(uvicorn.Config(app, **config)).run(sockets=[sock])  # type: ignore[arg-type]
         return
     os.environ[ENV_TARGET] = target
     os.environ[ENV_WORKING_DIR] = base
-    os.environ[ENV_MAX_BODY] = str(max_body_size)
+    os.environ[ENV_MAX_BODY] = str(opts.max_body_size)
     with tempfile.TemporaryDirectory(prefix="tiffin-metrics-") as metrics_dir:
         if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
@@ -102,9 +119,9 @@ def serve(
             "tiffin._server._worker:create_app",
             factory=True,
             workers=workers,
-            reload=reload,
-            reload_dirs=[base] if reload else None,
-            **options,  # type: ignore[arg-type]
+            reload=opts.reload,
+            reload_dirs=[base] if opts.reload else None,
+            **config,  # type: ignore[arg-type]
         )
 
 

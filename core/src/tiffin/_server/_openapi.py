@@ -109,6 +109,10 @@ def openapi_document(svc: Service) -> dict[str, Any]:
         },
     )
     paths["/metrics"] = probe("Prometheus metrics", "Metrics in the Prometheus text format.")
+    from tiffin._server._v2 import openapi_paths
+
+    for path, item in openapi_paths(svc).items():
+        paths.setdefault(path, item)  # a user's route wins
     return {
         "openapi": "3.0.3",
         "info": {
@@ -121,5 +125,9 @@ def openapi_document(svc: Service) -> dict[str, Any]:
         "tags": [
             {"name": "APIs", "description": "The service's APIs."},
             {"name": "Infrastructure", "description": "Probes and metrics."},
+            {
+                "name": "Open Inference Protocol",
+                "description": "KServe V2: every API whose input and output map to tensors.",
+            },
         ],
     }

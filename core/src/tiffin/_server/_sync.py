@@ -20,27 +20,34 @@ learns what a call costs and runs a cheap one on the loop:
    threads to learn again; after :data:`MAX_DEMOTIONS` it stays in threads for good. So a
    function that blocks now and then costs the loop at most a few such calls.
 
-Runner calls: a function that calls a batchable runner method or a runner in worker processes
-needs the loop free (those calls are answered on it), so it never runs inline. Seen in a thread,
-that rules the function out at once; if it first happens inline (a code path not taken while
-learning), the runner raises :class:`~tiffin._runner._inline.NeedsThread` *before* calling
-anything, and this call is run again in a thread — so whatever the function did before that
-runner call runs twice, once. The same happens when the function calls something that refuses
-to run on an event loop (``asyncio.run``, ``anyio.from_thread.run``: a ``RuntimeError`` saying
-so). ``TIFFIN_API_INLINE_MAX_MS=0`` turns inlining off.
+Never twice: a user's function is called exactly once per request, wherever it runs.
+
+- **Runner calls.** A function that calls a batchable runner method or a runner in worker
+  processes needs the loop free (those calls are answered on it). Seen doing so in a thread,
+  it never runs inline. Should it first do so inline (a code path not taken while learning),
+  an in-process runner answers the call right there as a batch of one, and the function goes
+  to threads for good; a service with a runner in worker processes never inlines at all, as
+  such a call could not be answered on the loop (see :mod:`tiffin._runner._inline`).
+- **Code that runs its own event loop** (``asyncio.run``) works inline too: while the function
+  runs, the thread has no running loop, as in a worker thread. What still refuses to run
+  outside a worker thread (``anyio.from_thread.run``) fails that request with its own error,
+  and the function goes to threads for good.
+
+``TIFFIN_API_INLINE_MAX_MS=0`` turns inlining off.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from asyncio import events
 from collections.abc import Callable
 from time import perf_counter, thread_time
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from tiffin._runner._inline import NeedsThread, state
+from tiffin._runner._inline import InlineRefused, state
 
 __all__ = ["INLINE_MAX_S", "SyncCaller"]
 
@@ -54,8 +61,10 @@ MAX_DEMOTIONS = 3
 STALL_S = 100 * INLINE_MAX_S
 _WINDOW = 8  # inline calls: if none of them was fast, the function blocks
 _WEIGHT = 0.1  # of the newest inline call in the moving mean of CPU time
-#: What asyncio and anyio say when code that must not run on an event loop is called there.
+#: What anyio says when code that must run in a worker thread is called on the event loop.
 _LOOP_REFUSALS = re.compile(r"running event loop|event loop is (already )?running|worker thread")
+_get_running_loop = events._get_running_loop
+_set_running_loop = events._set_running_loop
 
 
 class SyncCaller:
@@ -69,11 +78,17 @@ class SyncCaller:
         "eligible",
         "func",
         "inline",
+        "may_inline",
         "mean",
     )
 
-    def __init__(self, func: Callable[..., Any]) -> None:
+    def __init__(
+        self, func: Callable[..., Any], may_inline: Callable[[], bool] | None = None
+    ) -> None:
         self.func = func
+        #: asked before the first move to the loop: False keeps the function in threads for good
+        #: (the server says so when a runner of the service runs in worker processes)
+        self.may_inline = may_inline
         self.eligible = INLINE_MAX_S > 0  #: may it ever run on the loop
         self.inline = False  #: does it run on the loop now
         self.mean = 0.0  #: moving mean wall seconds of inline calls
@@ -86,21 +101,27 @@ class SyncCaller:
         if self.inline:
             st = state
             st.inline = True
+            st.needed_loop = False
+            loop = _get_running_loop()
+            _set_running_loop(None)  # as in a worker thread: asyncio.run() works, no loop leaks
             wall, cpu = perf_counter(), thread_time()
             try:
                 result = self.func(*args, **kwargs)
-            except NeedsThread:
+            except InlineRefused as exc:
                 self.eligible = self.inline = False
+                raise RuntimeError(f"{exc} (it now runs in threads; retry the request)") from None
             except RuntimeError as exc:
-                # e.g. asyncio.run() or anyio.from_thread.run() in the function: fine in a
-                # thread, refused on the loop before doing anything; run it where it works
-                if not _LOOP_REFUSALS.search(str(exc)):
-                    raise
-                self.eligible = self.inline = False
+                if _LOOP_REFUSALS.search(str(exc)):  # fine in a worker thread: go there for good
+                    self.eligible = self.inline = False
+                raise
             else:
-                self._observe_inline(perf_counter() - wall, thread_time() - cpu)
+                if st.needed_loop:  # a batchable runner call, served as a batch of one
+                    self.eligible = self.inline = False
+                else:
+                    self._observe_inline(perf_counter() - wall, thread_time() - cpu)
                 return result
             finally:
+                _set_running_loop(loop)
                 st.inline = False
         if not self.eligible:
             return await run_in_threadpool(self.func, *args, **kwargs)
@@ -121,7 +142,9 @@ class SyncCaller:
                 self._min_wall = min(self._min_wall, wall)
                 self._learned += 1
                 if self._learned >= LEARN_CALLS:
-                    if self._cpu_sum / self._learned <= INLINE_MAX_S >= self._min_wall:
+                    if self.may_inline is not None and not self.may_inline():
+                        self.eligible = False
+                    elif self._cpu_sum / self._learned <= INLINE_MAX_S >= self._min_wall:
                         self.mean = self._cpu_sum / self._learned
                         self.inline = True
                     self._learned, self._cpu_sum, self._min_wall = 0, 0.0, float("inf")

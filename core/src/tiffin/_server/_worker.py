@@ -8,8 +8,9 @@ import os
 
 from starlette.applications import Starlette
 
-from tiffin._server._app import DEFAULT_MAX_BODY_SIZE, build_app
+from tiffin._server._app import build_app
 from tiffin._server._launch import ENV_MAX_BODY, ENV_TARGET, ENV_WORKING_DIR, configure_logging
+from tiffin._server._options import DEFAULT_MAX_BODY_SIZE
 
 __all__ = ["create_app"]
 
@@ -19,4 +20,8 @@ def create_app() -> Starlette:
 
     configure_logging(os.environ.get("TIFFIN_LOG_LEVEL", "info"))
     svc = resolve_target(os.environ[ENV_TARGET], os.environ.get(ENV_WORKING_DIR))
+    if any(runner.worker_count() for runner in svc.runners):
+        from tiffin._runner._forkserver import start_fork_server
+
+        start_fork_server(svc.runners)  # before this worker process starts a thread of its own
     return build_app(svc, max_body_size=int(os.environ.get(ENV_MAX_BODY, DEFAULT_MAX_BODY_SIZE)))

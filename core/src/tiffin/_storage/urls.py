@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from tiffin.exceptions import InvalidArchive, InvalidArgument, NotFound
+from tiffin.exceptions import InvalidArchive, InvalidArgument, NotFound, TiffinError
 
 __all__ = ["as_url", "open_input", "open_output"]
 
@@ -56,6 +56,8 @@ def resolve(url: str) -> tuple[Any, str, str | None]:
             import fsspec
 
             fs, path = fsspec.core.url_to_fs(url)
+    except TiffinError:
+        raise  # the backend's own one-line message (a bad bucket name, no credentials...)
     except (ImportError, ValueError) as exc:
         plugin = _PLUGIN_FOR_SCHEME.get(scheme)
         how = (

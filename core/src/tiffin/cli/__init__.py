@@ -18,7 +18,7 @@ __all__ = ["build_app", "main"]
 #: Built-in command modules in help order: each has ``add_to(app)``, or a Typer ``app`` added
 #: under its name. Any other public module of this package is a command module too (found by
 #: :func:`_command_modules`), so a new command group is one new file.
-_COMMAND_MODULES = ("models", "serving", "bentos")
+_COMMAND_MODULES = ("models", "serving", "bentos", "registry", "batch")
 #: Added last, by hand, after the built-in groups.
 _NOT_COMMAND_GROUPS = {"plugins"}
 

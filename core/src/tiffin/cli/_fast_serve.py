@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tiffin._server._options import DEFAULT_MAX_BODY_TEXT, ServeOptions
 from tiffin.cli._guard import run_guarded
 
 __all__ = ["fast_serve", "parse_size"]
@@ -48,11 +49,17 @@ _FAST_VALUES = {
     "--port": "port",
     "-p": "port",
     "--workers": "workers",
+    "--api-workers": "workers",
+    "--loop": "loop",
     "--working-dir": "working_dir",
     "--max-body-size": "max_body_size",
     "--log-level": "log_level",
 }
-_FAST_FLAGS = {"--reload": ("reload", True), "--access-log": ("access_log", True)}
+_FAST_FLAGS = {
+    "--reload": ("reload", True),
+    "--production": ("production", True),
+    "--access-log": ("access_log", True),
+}
 _FAST_FLAGS["--no-access-log"] = ("access_log", False)
 
 
@@ -84,31 +91,34 @@ def fast_serve(argv: list[str]) -> int | None:
             target = arg
     if target is None:
         return None
+    defaults = ServeOptions()
     try:
-        port = int(str(options.get("port", 3000)))
-        workers = int(str(options.get("workers", 1)))
-        size = parse_size(str(options.get("max_body_size", "100MiB")))
+        port = int(str(options.get("port", defaults.port)))
+        workers = int(str(options["workers"])) if "workers" in options else defaults.workers
+        size = parse_size(str(options.get("max_body_size", DEFAULT_MAX_BODY_TEXT)))
     except ValueError:
         return None
-    if workers < 1:
+    if workers is not None and workers < 1:
         return None
     working_dir = options.get("working_dir")
     if working_dir is not None and not Path(str(working_dir)).is_dir():
         return None  # Typer's path explains it
+    serve_options = ServeOptions(
+        host=str(options.get("host", defaults.host)),
+        port=port,
+        workers=workers,
+        production=bool(options.get("production", defaults.production)),
+        reload=bool(options.get("reload", defaults.reload)),
+        working_dir=str(working_dir) if working_dir is not None else None,
+        max_body_size=size,
+        access_log=bool(options.get("access_log", defaults.access_log)),
+        log_level=str(options.get("log_level", defaults.log_level)).lower(),
+        loop=str(options.get("loop", defaults.loop)).lower(),
+    )
 
     def serve() -> None:
         from tiffin._server._launch import serve as run_server
 
-        run_server(
-            target,
-            working_dir=str(working_dir) if working_dir is not None else None,
-            host=str(options.get("host", "127.0.0.1")),
-            port=port,
-            workers=workers,
-            reload=bool(options.get("reload", False)),
-            max_body_size=size,
-            access_log=bool(options.get("access_log", False)),
-            log_level=str(options.get("log_level", "info")).lower(),
-        )
+        run_server(target, serve_options)
 
     return run_guarded(serve)

@@ -1,4 +1,4 @@
-"""Bento commands: ``tiffin build|list|get|delete|export|import|containerize``."""
+"""Bento commands: ``tiffin build|list|get|delete|export|import|push|pull|containerize``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,18 @@ from typing import Any
 import typer
 
 from tiffin.cli._common import OUTPUT_OPTION, OutputFormat, echo_json, report, table_console
+from tiffin.cli._registry_common import (
+    FORCE_PULL,
+    FORCE_PUSH,
+    QUIET_OPTION,
+    REMOTE_OPTION,
+    STRATEGY_OPTION,
+    THREADS_OPTION,
+    print_remote_table,
+    remote_get,
+    remote_rows,
+    transfer,
+)
 
 __all__ = ["add_to"]
 
@@ -85,9 +97,18 @@ def build(
 def list_bentos(
     name: str | None = typer.Argument(None, metavar="NAME", help="Only this bento's versions."),
     output: OutputFormat = OUTPUT_OPTION,
+    remote: bool = REMOTE_OPTION,
 ) -> None:
-    """List stored bentos, newest first."""
+    """List stored bentos, newest first (--remote: the registry's)."""
     import tiffin
+
+    if remote:
+        rows = remote_rows("bentos", name, {})
+        if output == OutputFormat.json:
+            echo_json(rows)
+        else:
+            print_remote_table(rows, "service", "bento")
+        return
 
     bentos = tiffin.list(name)
     if output == OutputFormat.json:
@@ -121,11 +142,24 @@ def get(
     output: str = typer.Option(
         "yaml", "--output", "-o", help="yaml (the manifest as stored) or json."
     ),
+    remote: bool = REMOTE_OPTION,
 ) -> None:
-    """Show a bento's manifest (bento.yaml)."""
+    """Show a bento's manifest (bento.yaml); --remote: the registry's copy."""
     import tiffin
     from tiffin._bento._info import MANIFEST_NAME
     from tiffin.exceptions import InvalidArgument
+
+    if output not in ("yaml", "json"):
+        raise InvalidArgument(f"--output must be yaml or json, got {output!r}")
+    if remote:
+        record = remote_get("bentos", tag)
+        if output == "json":
+            from tiffin._converter import load_yaml
+
+            echo_json(load_yaml(record["manifest"]))
+        else:
+            sys.stdout.write(record["manifest"])
+        return
 
     bento = tiffin.get(tag)
     if output == "json":
@@ -232,6 +266,55 @@ def containerize(
         typer.echo(f"Build it where a container engine runs with: {command}")
 
 
+def push(
+    tag: str = typer.Argument(..., metavar="TAG", help="The bento to push (name:latest: newest)."),
+    force: bool = FORCE_PUSH,
+    bare: bool = typer.Option(
+        False, "--bare", help="Push the bento without its models (the registry must have them)."
+    ),
+    strategy: str = STRATEGY_OPTION,
+    threads: int = THREADS_OPTION,
+    output: OutputFormat = OUTPUT_OPTION,
+    quiet: bool = QUIET_OPTION,
+) -> None:
+    """Push a bento and its models to the configured registry."""
+    from tiffin._registry._push import push_bento
+
+    def work(progress: Any) -> Any:
+        summary = push_bento(
+            tag, force=force, bare=bare, threads=threads, strategy=strategy, progress=progress
+        )
+        return None, summary
+
+    transfer(f"push {tag}", work, output, quiet)
+
+
+def pull(
+    tag: str = typer.Argument(..., metavar="TAG", help="The bento to pull (name:latest: newest)."),
+    force: bool = FORCE_PULL,
+    with_models: bool = typer.Option(
+        False, "--with-models", help="Also put the bento's models into the local model store."
+    ),
+    to: Path = typer.Option(
+        None, "--to", help="Write the bento's files into this new folder instead of the store."
+    ),
+    strategy: str = STRATEGY_OPTION,
+    threads: int = THREADS_OPTION,
+    output: OutputFormat = OUTPUT_OPTION,
+    quiet: bool = QUIET_OPTION,
+) -> None:
+    """Pull a bento from the configured registry, verifying every file."""
+    from tiffin._registry._pull import pull_bento
+
+    def work(progress: Any) -> Any:
+        return pull_bento(
+            tag, force=force, with_models=with_models, to=to, threads=threads,
+            strategy=strategy, progress=progress,
+        )
+
+    transfer(f"pull {tag}", work, output, quiet)
+
+
 def add_to(app: typer.Typer) -> None:
     app.command("build")(build)
     app.command("list")(list_bentos)
@@ -239,4 +322,6 @@ def add_to(app: typer.Typer) -> None:
     app.command("delete")(delete)
     app.command("export")(export)
     app.command("import")(import_)
+    app.command("push")(push)
+    app.command("pull")(pull)
     app.command("containerize")(containerize)

@@ -1,4 +1,4 @@
-"""``tiffin models list|get|delete|export|import``: the local model store from the shell."""
+"""``tiffin models list|get|delete|export|import|push|pull``: the model store from the shell."""
 
 from __future__ import annotations
 
@@ -15,6 +15,18 @@ from tiffin.cli._common import (
     fail,
     report,
     table_console,
+)
+from tiffin.cli._registry_common import (
+    FORCE_PULL,
+    FORCE_PUSH,
+    QUIET_OPTION,
+    REMOTE_OPTION,
+    STRATEGY_OPTION,
+    THREADS_OPTION,
+    print_remote_table,
+    remote_get,
+    remote_rows,
+    transfer,
 )
 
 __all__ = ["app"]
@@ -77,9 +89,18 @@ def list_models(
         None, "--label", "-l", help="Only models with this KEY=VALUE label (repeatable)."
     ),
     output: OutputFormat = OUTPUT_OPTION,
+    remote: bool = REMOTE_OPTION,
 ) -> None:
-    """List stored models, newest first."""
+    """List stored models, newest first (--remote: the registry's)."""
     from tiffin import models
+
+    if remote:
+        rows = remote_rows("models", name, _parse_labels(label))
+        if output == OutputFormat.json:
+            echo_json(rows)
+        else:
+            print_remote_table(rows, "framework", "model")
+        return
 
     found = models.list(name, labels=_parse_labels(label))
     if output == OutputFormat.json:
@@ -121,10 +142,20 @@ def get_model(
     output: ManifestFormat = typer.Option(
         ManifestFormat.yaml, "--output", "-o", help="yaml or json."
     ),
+    remote: bool = REMOTE_OPTION,
 ) -> None:
-    """Show a model's manifest (model.yaml)."""
+    """Show a model's manifest (model.yaml); --remote: the registry's copy."""
     from tiffin import models
 
+    if remote:
+        record = remote_get("models", tag)
+        if output == ManifestFormat.json:
+            from tiffin._converter import load_yaml
+
+            echo_json(load_yaml(record["manifest"]))
+        else:
+            sys.stdout.write(record["manifest"])
+        return
     model = models.get(tag)
     data = model.info.to_dict()
     if output == ManifestFormat.json:
@@ -192,3 +223,40 @@ def import_model(
     with progress_bar(f"import {url}") as progress:
         model = models.import_model(url, progress=progress)
     typer.echo(f"imported {model.tag}")
+
+
+@app.command("push")
+def push_model(
+    tag: str = typer.Argument(..., metavar="TAG", help="The model to push (name:latest: newest)."),
+    force: bool = FORCE_PUSH,
+    strategy: str = STRATEGY_OPTION,
+    threads: int = THREADS_OPTION,
+    output: OutputFormat = OUTPUT_OPTION,
+    quiet: bool = QUIET_OPTION,
+) -> None:
+    """Push a model to the configured registry (only files it lacks are sent)."""
+    from tiffin._registry._push import push_model as push
+
+    def work(progress: Any) -> Any:
+        summary = push(tag, force=force, threads=threads, strategy=strategy, progress=progress)
+        return None, summary
+
+    transfer(f"push {tag}", work, output, quiet)
+
+
+@app.command("pull")
+def pull_model(
+    tag: str = typer.Argument(..., metavar="TAG", help="The model to pull (name:latest: newest)."),
+    force: bool = FORCE_PULL,
+    strategy: str = STRATEGY_OPTION,
+    threads: int = THREADS_OPTION,
+    output: OutputFormat = OUTPUT_OPTION,
+    quiet: bool = QUIET_OPTION,
+) -> None:
+    """Pull a model from the configured registry into the local store, verifying every file."""
+    from tiffin._registry._pull import pull_model as pull
+
+    def work(progress: Any) -> Any:
+        return pull(tag, force=force, threads=threads, strategy=strategy, progress=progress)
+
+    transfer(f"pull {tag}", work, output, quiet)

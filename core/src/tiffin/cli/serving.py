@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from tiffin._server._options import DEFAULT_MAX_BODY_TEXT, ServeOptions
 from tiffin.cli import _fast_serve
 from tiffin.cli._common import fail
 
@@ -21,17 +22,35 @@ def parse_size(text: str) -> int:
         raise typer.BadParameter(str(exc)) from None
 
 
+_DEFAULTS = ServeOptions()
+
+
 def serve(
     target: str = typer.Argument(
         ..., metavar="TARGET", help="service.py:svc, module:svc, service.py, or a bento tag."
     ),
     host: str = typer.Option(
-        "127.0.0.1", "--host", help="Interface to bind; 0.0.0.0 for every interface (containers)."
+        _DEFAULTS.host,
+        "--host",
+        help="Interface to bind; 0.0.0.0 for every interface (containers).",
     ),
-    port: int = typer.Option(3000, "--port", "-p", min=0, max=65535, help="TCP port."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+    port: int = typer.Option(_DEFAULTS.port, "--port", "-p", min=0, max=65535, help="TCP port."),
+    workers: int | None = typer.Option(
+        _DEFAULTS.workers,
+        "--api-workers",
+        "--workers",
+        min=1,
+        help="API worker processes (default 1; with --production, one per CPU).",
+    ),
+    production: bool = typer.Option(
+        _DEFAULTS.production,
+        "--production",
+        help="Serve for production: no reload, one API worker per CPU unless --api-workers says.",
+    ),
     reload: bool = typer.Option(
-        False, "--reload", help="Restart when files in the working directory change (development)."
+        _DEFAULTS.reload,
+        "--reload",
+        help="Restart when files in the working directory change (development).",
     ),
     working_dir: Path | None = typer.Option(
         None,
@@ -39,12 +58,19 @@ def serve(
         help="Where to find the service module (default: the current directory).",
     ),
     max_body_size: str = typer.Option(
-        "100MiB", "--max-body-size", help="Largest request body accepted; bigger ones get 413."
+        DEFAULT_MAX_BODY_TEXT,
+        "--max-body-size",
+        help="Largest request body accepted; bigger ones get 413.",
     ),
     access_log: bool = typer.Option(
-        False, "--access-log/--no-access-log", help="Log every request."
+        _DEFAULTS.access_log, "--access-log/--no-access-log", help="Log every request."
     ),
-    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+    log_level: str = typer.Option(
+        _DEFAULTS.log_level, "--log-level", help="debug, info, warning or error."
+    ),
+    loop: str = typer.Option(
+        _DEFAULTS.loop, "--loop", help="Event loop: auto (uvloop where installed), uvloop, asyncio."
+    ),
 ) -> None:
     """Serve a service over HTTP: each API at POST /<route>, plus /docs, /metrics and probes."""
     from tiffin._server._launch import serve as run_server
@@ -53,14 +79,18 @@ def serve(
         raise fail(f"--working-dir {working_dir} is not a directory")
     run_server(
         target,
-        working_dir=str(working_dir) if working_dir else None,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        max_body_size=parse_size(max_body_size),
-        access_log=access_log,
-        log_level=log_level.lower(),
+        ServeOptions(
+            host=host,
+            port=port,
+            workers=workers,
+            production=production,
+            reload=reload,
+            working_dir=str(working_dir) if working_dir else None,
+            max_body_size=parse_size(max_body_size),
+            access_log=access_log,
+            log_level=log_level.lower(),
+            loop=loop.lower(),
+        ),
     )
 
 

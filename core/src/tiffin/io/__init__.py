@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from tiffin.io._multipart import Multipart
     from tiffin.io._numpy import NumpyNdarray
     from tiffin.io._pandas import PandasDataFrame, PandasSeries
+    from tiffin.io._tensors import Tensor, TensorSpec
     from tiffin.io._text import Text
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "NumpyNdarray",
     "PandasDataFrame",
     "PandasSeries",
+    "Tensor",
+    "TensorSpec",
     "Text",
     "from_spec",
 ]
@@ -46,6 +49,8 @@ _BUILTIN = {
     "PandasDataFrame": "tiffin.io._pandas",
     "PandasSeries": "tiffin.io._pandas",
     "Text": "tiffin.io._text",
+    "Tensor": "tiffin.io._tensors",
+    "TensorSpec": "tiffin.io._tensors",
 }
 
 

@@ -1,9 +1,10 @@
 """The IO descriptor interface: what the server, the CLI and the OpenAPI builder call.
 
 A descriptor turns one API's HTTP payload into a native value and back, validates it, and
-describes itself in OpenAPI. Subclasses implement two byte-level methods, ``_decode`` and
-``_encode``; the HTTP, CLI and multipart paths are built on them here, so every path accepts and
-produces exactly the same bytes. Starlette is imported only inside functions.
+describes itself in OpenAPI. Subclasses implement two public byte-level methods, ``decode`` and
+``encode`` (the contract is documented in :class:`tiffin.hookspecs.IODescriptorProtocol`); the
+HTTP, CLI, multipart and client paths are built on them, so every path accepts and produces
+exactly the same bytes. Starlette is imported only inside functions.
 """
 
 from __future__ import annotations
@@ -64,9 +65,9 @@ class IODescriptor:
     A subclass sets ``media_types`` (what it accepts, the first being its default and what it
     answers with) and implements:
 
-    - ``_decode(data, media_type, filename)``: bytes to the native value, raising
+    - ``decode(data, media_type, filename)``: bytes to the native value, raising
       :class:`tiffin.exceptions.BadInput` with a message saying what was wrong;
-    - ``_encode(value)``: the native value to ``(body, media_type, extra_headers)``;
+    - ``encode(value)``: the native value to ``(body, media_type, extra_headers)``;
     - ``openapi_schema()``, ``to_spec()`` and, optionally, ``from_sample``.
 
     ``from_http``/``to_http``/``from_cli``/``to_cli`` and the OpenAPI pieces then come for free;
@@ -86,11 +87,16 @@ class IODescriptor:
 
     # -- to implement --------------------------------------------------------------------------
 
-    def _decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
-        raise NotImplementedError
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
+        """``data`` (a body or part of ``media_type``; ``None``: the default) to the native value.
 
-    def _encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
-        raise NotImplementedError
+        Raise :class:`tiffin.exceptions.BadInput` saying what was wrong (a 400).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement decode()")
+
+    def encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
+        """The native ``value`` to ``(body, media_type, extra_headers)``; ``decode`` reads it back."""
+        raise NotImplementedError(f"{type(self).__name__} must implement encode()")
 
     def openapi_schema(self) -> dict[str, Any]:
         """JSON schema (OpenAPI 3.0 dialect) of the value."""
@@ -109,13 +115,13 @@ class IODescriptor:
     def from_sample(cls, sample: Any, **kwargs: Any) -> IODescriptor:
         """A descriptor whose schema and OpenAPI example come from ``sample``."""
         descriptor = cls(**kwargs)
-        descriptor._set_example(sample)
+        descriptor.set_example(sample)
         return descriptor
 
     # -- HTTP ----------------------------------------------------------------------------------
 
     def accepts(self, media_type: str | None) -> bool:
-        """Whether a part or body of ``media_type`` may be given to ``_decode``."""
+        """Whether a part or body of ``media_type`` may be given to ``decode``."""
         return media_type is None or media_type in self.media_types or media_type == "*/*"
 
     def check_media_type(self, request: Request) -> str | None:
@@ -139,27 +145,30 @@ class IODescriptor:
         """Parse and validate the request's body into the native value (``BadInput`` if bad)."""
         set_current_request(request)
         media_type = self.check_media_type(request)
-        return self._decode(await request.body(), media_type, None)
+        return self.decode(await request.body(), media_type, None)
 
     async def to_http(self, value: Any) -> Response:
         """The HTTP response for a value the API function returned."""
         from starlette.responses import Response
 
-        body, media_type, headers = self._encode(value)
+        body, media_type, headers = self.encode(value)
         return Response(body, media_type=media_type, headers=headers or None)
 
     # -- CLI -----------------------------------------------------------------------------------
 
     def from_cli(self, data: bytes, filename: str | None) -> Any:
         """Parse ``tiffin run --input``: JSON text, or a file's bytes with its name."""
-        return self._decode(data, self._media_type_for_file(filename), filename)
+        return self.decode(data, self.media_type_for_file(filename), filename)
 
     def to_cli(self, value: Any) -> bytes:
         """Exactly the bytes the HTTP response body would hold."""
-        return self._encode(value)[0]
+        return self.encode(value)[0]
 
-    def _media_type_for_file(self, filename: str | None) -> str | None:
-        """The media type a CLI input file's extension implies (``None``: the default)."""
+    def media_type_for_file(self, filename: str | None) -> str | None:
+        """The media type a file's extension implies (``None``: the default media type).
+
+        Used for ``tiffin run --input FILE``, multipart parts and files a client sends.
+        """
         return None
 
     # -- OpenAPI -------------------------------------------------------------------------------
@@ -189,9 +198,10 @@ class IODescriptor:
     def _openapi_other_schema(self, media_type: str) -> dict[str, Any]:
         return {"type": "string", "format": "binary"}
 
-    # -- helpers for subclasses ----------------------------------------------------------------
+    # -- examples ------------------------------------------------------------------------------
 
-    def _set_example(self, sample: Any) -> None:
+    def set_example(self, sample: Any) -> None:
+        """Show ``sample`` (a native value) as the OpenAPI example of this descriptor."""
         self._example = sample
         self._has_example = True
 

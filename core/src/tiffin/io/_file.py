@@ -72,16 +72,16 @@ class File(IODescriptor):
         media_type = self.check_media_type(request)
         if media_type == MULTIPART:
             data, part_type, filename = await read_one_file(request, "File")
-            return self._decode(data, part_type, filename)
-        return self._decode(await request.body(), media_type, None)
+            return self.decode(data, part_type, filename)
+        return self.decode(await request.body(), media_type, None)
 
-    def _decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         return NamedBytesIO(data, filename, media_type)
 
-    def _media_type_for_file(self, filename: str | None) -> str | None:
+    def media_type_for_file(self, filename: str | None) -> str | None:
         return mimetypes.guess_type(filename)[0] if filename else None
 
-    def _encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
+    def encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
         if isinstance(value, bytes | bytearray | memoryview):
             data = bytes(value)
         elif hasattr(value, "read"):

@@ -28,10 +28,14 @@ def _pil() -> Any:
     return require("PIL.Image", "pillow", "Image")
 
 
+_UNSET = object()
+
+
 class Image(IODescriptor):
     """An image (JPEG, PNG, WebP, ...) as a ``PIL.Image.Image``.
 
-    :param pil_mode: convert every input to this mode (``"RGB"``, ``"L"``, ...; ``None`` keeps it).
+    :param pil_mode: convert every input to this mode (``"RGB"``, ``"L"``, ...; ``None`` keeps it);
+        ``pilmode=`` (BentoML's spelling) is the same option.
     :param mime_type: the format answers are encoded in.
     :param allowed_mime_types: the formats accepted (default: JPEG, PNG, WebP, GIF, BMP, TIFF).
     :param max_pixels: the largest image decoded (width x height); bigger ones are a 400.
@@ -43,7 +47,16 @@ class Image(IODescriptor):
         mime_type: str = "image/jpeg",
         allowed_mime_types: list[str] | tuple[str, ...] | None = None,
         max_pixels: int = 64_000_000,
+        *,
+        pilmode: str | object | None = _UNSET,
     ) -> None:
+        if pilmode is not _UNSET:
+            if pil_mode != "RGB" and pil_mode != pilmode:
+                raise InvalidArgument(
+                    f"Image(pil_mode={pil_mode!r}, pilmode={pilmode!r}): they are the same option "
+                    f"(pilmode is BentoML's spelling); give one"
+                )
+            pil_mode = pilmode  # type: ignore[assignment]
         pil = _pil()
         pil.init()
         self._formats = {mime: fmt for fmt, mime in pil.MIME.items()}
@@ -72,10 +85,10 @@ class Image(IODescriptor):
                 raise BadInput(
                     f"Image input file has type {part_type!r}; send one of: {', '.join(self._allowed)}"
                 )
-            return self._decode(data, part_type, filename)
-        return self._decode(await request.body(), media_type, None)
+            return self.decode(data, part_type, filename)
+        return self.decode(await request.body(), media_type, None)
 
-    def _decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         pil = _pil()
         if not data:
             raise BadInput("Image input is empty; send the image's bytes")
@@ -109,7 +122,7 @@ class Image(IODescriptor):
             image = image.convert(self._pil_mode)
         return image
 
-    def _encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
+    def encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
         pil = _pil()
         if not isinstance(value, pil.Image):
             if type(value).__module__ != "numpy":

@@ -83,7 +83,7 @@ class JSON(IODescriptor):
             )
         self._model = pydantic_model
 
-    def _decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -124,7 +124,7 @@ class JSON(IODescriptor):
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise BadInput(f"JSON input does not match {model.__name__}: {exc}") from None
 
-    def _encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
+    def encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
         try:
             return dumps_json(value), "application/json", {}
         except TypeError as exc:
@@ -175,5 +175,5 @@ class JSON(IODescriptor):
         ):
             kwargs["pydantic_model"] = sample_type
         descriptor = cls(**kwargs)
-        descriptor._set_example(sample)
+        descriptor.set_example(sample)
         return descriptor

@@ -24,6 +24,37 @@ MULTIPART = "multipart/form-data"
 _OCTET = "application/octet-stream"
 
 
+def _split_multipart(data: bytes) -> dict[str, tuple[bytes, str | None, str | None]]:
+    """The named parts of a multipart body: ``{name: (bytes, media type, filename)}``."""
+    first = data.split(b"\r\n", 1)[0]
+    delimiter = b"\r\n" + first
+    chunks = (b"\r\n" + data).split(delimiter)
+    parts: dict[str, tuple[bytes, str | None, str | None]] = {}
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--"):
+            return parts
+        head, sep, content = chunk[2:].partition(b"\r\n\r\n")
+        if not sep:
+            break
+        name = filename = media_type = None
+        for line in head.decode("latin-1").split("\r\n"):
+            key, _, value = line.partition(":")
+            key = key.strip().lower()
+            if key == "content-type":
+                media_type = media_type_of(value)
+            elif key == "content-disposition":
+                for param in value.split(";")[1:]:
+                    pkey, _, pvalue = param.strip().partition("=")
+                    if pkey == "name":
+                        name = pvalue.strip('"')
+                    elif pkey == "filename":
+                        filename = pvalue.strip('"')
+        if name is None:
+            raise BadInput("Multipart input has a part without a name (Content-Disposition)")
+        parts[name] = (content, media_type, filename)
+    raise BadInput("Multipart input is not a complete multipart/form-data body (no final boundary)")
+
+
 class Multipart(IODescriptor):
     """``multipart/form-data`` with one descriptor per part: ``Multipart(image=Image(), meta=JSON())``."""
 
@@ -89,7 +120,7 @@ class Multipart(IODescriptor):
         filename: str | None,
     ) -> Any:
         if part_type in (None, _OCTET, "text/plain") and filename:
-            guessed = descriptor._media_type_for_file(filename)
+            guessed = descriptor.media_type_for_file(filename)
             if guessed is not None or not descriptor.accepts(part_type):
                 part_type = guessed
         if part_type == "text/plain" and not descriptor.accepts(part_type):
@@ -100,12 +131,29 @@ class Multipart(IODescriptor):
                 f"{', '.join(descriptor.media_types)}"
             )
         try:
-            return descriptor._decode(data, part_type, filename)
+            return descriptor.decode(data, part_type, filename)
         except BadInput as exc:
             raise BadInput(f"Multipart part {name!r}: {exc}") from None
 
-    def _decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
-        return self.from_cli(data, filename)
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
+        """A ``multipart/form-data`` body (what :meth:`encode` writes) to a dict of parts.
+
+        A body that is not multipart (it does not start with ``--``) is read as the CLI's JSON
+        object of parts.
+        """
+        if not data.startswith(b"--"):
+            return self.from_cli(data, filename)
+        found = _split_multipart(data)
+        missing = [name for name in self._parts if name not in found]
+        if missing:
+            raise BadInput(
+                f"Multipart input lacks the part(s) {', '.join(map(repr, missing))}; expected "
+                f"parts: {', '.join(self._parts)}"
+            )
+        return {
+            name: self._decode_part(name, descriptor, *found[name])
+            for name, descriptor in self._parts.items()
+        }
 
     def from_cli(self, data: bytes, filename: str | None) -> Any:
         """A JSON object of parts; a string ``"@path"`` reads that file for its part."""
@@ -145,7 +193,7 @@ class Multipart(IODescriptor):
 
     # -- output --------------------------------------------------------------------------------
 
-    def _encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
+    def encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
         if not isinstance(value, dict):
             raise wrong_output(self, f"a dict with the keys {', '.join(self._parts)}", value)
         missing = [name for name in self._parts if name not in value]
@@ -155,7 +203,7 @@ class Multipart(IODescriptor):
                 f"a dict with the keys {', '.join(self._parts)} (lacks {', '.join(missing)})",
                 value,
             )
-        encoded = [(name, *self._parts[name]._encode(value[name])) for name in self._parts]
+        encoded = [(name, *self._parts[name].encode(value[name])) for name in self._parts]
         digest = hashlib.sha256()
         for _, body, _, _ in encoded:
             digest.update(body)
@@ -204,5 +252,5 @@ class Multipart(IODescriptor):
         for name, part_sample in dict(sample).items():
             part = descriptor._parts.get(name)
             if part is not None:
-                part._set_example(part_sample)
+                part.set_example(part_sample)
         return descriptor

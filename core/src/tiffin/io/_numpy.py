@@ -26,6 +26,7 @@ from tiffin.io._base import (
     set_current_request,
     wrong_output,
 )
+from tiffin.io._tensors import Tensor, TensorSpec, datatype_of
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -139,9 +140,9 @@ class NumpyNdarray(IODescriptor):
                 dtype.decode("latin-1") if dtype else None,
                 shape.decode("latin-1") if shape is not None else None,
             )
-        return self._decode(body, media_type, None)
+        return self.decode(body, media_type, None)
 
-    def _decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         if media_type is None or media_type == JSON or media_type == "*/*":
             try:
                 parsed = orjson.loads(data)
@@ -154,7 +155,7 @@ class NumpyNdarray(IODescriptor):
             return self._check_shape(self._cast(self._from_csv(data)))
         return self._from_raw(data, None, None)
 
-    def _media_type_for_file(self, filename: str | None) -> str | None:
+    def media_type_for_file(self, filename: str | None) -> str | None:
         name = (filename or "").lower()
         if name.endswith(".npy"):
             return NPY
@@ -349,6 +350,9 @@ class NumpyNdarray(IODescriptor):
                         ok = False
                         break
             if not ok:
+                if arr.size == 0 and self._shape.count(-1) == 1:
+                    # JSON writes an empty (0, 2) array as [], which reads back as shape (0,)
+                    return arr.reshape(tuple(0 if s == -1 else s for s in self._shape))
                 raise BadInput(
                     f"NumpyNdarray input has shape {_fmt_shape(actual)}, expected "
                     f"{_fmt_shape(self._shape)} (-1 means any size)"
@@ -369,7 +373,7 @@ class NumpyNdarray(IODescriptor):
             raise wrong_output(self, "a numpy array", value)
         return arr
 
-    def _encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
+    def encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
         arr = self._as_array(value)
         try:
             return orjson.dumps(arr, default=_json_default, option=_JSON_NUMPY), JSON, {}
@@ -382,7 +386,7 @@ class NumpyNdarray(IODescriptor):
         request = current_request()
         binary = _wanted_binary(request) if request is not None else None
         if binary is None:
-            body, media_type, _ = self._encode(value)
+            body, media_type, _ = self.encode(value)
             return Response(body, media_type=media_type)
         arr = self._as_array(value)
         if binary == NPY:
@@ -393,6 +397,51 @@ class NumpyNdarray(IODescriptor):
             raise wrong_output(self, "a numeric numpy array", value)
         headers = {DTYPE_HEADER: arr.dtype.str, SHAPE_HEADER: ",".join(str(s) for s in arr.shape)}
         return Response(arr.tobytes(order="C"), media_type=RAW, headers=headers)
+
+    # -- tensors (the Open Inference Protocol) -------------------------------------------------
+
+    def tensor_specs(self, role: str) -> list[TensorSpec]:
+        """One tensor named ``role``: this dtype (FP64 when none is set) and shape (``[-1]``)."""
+        datatype = datatype_of(self._dtype) if self._dtype is not None else "FP64"
+        return [TensorSpec(role, datatype, self._shape if self._shape is not None else (-1,))]
+
+    def from_tensors(self, tensors: list[Tensor]) -> Any:
+        """The one input tensor as an array, cast and checked as an HTTP input would be."""
+        if len(tensors) != 1:
+            names = ", ".join(repr(t.name) for t in tensors) or "none"
+            raise BadInput(
+                f"this model takes exactly one input tensor, got {len(tensors)} ({names})"
+            )
+        tensor = tensors[0]
+        arr = tensor.data
+        if arr.dtype.kind not in _NUMERIC_KINDS:
+            raise BadInput(
+                f"input {tensor.name!r} has datatype {tensor.datatype}; this model takes numbers"
+                f" ({self.tensor_specs('input')[0].datatype})"
+            )
+        dtype = self._dtype
+        if dtype is not None and arr.dtype != dtype:
+            if self._enforce_dtype:
+                raise BadInput(
+                    f"input {tensor.name!r} has datatype {tensor.datatype}, but this model takes "
+                    f"{datatype_of(dtype)} (enforce_dtype=True); send {datatype_of(dtype)}"
+                )
+            arr = self._cast(arr)
+        try:
+            return self._check_shape(arr)
+        except BadInput as exc:
+            raise BadInput(f"input {tensor.name!r}: {exc}") from None
+
+    def to_tensors(self, value: Any, role: str) -> list[Tensor]:
+        """The returned array as one tensor named ``role``."""
+        arr = self._as_array(value)
+        try:
+            datatype = datatype_of(arr.dtype)
+        except TypeError:
+            raise wrong_output(
+                self, "an array of a V2 datatype (bool, int, uint, float)", value
+            ) from None
+        return [Tensor(role, datatype, arr.shape, arr)]
 
     # -- description ---------------------------------------------------------------------------
 
@@ -437,7 +486,7 @@ class NumpyNdarray(IODescriptor):
         kwargs.setdefault("dtype", arr.dtype)
         kwargs.setdefault("shape", arr.shape)
         descriptor = cls(**kwargs)
-        descriptor._set_example(arr)
+        descriptor.set_example(arr)
         return descriptor
 
 

@@ -10,6 +10,7 @@ import orjson
 from tiffin.exceptions import BadInput, InvalidArgument
 from tiffin.io._base import IODescriptor, wrong_output
 from tiffin.io._optional import require
+from tiffin.io._tensors import Tensor, TensorSpec, datatype_of
 
 __all__ = ["PandasDataFrame", "PandasSeries"]
 
@@ -21,6 +22,13 @@ _SERIES_ORIENTS = ("records", "split", "index", "values")
 
 def _pd() -> Any:
     return require("pandas", "pandas", "PandasDataFrame")
+
+
+def np_dtype(dtype: Any) -> Any:
+    """A numpy dtype for a pandas dtype spelling; ``TypeError`` when numpy has none."""
+    import numpy as np
+
+    return np.dtype(dtype)
 
 
 def _dtype_name(dtype: Any) -> Any:
@@ -77,10 +85,10 @@ class PandasDataFrame(IODescriptor):
         self._default_format = default_format
         self.media_types = (JSON, CSV) if default_format == "json" else (CSV, JSON)
 
-    def _media_type_for_file(self, filename: str | None) -> str | None:
+    def media_type_for_file(self, filename: str | None) -> str | None:
         return CSV if (filename or "").lower().endswith(".csv") else JSON
 
-    def _decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         pd = _pd()
         if media_type is None or media_type == "*/*":
             media_type = self.media_types[0]
@@ -159,7 +167,7 @@ class PandasDataFrame(IODescriptor):
                 )
         return frame
 
-    def _encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
+    def encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
         pd = _pd()
         if isinstance(value, pd.Series):
             value = value.to_frame()
@@ -170,6 +178,70 @@ class PandasDataFrame(IODescriptor):
         options = {"index": False} if self._orient in ("records", "values") else {}
         text = value.to_json(orient=self._orient, **options)
         return text.encode("utf-8"), JSON, {}
+
+    # -- tensors (the Open Inference Protocol): one tensor per column ----------------------------
+
+    def tensor_specs(self, role: str) -> list[TensorSpec]:
+        """One 1-D tensor per declared column (none declared: any columns are taken)."""
+        if not self._columns:
+            return []
+        dtypes = self._dtype if isinstance(self._dtype, dict) else {}
+        specs = []
+        for column in self._columns:
+            dtype = dtypes.get(column, self._dtype if not isinstance(self._dtype, dict) else None)
+            try:
+                datatype = datatype_of(np_dtype(dtype)) if dtype is not None else "FP64"
+            except TypeError:
+                datatype = "BYTES"
+            specs.append(TensorSpec(str(column), datatype, (-1,)))
+        return specs
+
+    def from_tensors(self, tensors: list[Tensor]) -> Any:
+        """A frame with one column per tensor (each of shape ``[n]`` or ``[n, 1]``)."""
+        pd = _pd()
+        if not tensors:
+            raise BadInput("this model takes one input tensor per column, got none")
+        data: dict[str, Any] = {}
+        rows = None
+        for tensor in tensors:
+            arr = tensor.data
+            if arr.ndim == 2 and arr.shape[1] == 1:
+                arr = arr.reshape(-1)
+            if arr.ndim != 1:
+                raise BadInput(
+                    f"input {tensor.name!r} has shape {list(tensor.shape)}; a column tensor has "
+                    f"shape [n] or [n, 1]"
+                )
+            if rows is not None and len(arr) != rows:
+                raise BadInput(
+                    f"input {tensor.name!r} has {len(arr)} rows, the other columns {rows}; send "
+                    f"columns of one length"
+                )
+            rows = len(arr)
+            if tensor.datatype == "BYTES":
+                arr = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in arr]
+            data[tensor.name] = arr
+        return self._check(pd.DataFrame(data))
+
+    def to_tensors(self, value: Any, role: str) -> list[Tensor]:
+        import numpy as np
+
+        pd = _pd()
+        if isinstance(value, pd.Series):
+            value = value.to_frame()
+        if not isinstance(value, pd.DataFrame):
+            raise wrong_output(self, "a pandas.DataFrame", value)
+        tensors = []
+        for column in value.columns:
+            arr = value[column].to_numpy()
+            try:
+                datatype = datatype_of(arr.dtype)
+            except TypeError:
+                arr, datatype = arr.astype(object), "BYTES"
+            if datatype == "BYTES":
+                arr = np.array([str(v).encode("utf-8") for v in arr], dtype=object)
+            tensors.append(Tensor(str(column), datatype, arr.shape, arr))
+        return tensors
 
     def openapi_schema(self) -> dict[str, Any]:
         row: dict[str, Any] = {"type": "object"}
@@ -211,7 +283,7 @@ class PandasDataFrame(IODescriptor):
         saved = self._default_format
         self._default_format = fmt
         try:
-            return self._encode(value)[0]
+            return self.encode(value)[0]
         finally:
             self._default_format = saved
 
@@ -238,7 +310,7 @@ class PandasDataFrame(IODescriptor):
         kwargs.setdefault("dtype", {str(c): str(t) for c, t in frame.dtypes.items()})
         kwargs.setdefault("shape", (-1, frame.shape[1]))
         descriptor = cls(**kwargs)
-        descriptor._set_example(frame)
+        descriptor.set_example(frame)
         return descriptor
 
 
@@ -271,7 +343,7 @@ class PandasSeries(IODescriptor):
         self._enforce_dtype = bool(enforce_dtype)
         self._enforce_shape = bool(enforce_shape) and shape is not None
 
-    def _decode(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
+    def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
         pd = _pd()
         try:
             parsed = orjson.loads(data)
@@ -306,7 +378,7 @@ class PandasSeries(IODescriptor):
             )
         return series
 
-    def _encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
+    def encode(self, value: Any) -> tuple[bytes, str, dict[str, str]]:
         pd = _pd()
         if not isinstance(value, pd.Series):
             raise wrong_output(self, "a pandas.Series", value)
@@ -318,7 +390,7 @@ class PandasSeries(IODescriptor):
         return {"type": "object"}
 
     def _openapi_example(self) -> Any:
-        return orjson.loads(self._encode(self._example)[0])
+        return orjson.loads(self.encode(self._example)[0])
 
     def to_spec(self) -> dict[str, Any]:
         return {
@@ -338,5 +410,5 @@ class PandasSeries(IODescriptor):
         series = sample if isinstance(sample, pd.Series) else pd.Series(sample)
         kwargs.setdefault("dtype", str(series.dtype))
         descriptor = cls(**kwargs)
-        descriptor._set_example(series)
+        descriptor.set_example(series)
         return descriptor

@@ -1,6 +1,7 @@
 """The plugin author's kit: conformance tests for framework adapters, and shared fixtures.
 
 - :class:`FrameworkContract`: subclass it in a test module to test a framework plugin;
+- :class:`IODescriptorContract`: subclass it to test an IO descriptor;
 - :mod:`tiffin.testing.fixtures`: pytest fixtures (``pytest_plugins = ["tiffin.testing.fixtures"]``).
 
 Needs pytest: install ``tiffin[testing]``. Importing this package does not import pytest;
@@ -13,14 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tiffin.testing.contract import FrameworkContract
+    from tiffin.testing.io_contract import IODescriptorContract
 
-__all__ = ["FrameworkContract"]
+__all__ = ["FrameworkContract", "IODescriptorContract"]
+_MODULES = {
+    "FrameworkContract": "tiffin.testing.contract",
+    "IODescriptorContract": "tiffin.testing.io_contract",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "FrameworkContract":
+    module = _MODULES.get(name)
+    if module is not None:
+        import importlib
+
         try:
-            from tiffin.testing.contract import FrameworkContract
+            found = getattr(importlib.import_module(module), name)
         except ModuleNotFoundError as exc:
             if exc.name != "pytest":
                 raise
@@ -29,5 +38,5 @@ def __getattr__(name: str) -> Any:
             raise MissingPlugin(
                 "tiffin.testing needs pytest: pip install 'tiffin[testing]'"
             ) from None
-        return FrameworkContract
+        return found
     raise AttributeError(f"module 'tiffin.testing' has no attribute {name!r}")

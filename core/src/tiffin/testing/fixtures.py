@@ -57,6 +57,27 @@ def cli() -> object:
     return run_cli
 
 
+def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: float = 30) -> None:
+    """Poll ``url`` until it answers 200; fail early if ``process`` exits first."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            out = process.stdout.read() if process.stdout else ""
+            raise AssertionError(
+                f"server exited with {process.returncode} before it was ready:\n{out}"
+            )
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.05)
+    raise AssertionError(f"{url} did not answer 200 within {timeout}s (last error: {last})")
+
+
 class ServerProcess:
     """A real ``tiffin serve`` process on a free port; ``.url`` is its base URL.
 

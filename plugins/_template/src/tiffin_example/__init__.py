@@ -10,3 +10,10 @@ def register_frameworks(register):
     from tiffin_example._adapter import ExampleAdapter
 
     register(ExampleAdapter())
+
+
+@tiffin.hookimpl
+def register_io_descriptors(register):
+    from tiffin_example._io import IntList
+
+    register(IntList)

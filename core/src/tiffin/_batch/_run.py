@@ -1,0 +1,32 @@
+"""Running a job: find its engine among the registered ones, then hand the job over."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tiffin.exceptions import MissingPlugin
+
+if TYPE_CHECKING:
+    from tiffin._batch._job import BatchJob, BatchResult
+
+__all__ = ["engine_named", "run"]
+
+
+def engine_named(name: str) -> Any:
+    """The batch engine called ``name``, or one line naming the package that provides it."""
+    from tiffin import _plugins
+
+    engines = _plugins.batch_engines()
+    engine = engines.get(name)
+    if engine is not None:
+        return engine
+    dist = _plugins.KNOWN_DISTRIBUTIONS.get(name, f"tiffin-{name.replace('_', '-')}")
+    raise MissingPlugin(
+        f"no batch engine named {name!r} is installed (installed: {', '.join(sorted(engines))}); "
+        f"install it with: pip install {dist}"
+    )
+
+
+def run(job: BatchJob) -> BatchResult:
+    """Run ``job`` on its engine and return what it did."""
+    return engine_named(job.engine).run(job)

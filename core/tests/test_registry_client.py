@@ -1,0 +1,77 @@
+"""The registry client without a registry: configuration, login, and clear lines for mistakes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from tiffin._registry._config import login, registry_config
+from tiffin.exceptions import InvalidArgument, MissingPlugin, NotFound
+
+
+@pytest.fixture(autouse=True)
+def _no_registry(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.delenv("TIFFIN_REGISTRY_URL", raising=False)
+    monkeypatch.delenv("TIFFIN_REGISTRY_TOKEN", raising=False)
+    monkeypatch.setenv("TIFFIN_CONFIG_DIR", str(tmp_path / "config"))
+
+
+def test_no_registry_configured_says_how_to_configure_one() -> None:
+    with pytest.raises(NotFound, match="TIFFIN_REGISTRY_URL"):
+        registry_config()
+    assert registry_config(required=False) is None
+
+
+def test_login_file_is_private_and_the_environment_wins(monkeypatch, tmp_path) -> None:
+    path = login("http://registry.example:5000/", "secret-token")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    config = registry_config()
+    assert (config.url, config.token) == ("http://registry.example:5000", "secret-token")
+    assert "secret-token" not in repr(config)
+    monkeypatch.setenv("TIFFIN_REGISTRY_URL", "http://other:1")
+    assert registry_config().token is None  # the stored token belongs to the stored URL
+    monkeypatch.setenv("TIFFIN_REGISTRY_TOKEN", "t2")
+    assert registry_config().token == "t2"
+
+
+@pytest.mark.parametrize("url", ["registry.example", "ftp://x", "http://", ""])
+def test_bad_urls_are_refused(url) -> None:
+    with pytest.raises(InvalidArgument, match="http://host"):
+        login(url, None)
+
+
+def test_a_forced_strategy_that_is_not_installed_names_the_package(monkeypatch) -> None:
+    from tiffin._registry._transfer import _candidates
+
+    with pytest.raises(MissingPlugin, match="pip install tiffin-presigned"):
+        _candidates(10, "presigned", "upload")
+    assert [s.name for s in _candidates(10, None, "download")] == ["proxy"]
+
+
+def test_unreachable_registry_is_one_line(cli, monkeypatch) -> None:
+    from tiffin.testing.fixtures import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    result = cli("models", "list", "--remote", env={"TIFFIN_REGISTRY_URL": url})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and f"no registry answered at {url}" in result.stderr
+
+
+def test_registry_serve_without_the_server_package_names_it(tmp_path) -> None:
+    code = (
+        "import sys; sys.modules['tiffin_registry'] = None\n"
+        "from tiffin.cli import main\n"
+        f"main(['registry', 'serve', '--storage', {str(tmp_path)!r}])\n"
+    )
+    env = {**os.environ, "TIFFIN_DISABLE_PLUGINS": "registry"}  # as if never installed
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: the registry server is not installed: pip install tiffin-registry"
+    )

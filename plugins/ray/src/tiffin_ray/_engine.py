@@ -1,0 +1,220 @@
+"""``tiffin batch --engine ray``: read with Ray Data, score on actors, write the output.
+
+Input rows keep their order (``preserve_order``), so the output is the local engine's, row for
+row. A folder output is written by Ray's own ``write_parquet`` tasks into a hidden staging
+folder, then published as ``part-NNNNN.parquet`` files in order with a ``_SUCCESS`` marker; a
+single file can only have one writer, so its rows stream back to the driver and are written
+there, atomically, by core's sink.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from tiffin.exceptions import TiffinError
+
+if TYPE_CHECKING:
+    import ray.data
+
+    from tiffin.batch import BatchJob, BatchResult
+
+__all__ = ["RayEngine", "score"]
+
+
+class RayJobFailed(TiffinError):
+    """A row failed (``--on-error fail``) or Ray could not run the job."""
+
+
+def _connect(address: str | None) -> None:
+    """Join the cluster at ``address`` (or ``$RAY_ADDRESS``), or start a local one."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS") or "local"
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        raise RayJobFailed(
+            f"cannot join the Ray cluster at {address!r}: {' '.join(str(exc).split())}; check "
+            f"--address / RAY_ADDRESS, or leave both unset to start a local cluster"
+        ) from None
+
+
+def _ordered() -> None:
+    import ray.data
+
+    ray.data.DataContext.get_current().execution_options.preserve_order = True
+
+
+def score(job: BatchJob, dataset: ray.data.Dataset) -> ray.data.Dataset:
+    """``dataset`` scored by ``job.workers`` actors, each loading the service once."""
+    import ray
+
+    scorer = job.scorer()
+    scorer.check()  # a wrong API or an unsupported descriptor: one line, before any actor
+    bento = job.bento()
+    shipped: Any = None
+    key = None
+    if bento is not None:
+        from tiffin_ray._shipping import pack
+
+        data, key = pack(bento.path)
+        shipped = ray.put(data)  # once, into the object store; each node fetches it once
+    _ordered()
+    from tiffin_ray._actor import ScoringActor
+
+    return dataset.map_batches(
+        ScoringActor,
+        fn_constructor_args=(scorer, shipped, key),
+        batch_format="pyarrow",
+        batch_size=job.batch_size,
+        concurrency=job.workers,
+        zero_copy_batch=True,
+        num_cpus=_actor_cpus(job.workers),
+        # Ray Data's actor pools default to max_restarts=-1 and max_task_retries=-1: an actor
+        # that dies is restarted and its batches run again (tests/test_ray_batch.py kills one)
+    )
+
+
+def _actor_cpus(actors: int) -> float:
+    """CPUs each scoring actor reserves: one, unless that would leave Ray Data's readers (file
+    listing, footer reading, read tasks) too few to run at all on a small cluster."""
+    import ray
+
+    total = float(ray.cluster_resources().get("CPU", 1.0))
+    return max(0.1, min(1.0, (total - 1.5) / actors))
+
+
+def _read(sources: Any, columns: list[str] | None) -> ray.data.Dataset:
+    import ray.data
+
+    paths = sources.urls()
+    if sources.format == "parquet":
+        dataset = ray.data.read_parquet(paths)
+    elif sources.format == "csv":
+        dataset = ray.data.read_csv(paths)
+    else:
+        dataset = ray.data.read_json(paths, lines=True, file_extensions=None)
+    return dataset.select_columns(columns) if columns is not None else dataset
+
+
+def _root_error(exc: BaseException) -> BaseException:
+    """The user's exception inside Ray's wrappers (a task error's cause, chained causes)."""
+    from tiffin.batch import RowFailed
+
+    seen = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, RowFailed | TiffinError):
+            return current
+        for attr in ("cause", "__cause__", "__context__"):
+            inner = getattr(current, attr, None)
+            if isinstance(inner, BaseException):
+                todo.append(inner)
+    return exc
+
+
+def _failure(exc: BaseException) -> TiffinError:
+    from tiffin.batch import RowFailed
+
+    root = _root_error(exc)
+    if isinstance(root, RowFailed):
+        keep = ", ".join(f"{k}={v!r}" for k, v in root.keep.items())
+        where = f"a row ({keep})" if keep else "a row"
+        return RayJobFailed(
+            f"{where} failed: {root.error}; nothing was written (--on-error skip leaves failing "
+            f"rows out, --on-error null keeps them with their error)"
+        )
+    if isinstance(root, TiffinError):
+        return root
+    return RayJobFailed(
+        f"the Ray job failed: {type(root).__name__}: {' '.join(str(root).split())[:500]}"
+    )
+
+
+class RayEngine:
+    """``tiffin batch --engine ray``."""
+
+    name = "ray"
+
+    def run(self, job: BatchJob) -> BatchResult:
+        from tiffin.batch import BatchResult
+
+        started = time.perf_counter()
+        sources = job.sources()
+        sources.check_readable()
+        job.scorer().check()
+        sink = job.open_sink()
+        if job.columns is not None:
+            read_columns = list(dict.fromkeys([*job.columns, *job.keep_columns]))
+        else:
+            read_columns = None
+        _connect(job.address)
+        import ray.data
+
+        from tiffin._progress import progress_enabled
+
+        ray.data.DataContext.get_current().enable_progress_bars = progress_enabled(job.progress)
+        try:
+            dataset = _read(sources, read_columns)
+            scored = score(job, dataset)
+            if sink.is_folder:
+                rows_out = self._write_folder(scored, sink)
+            else:
+                rows_out = 0
+                for table in scored.iter_batches(batch_format="pyarrow", batch_size=None):
+                    sink.write(table)
+                    rows_out += table.num_rows
+                sink.commit()
+        except BaseException as exc:
+            sink.abort()
+            if isinstance(exc, Exception):
+                raise _failure(exc) from None
+            raise
+        rows_in = sources.total_rows()
+        if rows_in is None:
+            rows_in = rows_out if job.on_error != "skip" else dataset.count()
+        return BatchResult(
+            rows_in=rows_in,
+            rows_out=rows_out,
+            skipped=rows_in - rows_out if job.on_error == "skip" else 0,
+            failed=0,
+            seconds=time.perf_counter() - started,
+            output=job.output,
+            engine=self.name,
+        )
+
+    def _write_folder(self, scored: Any, sink: Any) -> int:
+        """Ray writes the parts into a hidden staging folder; they are published in order."""
+        import pyarrow.parquet as pq
+
+        fs, folder = sink.fs, sink.path
+        staging = posixpath.join(folder, f".tiffin-staging-{uuid.uuid4().hex[:12]}")
+        try:
+            scored.write_parquet(staging if sink.local else f"{_protocol(fs)}://{staging}")
+            parts = sorted(p for p in fs.ls(staging, detail=False) if p.endswith(".parquet"))
+            rows = 0
+            for part in parts:
+                with fs.open(part, "rb") as f:
+                    count = pq.ParquetFile(f).metadata.num_rows
+                sink.publish_part(part, count)
+                rows += count
+            sink.commit()
+            return rows
+        finally:
+            if fs.exists(staging):
+                fs.rm(staging, recursive=True)
+
+
+def _protocol(fs: Any) -> str:
+    protocol = fs.protocol
+    return protocol[0] if isinstance(protocol, tuple) else protocol

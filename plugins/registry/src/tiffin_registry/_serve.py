@@ -1,0 +1,116 @@
+"""``tiffin registry serve`` and ``gc``: open the database and storage, check safety, run.
+
+Without ``--tokens`` the registry is anonymous (anyone may push), so it only binds to a
+loopback address; anything else is refused before binding, with the fix in the message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import warnings
+from pathlib import Path
+
+from tiffin.exceptions import InvalidArgument
+from tiffin_registry._access import Registry
+from tiffin_registry._auth import load_tokens
+from tiffin_registry._db import connect, migrate
+from tiffin_registry._storage import BlobStorage
+
+__all__ = ["default_db_url", "is_loopback", "open_registry", "serve"]
+
+logger = logging.getLogger("tiffin.registry")
+
+DB_NAME = "registry.db"
+
+
+class SharedDatabaseWarning(UserWarning):
+    """The registry's SQLite file is local while its storage is remote: replicas will not share."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_db_url(storage: BlobStorage) -> str:
+    """A SQLite file inside local storage; for remote storage one under ``$TIFFIN_HOME``."""
+    if storage.local:
+        return f"sqlite:///{os.path.join(storage.root, DB_NAME)}"
+    from tiffin._storage.home import tiffin_home
+
+    path = tiffin_home() / "registry" / DB_NAME
+    warnings.warn(
+        f"no --db given with remote storage {storage.url}: metadata goes to {path}, which other "
+        f"replicas cannot see; pass --db postgresql+psycopg://... to run several replicas",
+        SharedDatabaseWarning,
+        stacklevel=2,
+    )
+    return f"sqlite:///{path}"
+
+
+def open_registry(
+    storage_url: str, db_url: str | None = None, tokens: str | Path | None = None
+) -> Registry:
+    """Storage, a migrated database and tokens, ready to serve or collect garbage."""
+    token_set = load_tokens(tokens)
+    storage = BlobStorage(storage_url)
+    engine = connect(db_url or default_db_url(storage))
+    try:
+        migrate(engine)
+    except Exception as exc:
+        import sqlalchemy as sa
+
+        if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+            raise InvalidArgument(
+                f"cannot reach the database {engine.url.render_as_string(hide_password=True)}: "
+                f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
+            ) from None
+        raise
+    return Registry(engine, storage, token_set)
+
+
+def serve(
+    storage: str,
+    *,
+    db: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    tokens: str | Path | None = None,
+    ui: bool = True,
+    log_level: str = "info",
+) -> None:
+    """Run the registry in this process until interrupted."""
+    import uvicorn
+
+    from tiffin._server._launch import _listen, configure_logging
+    from tiffin_registry._app import build_app
+
+    if tokens is None and not is_loopback(host):
+        raise InvalidArgument(
+            f"refusing to serve an anonymous registry on {host}: anyone who can reach it could "
+            f"push and delete. Pass --tokens FILE (lines of 'TOKEN read|write'), or bind to "
+            f"127.0.0.1"
+        )
+    if not 0 <= port <= 65535:
+        raise InvalidArgument(f"--port {port} is not a TCP port (0-65535)")
+    configure_logging(log_level)
+    registry = open_registry(storage, db, tokens)
+    app = build_app(registry, ui=ui)
+    sock = _listen(host, port)
+    actual = sock.getsockname()[1]
+    logger.info(
+        "tiffin registry on http://%s:%d (storage %s, database %s, %s)",
+        host,
+        actual,
+        registry.storage.url,
+        registry.engine.url.render_as_string(hide_password=True),
+        "anonymous" if registry.tokens.anonymous else "tokens required",
+    )
+    config = uvicorn.Config(app, log_level=log_level, proxy_headers=True, timeout_keep_alive=30)
+    uvicorn.Server(config).run(sockets=[sock])
