@@ -78,6 +78,6 @@ def typecheck(session: nox.Session) -> None:
     Core is installed for its dependencies' types; plugins without their frameworks
     (``--no-deps``): torch, xgboost and scikit-learn types count as unknown.
     """
-    session.install("mypy==1.13.0", "types-PyYAML", "./core")
+    session.install("mypy==1.13.0", "types-PyYAML", "pytest", "./core")
     session.install("--no-deps", *("./" + str(d.relative_to(ROOT)) for d in PLUGIN_DIRS.values()))
     session.run("mypy")
