@@ -41,6 +41,9 @@ def test_model_push_then_pull_into_an_empty_home(
     assert listed[0]["labels"] == {"stage": "dev"}
     got = cli("models", "get", "scaler:latest", "--remote")
     assert got.returncode == 0 and f"version: {model.tag.version}" in got.stdout
+    assert _json(cli("models", "list", "--remote", "--label", "stage=prod", "-o", "json")) == []
+    unknown = cli("models", "get", "nosuchmodel", "--remote")
+    assert unknown.returncode == 1 and "no model named 'nosuchmodel'" in unknown.stderr
 
 
 def test_idempotent_push_and_pull_and_force(registry: RegistryServer, cli) -> None:
@@ -102,6 +105,9 @@ def test_bento_push_sends_models_once_and_pull_brings_them(
 
     remote_models = _json(cli("models", "list", "--remote", "-o", "json"))
     assert [row["tag"] for row in remote_models] == [str(model.tag)]
+    remote_bentos = _json(cli("list", "--remote", "-o", "json"))
+    assert [(r["tag"], r["models"]) for r in remote_bentos] == [(str(bento.tag), [str(model.tag)])]
+    assert _json(cli("get", "scaler-svc", "--remote", "-o", "json"))["version"] == bento.tag.version
 
     env = {"TIFFIN_HOME": str(other_home)}
     _json(cli("pull", "scaler-svc", "--with-models", "-o", "json", env=env))
