@@ -16,32 +16,7 @@ import tiffin
 ROOT = Path(tiffin.__file__).parent
 
 #: Circles known and accepted, each with the reason; shrink it, never grow it.
-ACCEPTED: dict[frozenset[str], str] = {
-    frozenset({"tiffin._plugins", "tiffin.io"}): (
-        "_plugins checks registered IO descriptor classes against tiffin.io.IODescriptor, and "
-        "tiffin.io resolves third-party descriptors through _plugins; goes when the IO "
-        "descriptor contract is a protocol in tiffin.hookspecs (issue 9, section 1)"
-    ),
-    frozenset(
-        {
-            "tiffin._bento._api",
-            "tiffin._bento.loader",
-            "tiffin._registry._auto",
-            "tiffin._registry._kinds",
-            "tiffin._registry._pull",
-            "tiffin._registry._push",
-            "tiffin.models",
-        }
-    ): (
-        "arrived with the registry client: models.get pulls a missing model through "
-        "_registry._auto, which knows the model and bento stores; to break next, e.g. by "
-        "putting the registry as one more store at the end of models.stores()"
-    ),
-    frozenset({"tiffin._server._app", "tiffin._server._openapi", "tiffin._server._v2"}): (
-        "arrived with the V2 protocol routes; to break next by moving what _openapi and _v2 "
-        "share with _app into a module below them"
-    ),
-}
+ACCEPTED: dict[frozenset[str], str] = {}
 
 
 def _modules() -> dict[str, Path]:

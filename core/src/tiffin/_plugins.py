@@ -528,10 +528,12 @@ def io_descriptors() -> dict[str, type[IODescriptor]]:
     """IO descriptor classes by class name."""
 
     def check(cls: Any) -> None:
-        from tiffin.io import IODescriptor
-
-        if not (isinstance(cls, type) and issubclass(cls, IODescriptor)):
-            raise PluginError(f"IO descriptor {cls!r} is not a subclass of tiffin.io.IODescriptor")
+        # the protocol, not tiffin.io's base class: tiffin.io itself resolves through here
+        if not (isinstance(cls, type) and isinstance(cls, hookspecs.IODescriptorProtocol)):
+            raise PluginError(
+                f"IO descriptor {cls!r} is not a subclass of tiffin.io.IODescriptor (it must "
+                f"implement tiffin.hookspecs.IODescriptorProtocol)"
+            )
 
     return _get().collect(
         "register_io_descriptors", key=lambda c: [c.__name__], check=check, kind="io"

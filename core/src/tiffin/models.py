@@ -26,6 +26,7 @@ import attrs
 from tiffin._model import CUSTOM_OBJECTS_NAME, MANIFEST_NAME, Model, ModelInfo
 from tiffin._signature import convert_signatures
 from tiffin._storage.chain import StoreChain
+from tiffin._storage.model_store import model_store, model_stores
 from tiffin._storage.store import Store
 from tiffin._storage.tag import Tag, new_version, validate_name
 from tiffin._version import __version__
@@ -46,18 +47,8 @@ __all__ = [
 
 Progress = Callable[[int, int], None]
 
-_store: Store[ModelInfo, Model] = Store(
-    "models",
-    MANIFEST_NAME,
-    load_info=ModelInfo.from_dict,
-    dump_info=ModelInfo.to_dict,
-    make_item=Model,
-    what="model",
-    sibling=("bentos", "bento"),
-)
-
-
-_stores: StoreChain[ModelInfo, Model] = StoreChain(_store)
+_store = model_store()
+_stores = model_stores()
 
 
 def store() -> Store[ModelInfo, Model]:

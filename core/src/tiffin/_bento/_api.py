@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import builtins
 import os
-import shutil
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tiffin._bento._info import MODELS_DIR, Bento
+from tiffin._bento._carried import store_carried_models
+from tiffin._bento._info import Bento
 from tiffin._storage.bento_store import bento_store
 from tiffin._storage.tag import Tag
 
 if TYPE_CHECKING:
-    from tiffin._model import Model
     from tiffin._service import Service
 
 __all__ = ["delete", "export_bento", "get", "import_bento", "list", "load", "pull", "push"]
@@ -55,34 +54,6 @@ def export_bento(
     return export_archive(bento_store(), tag, url, compression=compression, progress=progress)
 
 
-def _store_carried_models(bento: Bento) -> builtins.list[Model]:
-    """Copy the models a bento carries into the model store when it lacks them."""
-    from tiffin import models
-
-    store = models.store()
-    added = []
-    for carried in bento.info.models:
-        model_tag = Tag.parse(carried.tag)
-        if store.exists(model_tag.name, model_tag.version or ""):
-            continue
-        source = bento.path / MODELS_DIR / model_tag.name / (model_tag.version or "")
-        info = store.read_info(source)
-        manifest = (source / store.manifest_name).read_bytes()
-        with store.staging(model_tag.name) as stage:
-            os.rmdir(stage)
-            shutil.copytree(source, stage)
-            try:
-                added.append(
-                    store.commit(
-                        stage, info, rescan=False, manifest_text=manifest, keep_version=True
-                    )
-                )
-            except Exception:
-                if not store.exists(model_tag.name, model_tag.version or ""):
-                    raise  # else a concurrent import stored it first: fine
-    return added
-
-
 def import_bento(url: str | os.PathLike[str], *, progress: Progress | None = None) -> Bento:
     """Import a bento archive made by :func:`export_bento`, verifying every file's sha256.
 
@@ -92,7 +63,7 @@ def import_bento(url: str | os.PathLike[str], *, progress: Progress | None = Non
     from tiffin._storage.archive import import_archive
 
     bento = import_archive(bento_store(), url, progress=progress)
-    _store_carried_models(bento)
+    store_carried_models(bento)
     return bento
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from tiffin._bento._info import MANIFEST_NAME, MODELS_DIR, SRC_DIR, Bento
 from tiffin._service.loader import load_module_service
 from tiffin._storage.bento_store import bento_store
+from tiffin._storage.model_store import model_stores
 from tiffin._storage.store import Store
 from tiffin.exceptions import InvalidArgument, NotFound
 
@@ -55,14 +56,13 @@ def bento_from(tag_or_path: str | os.PathLike[str] | Bento) -> Bento:
 
 def use_bento_models(bento: Bento) -> None:
     """Make the models the bento carries resolvable first by ``tiffin.models.get``."""
-    from tiffin import models
     from tiffin._model import MANIFEST_NAME as MODEL_MANIFEST
     from tiffin._model import Model, ModelInfo
 
     folder = bento.path / MODELS_DIR
     if not folder.is_dir():
         return
-    models.stores().put_in_front(
+    model_stores().put_in_front(
         Store(
             MODELS_DIR,
             MODEL_MANIFEST,

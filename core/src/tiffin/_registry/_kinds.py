@@ -16,9 +16,9 @@ class Kind:
 
     def store(self) -> Any:
         if self.api == "models":
-            from tiffin import models
+            from tiffin._storage.model_store import model_store
 
-            return models.store()
+            return model_store()
         from tiffin._storage.bento_store import bento_store
 
         return bento_store()

@@ -198,7 +198,7 @@ def pull_bento(
             c, BENTOS, tag, force=force, threads=threads, strategy=strategy, progress=progress
         )
     if with_models:
-        from tiffin._bento._api import _store_carried_models
+        from tiffin._bento._carried import store_carried_models as _store_carried_models
 
         _store_carried_models(bento)
     return bento, summary

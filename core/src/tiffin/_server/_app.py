@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from tiffin._server._body import TooLarge as _TooLarge
+from tiffin._server._body import read_limited as _read_limited
 from tiffin._server._errors import error_response, internal_error, tiffin_error_response
 from tiffin._server._metrics import http_metrics, render_metrics
 from tiffin._server._options import DEFAULT_MAX_BODY_SIZE
@@ -33,22 +35,6 @@ from tiffin.exceptions import TiffinError
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "ServiceApp", "build_app"]
 logger = logging.getLogger("tiffin.server")
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_limited(request: Request, limit: int) -> None:
-    """Read a body sent without a Content-Length, refusing it once it passes ``limit``."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    request._body = b"".join(chunks)  # Starlette serves later reads from here
 
 
 def _all_in_process(runners: list[Any] | tuple[Any, ...]) -> bool:

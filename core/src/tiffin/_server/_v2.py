@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tiffin._server import _app
+from tiffin._server._body import TooLarge, read_limited
 from tiffin._server._errors import internal_error
 from tiffin._service import Context
 from tiffin._version import __version__
@@ -314,10 +314,10 @@ async def _read_body(endpoint: APIEndpoint, request: Request) -> Response | None
             break
     try:
         if length is None:
-            await _app._read_limited(request, endpoint.max_body_size)
+            await read_limited(request, endpoint.max_body_size)
         elif int(length) > endpoint.max_body_size:
             return endpoint._too_large()
-    except _app._TooLarge:
+    except TooLarge:
         return endpoint._too_large()
     except ValueError:
         return _error(400, f"bad Content-Length header {length!r}")
