@@ -262,6 +262,24 @@ def test_user_route_wins_and_errors_are_the_servers(app_client: ASGIClient) -> N
     assert failed.status_code == 500 and "error id" in failed.json()["error"]
 
 
+def test_infer_takes_the_apps_direct_path_and_user_routes_still_win() -> None:
+    sys.path.insert(0, str(HERE))
+    try:
+        import _v2_service
+
+        from tiffin._server._app import build_app
+
+        app = build_app(_v2_service.svc)
+    finally:
+        sys.path.remove(str(HERE))
+    infer = app.v2_infer
+    assert infer.direct({"path": "/v2/models/double/infer"})
+    assert infer.direct({"path": "/v2/models/double/versions/3/infer"})
+    assert not infer.direct({"path": "/v2/models/echo/infer"})  # not a model: the router's 404
+    assert not infer.direct({"path": "/v2/models/double/ready"})
+    assert "/v2/models/my_model/versions/v0/infer" in app.api_endpoints  # asked before V2
+
+
 def test_docs_json_documents_the_v2_routes(app_client: ASGIClient) -> None:
     openapi_spec_validator = pytest.importorskip("openapi_spec_validator")
     doc = app_client.get("/docs.json").json()

@@ -29,4 +29,7 @@ def engine_named(name: str) -> Any:
 
 def run(job: BatchJob) -> BatchResult:
     """Run ``job`` on its engine and return what it did."""
+    from tiffin._registry._auto import activate as allow_auto_pull
+
+    allow_auto_pull()  # a bento or model missing here comes from the configured registry
     return engine_named(job.engine).run(job)

@@ -156,6 +156,8 @@ class ServiceApp(Starlette):
     """
 
     api_endpoints: dict[str, APIEndpoint] = {}
+    #: the V2 infer endpoint (``_v2.V2Infer``), given the same direct path after the APIs'
+    v2_infer: Any = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
@@ -164,6 +166,12 @@ class ServiceApp(Starlette):
                 scope["app"] = self
                 scope["router"] = self.router
                 await endpoint(scope, receive, send)
+                return
+            v2 = self.v2_infer
+            if v2 is not None and v2.direct(scope):
+                scope["app"] = self
+                scope["router"] = self.router
+                await v2(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
 
@@ -289,6 +297,7 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> Se
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
     app.api_endpoints = endpoints
+    app.v2_infer = next((r.endpoint for r in routes if r.path == "/v2/models/{name}/infer"), None)
     app.state.service = svc
     app.state.context_state = state
     return app

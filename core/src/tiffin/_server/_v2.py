@@ -330,6 +330,23 @@ class V2Infer:
     def __init__(self, endpoints: dict[str, APIEndpoint]) -> None:
         self.endpoints = endpoints
 
+    def direct(self, scope: Any) -> bool:
+        """Whether ``scope`` is a V2 infer of a model here; if so, fill its path parameters.
+
+        The app sends such a request straight here, past Starlette's router and middleware, as
+        it does for the APIs' own routes (a user's route was matched before this is asked).
+        """
+        path: str = scope["path"]
+        if not (path.startswith("/v2/models/") and path.endswith("/infer")):
+            return False
+        parts = path[11:-6].split("/")
+        if len(parts) == 1 or (len(parts) == 3 and parts[1] == "versions"):
+            name = parts[0]
+            if name in self.endpoints:
+                scope["path_params"] = {"name": name}
+                return True
+        return False
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         name = scope["path_params"]["name"]

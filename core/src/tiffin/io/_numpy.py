@@ -350,9 +350,6 @@ class NumpyNdarray(IODescriptor):
                         ok = False
                         break
             if not ok:
-                if arr.size == 0 and self._shape.count(-1) == 1:
-                    # JSON writes an empty (0, 2) array as [], which reads back as shape (0,)
-                    return arr.reshape(tuple(0 if s == -1 else s for s in self._shape))
                 raise BadInput(
                     f"NumpyNdarray input has shape {_fmt_shape(actual)}, expected "
                     f"{_fmt_shape(self._shape)} (-1 means any size)"

@@ -86,6 +86,24 @@ class BlobStorage:
                 raise InvalidArgument(f"--storage {url!r} is a file; give a folder")
             for sub in ("blobs/sha256", "uploads"):
                 os.makedirs(os.path.join(self.root, sub), exist_ok=True)
+        else:
+            self._check_writable()
+
+    def _check_writable(self) -> None:
+        """Fail at start-up, in one line, when remote storage cannot be written.
+
+        A missing bucket, wrong credentials or an unreachable endpoint would otherwise show up
+        only as failed pushes; the backend's own error names the cause and the fix.
+        """
+        probe = f"{self.root}/uploads/.tiffin-check-{os.urandom(6).hex()}"
+        try:
+            with self.fs.open(probe, "wb") as f:
+                f.write(b"ok")
+        except TiffinError:
+            raise
+        except OSError as exc:
+            raise InvalidArgument(f"--storage {self.url!r} cannot be written: {exc}") from None
+        self.remove(probe)
 
     # -- where things live --------------------------------------------------------------------
 
