@@ -220,7 +220,7 @@ def test_export_to_stdout_pipes_into_import(model: tiffin.Model, tmp_path: Path)
         timeout=60,
     )
     assert imported.returncode == 0, imported.stderr
-    assert f"imported {model.tag}".encode() in imported.stdout
+    assert f"Imported model {model.tag}".encode() in imported.stdout
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")

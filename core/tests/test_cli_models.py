@@ -111,7 +111,7 @@ def test_forced_progress_goes_to_stderr(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "export bar:" in result.stderr
-    assert result.stdout.startswith("exported bar:")
+    assert result.stdout.startswith("Exported model bar:")
 
 
 @pytest.mark.parametrize(
@@ -161,6 +161,6 @@ def test_a_damaged_version_can_be_deleted_as_the_error_advises() -> None:
     assert "delete that folder" in result.stderr
     result = run_cli("models", "delete", "damaged", "--yes")
     assert result.returncode == 0, result.stderr
-    assert f"deleted {damaged.tag}" in result.stdout
+    assert f"Deleted model {damaged.tag}" in result.stdout
     assert not damaged.path.exists()
     assert tiffin.models.list() == [kept]

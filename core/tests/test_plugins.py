@@ -116,18 +116,31 @@ def no_entry_point_plugins(monkeypatch: pytest.MonkeyPatch):
     _plugins.reset()
 
 
-def test_missing_framework_names_the_package_to_install(no_entry_point_plugins) -> None:
-    with pytest.raises(MissingPlugin, match="pip install tiffin-torch"):
-        _ = tiffin.torch
-    with pytest.raises(MissingPlugin, match="pip install tiffin-sklearn"):
-        _ = tiffin.sklearn
-    with pytest.raises(MissingPlugin, match="pip install tiffin-lightgbm"):
-        _ = tiffin.lightgbm
-    with pytest.raises(MissingPlugin, match="pip install tiffin-my-framework"):
-        _ = tiffin.my_framework
+@pytest.mark.parametrize("name", ["torch", "sklearn"])
+def test_missing_framework_names_the_package_to_install(no_entry_point_plugins, name) -> None:
+    from importlib import metadata
+
+    try:
+        metadata.version(f"tiffin-{name}")
+    except metadata.PackageNotFoundError:  # not installed: say what to install
+        expected = f"install it with: pip install tiffin-{name}$"
+    else:  # installed, but TIFFIN_PLUGINS="" turned it off: say so
+        expected = "is installed but disabled by TIFFIN_PLUGINS=;"
+    with pytest.raises(MissingPlugin, match=expected):
+        getattr(tiffin, name)
     assert not hasattr(tiffin, "no_such_framework")  # MissingPlugin is an AttributeError
     with pytest.raises(AttributeError):
         _ = tiffin._private_name
+
+
+@pytest.mark.parametrize("name", ["modles", "lightgbm", "my_framework"])
+def test_an_unknown_name_never_advises_a_guessed_package(no_entry_point_plugins, name) -> None:
+    with pytest.raises(MissingPlugin) as caught:
+        getattr(tiffin, name)
+    message = str(caught.value)
+    assert "pip install" not in message
+    assert f"no attribute or framework adapter named {name!r}" in message
+    assert "installed adapters: none" in message
 
 
 # -- broken plugins ----------------------------------------------------------------------------
@@ -232,19 +245,103 @@ def test_a_third_party_framework_resolves_as_tiffin_attribute(plugin_site: Plugi
     assert records["pickled"]["distribution"] == "tiffin-pickled"
 
 
-def test_a_duplicate_framework_name_keeps_the_first_and_warns(plugin_site: PluginSite) -> None:
+def test_an_adapter_named_unlike_its_entry_point_is_refused(plugin_site: PluginSite) -> None:
     plugin_site.add("alpha", PICKLE_FRAMEWORK.format(name="shared", version="1.0"))
-    plugin_site.add("beta", PICKLE_FRAMEWORK.format(name="shared", version="2.0"))
-    done = python("import tiffin\nprint(tiffin.shared.framework_version())", plugin_site.env)
+    done = python(
+        "import tiffin\nfrom tiffin import _plugins\nprint(sorted(_plugins.frameworks()))\n"
+        "try:\n    tiffin.alpha\nexcept AttributeError as exc:\n    print(exc)\n",
+        plugin_site.env,
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "1.0"
-    assert "'beta' registers 'shared'" in done.stderr and "'alpha'" in done.stderr
+    assert "'shared'" not in done.stdout.splitlines()[0]
+    lines = [line for line in done.stderr.splitlines() if "TiffinPluginWarning" in line]
+    assert len(lines) == 1, done.stderr
+    assert "adapter is named 'shared'" in lines[0] and "entry point is named 'alpha'" in lines[0]
+    # tiffin.alpha says what happened, never "pip install" a package that is installed
+    assert "tiffin-alpha 0.1.0) is installed" in done.stdout
+    assert "pip install" not in done.stdout
+    records = plugins_json(plugin_site)
+    assert records["alpha"]["status"] == "refused"
+    assert records["alpha"]["registered"] == []
 
     strict = python(
-        "import tiffin\ntiffin.shared", {**plugin_site.env, "TIFFIN_STRICT_PLUGINS": "1"}
+        "import tiffin\ntiffin.alpha", {**plugin_site.env, "TIFFIN_STRICT_PLUGINS": "1"}
     )
-    assert strict.returncode != 0
-    assert "PluginError" in strict.stderr and "'beta' registers 'shared'" in strict.stderr
+    assert strict.returncode != 0 and "PluginError" in strict.stderr
+
+
+def test_missing_plugin_says_it_failed_to_import(plugin_site: PluginSite) -> None:
+    plugin_site.add("broken", BROKEN)
+    done = python(
+        "import warnings, tiffin\nwarnings.simplefilter('ignore')\n"
+        "try:\n    tiffin.broken\nexcept AttributeError as exc:\n    print(exc)\n",
+        plugin_site.env,
+    )
+    assert "is installed but" in done.stdout
+    assert "No module named 'a_module_that_is_not_installed'" in done.stdout
+    assert "pip install tiffin-broken" not in done.stdout.replace("-U ", "")
+
+
+def test_missing_plugin_says_which_variable_disabled_it(plugin_site: PluginSite) -> None:
+    plugin_site.add("good", GOOD)
+    code = "import tiffin\ntry:\n    tiffin.good\nexcept AttributeError as exc:\n    print(exc)\n"
+    done = python(code, {**plugin_site.env, "TIFFIN_DISABLE_PLUGINS": "good"})
+    assert "disabled by TIFFIN_DISABLE_PLUGINS=good" in done.stdout, done.stdout + done.stderr
+    done = python(code, {**plugin_site.env, "TIFFIN_PLUGINS": "other"})
+    assert "disabled by TIFFIN_PLUGINS=other" in done.stdout
+
+
+def test_missing_plugin_says_its_hook_raised(plugin_site: PluginSite) -> None:
+    plugin_site.add(
+        "raiser",
+        "import tiffin\n\n@tiffin.hookimpl\ndef register_frameworks(register):\n"
+        "    raise RuntimeError('the adapter could not start')\n",
+    )
+    done = python(
+        "import warnings, tiffin\nwarnings.simplefilter('ignore')\n"
+        "try:\n    tiffin.raiser\nexcept AttributeError as exc:\n    print(exc)\n",
+        plugin_site.env,
+    )
+    assert "RuntimeError: the adapter could not start" in done.stdout, done.stdout + done.stderr
+    assert "pip install" not in done.stdout
+
+
+def test_a_register_function_without_hookimpl_is_reported(plugin_site: PluginSite) -> None:
+    plugin_site.add("bare", "def register_frameworks(register):\n    pass\n")
+    done = run_cli("plugins", env=plugin_site.env)
+    assert done.returncode == 0
+    lines = warning_lines(done.stderr)
+    assert len(lines) == 1 and "register_frameworks() without @tiffin.hookimpl" in lines[0]
+
+
+def test_a_plugin_exiting_at_import_is_a_failed_plugin(plugin_site: PluginSite) -> None:
+    plugin_site.add("quitter", "import sys\nsys.exit(3)\n")
+    done = run_cli("plugins", "--output", "json", env=plugin_site.env)
+    assert done.returncode == 0, done.stderr
+    records = {r["name"]: r for r in json.loads(done.stdout)}
+    assert records["quitter"]["status"] == "failed"
+    assert "SystemExit: 3" in records["quitter"]["error"]
+    assert "'quitter'" in done.stderr
+
+
+def test_disabling_an_unknown_plugin_warns(plugin_site: PluginSite) -> None:
+    plugin_site.add("good", GOOD)
+    done = run_cli("plugins", env={**plugin_site.env, "TIFFIN_DISABLE_PLUGINS": "goood"})
+    assert done.returncode == 0
+    lines = warning_lines(done.stderr)
+    assert len(lines) == 1 and "TIFFIN_DISABLE_PLUGINS names 'goood'" in lines[0], done.stderr
+
+
+def test_tiffin_plugins_shows_what_each_plugin_registered(plugin_site: PluginSite) -> None:
+    plugin_site.add("good", GOOD)
+    plugin_site.add("hello", HELLO_COMMAND.split("    @app.command(\"plugins\")")[0])
+    records = plugins_json(plugin_site)
+    assert records["good"]["registered"] == ["framework:good"]
+    assert records["hello"]["registered"] == ["command:hello"]
+    assert "scheme:file" in records["builtin.local-storage"]["registered"]
+    assert "io:NumpyNdarray" in records["builtin.io-descriptors"]["registered"]
+    done = run_cli("plugins", env=plugin_site.env)
+    assert "framework:good" in done.stdout and "command:hello" in done.stdout
 
 
 @pytest.mark.parametrize("name", ["models", "Bad-Name", "_hidden"])
@@ -439,3 +536,77 @@ def test_every_hook_is_documented_in_hookspecs_and_the_guide() -> None:
         params = list(inspect.signature(func).parameters)
         assert func.__doc__ and all(f":param {p}:" in func.__doc__ for p in params), name
         assert f"`{name}({', '.join(params)})`" in guide, f"docs/plugins.md does not list {name}"
+
+
+# -- plugins a bento needs, backends' own errors -------------------------------------------------
+
+SHOUT_DESCRIPTOR = """
+import tiffin
+from tiffin.io._text import Text
+
+
+class Shout(Text):
+    '''Text, shouted.'''
+
+    def to_spec(self):
+        return {"type": "Shout", "args": {}}
+
+
+@tiffin.hookimpl
+def register_io_descriptors(register):
+    register(Shout)
+"""
+
+
+def test_a_bento_requires_the_plugin_of_its_io_descriptor(plugin_site: PluginSite, tmp_path) -> None:
+    plugin_site.add("shout", SHOUT_DESCRIPTOR, version="0.3.0")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "service.py").write_text(
+        "import tiffin\n"
+        "from tiffin.io import Shout\n"
+        "svc = tiffin.Service('shouter')\n\n"
+        "@svc.api(input=Shout(), output=Shout())\n"
+        "def shout(text):\n"
+        "    return text.upper()\n"
+    )
+    done = run_cli("build", "--service", "service.py:svc", cwd=project, env=plugin_site.env)
+    assert done.returncode == 0, done.stderr
+    bento = tiffin_home_bento(plugin_site, "shouter")
+    lines = (bento / "env" / "python" / "requirements.txt").read_text().splitlines()
+    assert "tiffin-shout==0.3.0" in lines
+
+
+def tiffin_home_bento(site: PluginSite, name: str):
+    from pathlib import Path
+
+    done = run_cli("get", f"{name}:latest", "--output", "json", env=site.env)
+    assert done.returncode == 0, done.stderr
+    return Path(json.loads(done.stdout)["path"])
+
+
+LAB_BACKEND = """
+import tiffin
+
+
+class Lab:
+    schemes = ("lab",)
+
+    def filesystem(self, url):
+        from tiffin.exceptions import InvalidArgument
+
+        raise InvalidArgument(f"{url!r}: a lab URL names a bench, lab://bench-3/path")
+
+
+@tiffin.hookimpl
+def register_storage_backends(register):
+    register(Lab())
+"""
+
+
+def test_a_storage_backends_own_error_reaches_the_user(plugin_site: PluginSite) -> None:
+    plugin_site.add("lab", LAB_BACKEND)
+    done = run_cli("models", "import", "lab://nowhere", env=plugin_site.env)
+    assert done.returncode == 1
+    assert "a lab URL names a bench, lab://bench-3/path" in done.stderr
+    assert "no storage backend handles" not in done.stderr

@@ -73,10 +73,15 @@ class PluginRecord:
     distribution: str
     version: str
     module: str
-    status: str  # "loaded", "failed", "disabled"
+    status: str  # "loaded", "failed", "disabled", "refused" (a registration was refused)
     hooks: tuple[str, ...] = ()
     error: str | None = None
     builtin: bool = False
+    #: what the plugin registered, as ``kind:name`` (``framework:sklearn``, ``scheme:s3``,
+    #: ``io:Text``, ``command:registry``); filled as the hooks are called
+    registered: tuple[str, ...] = ()
+    #: why a disabled plugin is disabled (the environment variable that did it)
+    disabled_by: str | None = None
 
 
 def _env_list(var: str) -> set[str] | None:
@@ -112,6 +117,8 @@ class _Manager:
         self._registered: dict[str, Any] = {}
         self._problems: dict[str, list[str]] = {}
         self._failed: set[str] = set()
+        self._refused: set[str] = set()
+        self._registered_by: dict[str, list[str]] = {}
         self._lock = threading.RLock()
         self._load()
 
@@ -151,12 +158,20 @@ class _Manager:
                 continue
             seen[ep.name] = dist
             if ep.name in disabled or (only is not None and ep.name not in only):
-                self.records.append(PluginRecord(ep.name, dist, dist_version, ep.value, "disabled"))
+                by = (
+                    f"TIFFIN_DISABLE_PLUGINS={os.environ.get('TIFFIN_DISABLE_PLUGINS', '')}"
+                    if ep.name in disabled
+                    else f"TIFFIN_PLUGINS={os.environ.get('TIFFIN_PLUGINS', '')}"
+                )
+                self.records.append(
+                    PluginRecord(ep.name, dist, dist_version, ep.value, "disabled", disabled_by=by)
+                )
                 continue
             try:
                 module = ep.load()
                 self.pm.register(module, name=ep.name)
-            except Exception as exc:  # a broken plugin must not take the CLI down with it
+            # a broken plugin must not take the CLI down with it, not even by sys.exit()
+            except (Exception, SystemExit) as exc:
                 error = _one_line(f"{type(exc).__name__}: {exc}")
                 self.records.append(
                     PluginRecord(ep.name, dist, dist_version, ep.value, "failed", error=error)
@@ -173,16 +188,28 @@ class _Manager:
                     ep.name, dist, dist_version, ep.value, "loaded", self._hooks_of(ep.name)
                 )
             )
-        for name in sorted((only or set()) - set(seen)):
-            _complain(
-                f"TIFFIN_PLUGINS names {name!r}, but no installed plugin has that name "
-                f"(installed: {', '.join(sorted(seen)) or 'none'})"
-            )
+        for var, names in (("TIFFIN_PLUGINS", only or set()), ("TIFFIN_DISABLE_PLUGINS", disabled)):
+            for name in sorted(names - set(seen)):
+                _complain(
+                    f"{var} names {name!r}, but no installed plugin has that name "
+                    f"(installed: {', '.join(sorted(seen)) or 'none'}); check the spelling"
+                )
 
     def _check_hook_names(self, plugin_name: str, module: Any) -> None:
-        """A misspelt hook is never called; say so instead of ignoring the plugin silently."""
+        """A misspelt or undecorated hook is never called; say so instead of ignoring it."""
         for attr in dir(module):
             if self.pm.parse_hookimpl_opts(module, attr) is None:
+                if (
+                    attr.startswith("register_")
+                    and callable(getattr(module, attr, None))
+                    and getattr(getattr(self.pm.hook, attr, None), "spec", None) is not None
+                ):
+                    self._problem(
+                        plugin_name,
+                        f"tiffin plugin {plugin_name!r} defines {attr}() without "
+                        f"@tiffin.hookimpl, so tiffin never calls it; decorate it with "
+                        f"@tiffin.hookimpl",
+                    )
                 continue
             if getattr(self.pm.hook, attr).spec is None:
                 self._problem(
@@ -195,29 +222,59 @@ class _Manager:
         plugin = self.pm.get_plugin(plugin_name)
         return tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
 
-    def _problem(self, plugin_name: str, message: str, *, failed: bool = False) -> None:
+    def _problem(
+        self, plugin_name: str, message: str, *, failed: bool = False, refused: bool = False
+    ) -> None:
         """Remember a plugin's problem for ``tiffin plugins``, then warn (or raise if strict)."""
         self._problems.setdefault(plugin_name, []).append(_one_line(message))
         if failed:
             self._failed.add(plugin_name)
+        if refused:
+            self._refused.add(plugin_name)
         _complain(message)
 
+    def note_registered(self, plugin_name: str, what: str) -> None:
+        """Remember that ``plugin_name`` registered ``what`` (``kind:name``)."""
+        self._registered_by.setdefault(plugin_name, []).append(what)
+
     def current_records(self) -> list[PluginRecord]:
-        """The records, with the problems found since loading (a hook that raised: failed)."""
+        """The records, with what each registered and the problems found since loading.
+
+        A hook that raised makes its plugin ``failed``; a refused registration ``refused``.
+        """
         out = []
         for record in self.records:
+            record = attrs.evolve(
+                record, registered=tuple(sorted(self._registered_by.get(record.name, ())))
+            )
             problems = self._problems.get(record.name)
             if problems:
-                status = "failed" if record.name in self._failed else record.status
+                status = record.status
+                if record.name in self._failed:
+                    status = "failed"
+                elif record.name in self._refused and status == "loaded":
+                    status = "refused"
                 error = "; ".join(filter(None, [record.error, *problems]))
                 record = attrs.evolve(record, status=status, error=error)
             out.append(record)
         return out
 
+    def record(self, name: str) -> PluginRecord | None:
+        for record in self.current_records():
+            if record.name == name:
+                return record
+        return None
+
     # -- registration --------------------------------------------------------------------------
 
     def collect(
-        self, hook_name: str, key: Callable[[Any], list[str]], check: Callable[[Any], None]
+        self,
+        hook_name: str,
+        key: Callable[[Any], list[str]],
+        check: Callable[[Any], None],
+        *,
+        kind: str,
+        check_owner: Callable[[Any, str], None] | None = None,
     ) -> dict[str, Any]:
         """Call ``hook_name`` on every plugin with a ``register`` callback; return key -> object.
 
@@ -238,8 +295,10 @@ class _Manager:
                 def register(obj: Any, _plugin: str = plugin_name) -> None:
                     try:
                         check(obj)
+                        if check_owner is not None:
+                            check_owner(obj, _plugin)
                     except PluginError as exc:
-                        self._problem(_plugin, f"tiffin plugin {_plugin!r}: {exc}")
+                        self._problem(_plugin, f"tiffin plugin {_plugin!r}: {exc}", refused=True)
                         return
                     for k in key(obj):
                         if k in found:
@@ -248,10 +307,12 @@ class _Manager:
                                 f"tiffin plugin {_plugin!r} registers {k!r} for {hook_name}, "
                                 f"which plugin {owners[k]!r} already registered; keeping "
                                 f"{owners[k]!r}'s. Disable one with TIFFIN_DISABLE_PLUGINS",
+                                refused=True,
                             )
                             continue
                         found[k] = obj
                         owners[k] = _plugin
+                        self.note_registered(_plugin, f"{kind}:{k}")
 
                 try:
                     impl.function(register)
@@ -344,9 +405,26 @@ def _check_framework(adapter: Any) -> None:
         )
 
 
+def _check_framework_owner(adapter: Any, plugin_name: str) -> None:
+    """An adapter's name is its plugin's entry-point name: ``tiffin.<name>`` finds it by that."""
+    if plugin_name.startswith("builtin.") or adapter.name == plugin_name:
+        return
+    raise PluginError(
+        f"its framework adapter is named {adapter.name!r} but the plugin's entry point is named "
+        f"{plugin_name!r}; the adapter is refused. Give both the same name (the adapter's "
+        f"`name` and the [project.entry-points.tiffin] key)"
+    )
+
+
 def frameworks() -> dict[str, Any]:
     """Installed framework adapters by name."""
-    return _get().collect("register_frameworks", key=lambda a: [a.name], check=_check_framework)
+    return _get().collect(
+        "register_frameworks",
+        key=lambda a: [a.name],
+        check=_check_framework,
+        kind="framework",
+        check_owner=_check_framework_owner,
+    )
 
 
 #: The framework ``tiffin.models.create`` records when none is given: no adapter owns it.
@@ -364,11 +442,44 @@ def framework(name: str) -> Any:
             f"adapter loads them or builds their runner: read their files from model.path, and to "
             f"serve one write a tiffin.Runnable that loads it (see docs/runners.md)"
         )
-    dist = KNOWN_DISTRIBUTIONS.get(name, f"tiffin-{name.replace('_', '-')}")
+    raise MissingPlugin(missing_framework_message(name))
+
+
+def missing_framework_message(name: str) -> str:
+    """Why ``tiffin.<name>`` has no adapter: what actually happened, and the fix.
+
+    A plugin of that name that is installed but failed, was disabled or had its adapter
+    refused is reported as such; ``pip install`` is advised only for the project's own
+    packages, never for a guessed name.
+    """
+    manager = _get()
     installed = ", ".join(sorted(frameworks())) or "none"
-    raise MissingPlugin(
-        f"no tiffin framework adapter named {name!r} is installed (installed: {installed}); "
-        f"install it with: pip install {dist}"
+    record = manager.record(name)
+    if record is not None and not record.builtin:
+        where = f"{record.distribution} {record.version}"
+        if record.status == "disabled":
+            return (
+                f"the tiffin plugin {name!r} ({where}) is installed but disabled by "
+                f"{record.disabled_by}; remove {name!r} from that variable to use tiffin.{name}"
+            )
+        if record.error:
+            return (
+                f"the tiffin plugin {name!r} ({where}) is installed but provides no framework "
+                f"adapter named {name!r}: {record.error}"
+            )
+        return (
+            f"the tiffin plugin {name!r} ({where}) is installed but registers no framework "
+            f"adapter named {name!r} (installed adapters: {installed})"
+        )
+    dist = KNOWN_DISTRIBUTIONS.get(name)
+    if dist is not None:
+        return (
+            f"no tiffin framework adapter named {name!r} is installed (installed: {installed}); "
+            f"install it with: pip install {dist}"
+        )
+    return (
+        f"tiffin has no attribute or framework adapter named {name!r} (installed adapters: "
+        f"{installed}); check the spelling, or install the plugin that provides it"
     )
 
 
@@ -377,6 +488,7 @@ def data_containers() -> dict[str, Any]:
     return _get().collect(
         "register_data_containers",
         key=lambda c: list(c.type_names),
+        kind="container",
         check=_require(
             "name",
             "type_names",
@@ -395,6 +507,7 @@ def storage_backends() -> dict[str, Any]:
         "register_storage_backends",
         key=lambda b: list(b.schemes),
         check=_require("schemes", "filesystem", kind="storage backend"),
+        kind="scheme",
     )
 
 
@@ -404,6 +517,7 @@ def transfer_strategies() -> dict[str, Any]:
         "register_transfer_strategies",
         key=lambda s: [s.name],
         check=_require("name", "priority", kind="transfer strategy"),
+        kind="strategy",
     )
 
 
@@ -416,7 +530,9 @@ def io_descriptors() -> dict[str, type]:
         if not (isinstance(cls, type) and issubclass(cls, IODescriptor)):
             raise PluginError(f"IO descriptor {cls!r} is not a subclass of tiffin.io.IODescriptor")
 
-    return _get().collect("register_io_descriptors", key=lambda c: [c.__name__], check=check)
+    return _get().collect(
+        "register_io_descriptors", key=lambda c: [c.__name__], check=check, kind="io"
+    )
 
 
 def batch_engines() -> dict[str, Any]:
@@ -425,6 +541,7 @@ def batch_engines() -> dict[str, Any]:
         "register_batch_engines",
         key=lambda e: [e.name],
         check=_require("name", "run", kind="batch engine"),
+        kind="engine",
     )
 
 
@@ -464,10 +581,12 @@ def add_commands(app: Any) -> None:
                         impl.plugin_name,
                         f"tiffin plugin {impl.plugin_name!r} adds the command {name!r}, which is "
                         f"already taken; the plugin's command is not added",
+                        refused=True,
                     )
                     continue
                 taken.add(name)
                 registry.append(info)
+                manager.note_registered(impl.plugin_name, f"command:{name}")
 
 
 def _info_name(info: Any) -> str:
@@ -485,3 +604,36 @@ def _info_name(info: Any) -> str:
 
 def _command_names(app: Any) -> set[str]:
     return {_info_name(i) for i in (*app.registered_commands, *app.registered_groups)}
+
+
+def plugins_used_by(objects: Any) -> set[str]:
+    """Names of the entry-point plugins whose code ``objects`` come from, or that they rely on.
+
+    An object counts when its class is defined in a plugin's package (a third-party IO
+    descriptor, a runnable); a plugin's data container counts when a type it handles is from
+    a module already imported (the service works with such values). Built-ins never count.
+    """
+    import sys
+
+    manager = _get()
+    packages = {
+        record.module.split(":")[0].split(".")[0]: record.name
+        for record in manager.records
+        if not record.builtin and record.status == "loaded"
+    }
+    used = set()
+    for obj in objects:
+        cls = obj if isinstance(obj, type) else type(obj)
+        for klass in cls.__mro__:
+            top = (klass.__module__ or "").split(".")[0]
+            if top in packages:
+                used.add(packages[top])
+    owners = {}
+    for plugin, items in manager._registered_by.items():
+        for item in items:
+            owners[item] = plugin
+    for type_name in data_containers():
+        plugin = owners.get(f"container:{type_name}")
+        if plugin in packages.values() and type_name.split(".")[0] in sys.modules:
+            used.add(plugin)
+    return used

@@ -70,6 +70,15 @@ class FrameworkAdapter(abc.ABC):
         """Whether this adapter can save ``obj``; the default accepts anything."""
         return True
 
+    def runtime_requirements(self, model: Model) -> list[str]:
+        """Distributions the saved ``model`` needs at load time besides the framework itself.
+
+        A bento's requirements include them (pinned to the installed version when locked):
+        scikit-learn for a model saved through a framework's scikit-learn API, for example.
+        The default: none.
+        """
+        return []
+
     def runnable(self, model: Model) -> type[Runnable]:
         """The :class:`tiffin.Runnable` behind ``model.to_runner()``: one method per signature.
 

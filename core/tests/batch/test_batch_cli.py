@@ -265,3 +265,18 @@ def test_without_pyarrow_one_line_says_what_to_install(service_dir, tmp_path) ->
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0
     assert "pip install 'tiffin[batch]'" in done.stderr
+
+
+def test_engine_ray_without_tiffin_ray_names_the_package(cli, iris, service_dir, tmp_path) -> None:
+    pq.write_table(iris.table(10), tmp_path / "in.parquet")
+    done = cli(
+        "batch", "service.py:svc", "classify", "--engine", "ray",
+        "-i", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "out.parquet"),
+        cwd=service_dir, env={"TIFFIN_DISABLE_PLUGINS": "ray"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "error: no batch engine named 'ray' is installed (installed: local); install it with: "
+        "pip install tiffin-ray"
+    ]
+    assert not (tmp_path / "out.parquet").exists()

@@ -81,7 +81,9 @@ def test_dockerfile_follows_the_rules(bento):
     assert f"FROM python:{major_minor}-slim" in lines
     user = next(line for line in lines if line.startswith("USER "))
     assert user.split()[1].split(":")[0] not in ("root", "0")
-    install = next(i for i, line in enumerate(lines) if "pip install" in line)
+    install = next(
+        i for i, line in enumerate(lines) if line.startswith("RUN") and "env/python/install.sh" in line
+    )
     copy_all = next(
         i for i, line in enumerate(lines) if line.startswith("COPY --chown") and " . " in line
     )
@@ -130,6 +132,9 @@ def test_kubernetes_manifests(bento, tmp_path, no_engine):
     result = containerize(str(bento.tag), output=tmp_path / "ctx", kubernetes=True, wheels=False)
 
     assert not result.built
+    for path in result.kubernetes:  # plain YAML: no &anchors / *aliases for readers to chase
+        text = path.read_text()
+        assert "&id" not in text and "*id" not in text, text
     docs = {path.stem: yaml.safe_load(path.read_text()) for path in result.kubernetes}
     assert set(docs) == {"deployment", "service", "horizontalpodautoscaler"}
     container = docs["deployment"]["spec"]["template"]["spec"]["containers"][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -59,19 +60,18 @@ def marks(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def ray_cluster(marks: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     ray = pytest.importorskip("ray")
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        runtime_env={
-            "env_vars": {
-                "TIFFIN_TEST_MARKS": str(marks),
-                "TIFFIN_RAY_CACHE": str(tmp_path_factory.mktemp("ray-cache")),
-            }
-        },
-    )
+    # a local cluster's workers inherit the driver's environment (no runtime_env agent needed)
+    saved = {k: os.environ.get(k) for k in ("TIFFIN_TEST_MARKS", "TIFFIN_RAY_CACHE")}
+    os.environ["TIFFIN_TEST_MARKS"] = str(marks)
+    os.environ["TIFFIN_RAY_CACHE"] = str(tmp_path_factory.mktemp("ray-cache"))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture

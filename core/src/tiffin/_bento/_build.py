@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tiffin._bento import _docker, _requirements
+from tiffin._bento import _docker, _install, _requirements
 from tiffin._bento._config import BuildConfig, config_from_dict, load_config
 from tiffin._bento._files import select_files
 from tiffin._bento._info import (
@@ -59,6 +59,47 @@ def _runner_models(svc: Any) -> list[Any]:
     found = []
     for runner in svc.runners:
         found.extend(getattr(runner, "models", None) or [])
+    return found
+
+
+def _plugins_of_service(svc: Any) -> set[str]:
+    """The tiffin plugins the service's code uses: IO descriptors, runnables, data containers."""
+    from tiffin import _plugins
+
+    objects: list[Any] = []
+    for api in svc.apis.values():
+        objects += [api.input, api.output]
+    for runner in svc.runners:
+        objects.append(getattr(runner, "runnable_class", type(runner)))
+    return _plugins.plugins_used_by(objects)
+
+
+def _setup_script(value: str | None, ctx: Path) -> str | None:
+    """``docker.setup_script``: the script's text, given inline (several lines) or as a path."""
+    if not value:
+        return None
+    if "\n" in value.strip():
+        return value if value.startswith("#!") else "#!/bin/sh\nset -e\n" + value
+    script = Path(value)
+    script = script if script.is_absolute() else ctx / script
+    if not script.is_file():
+        raise NotFound(
+            f"docker.setup_script {str(script)!r} does not exist; fix the path in the build config "
+            "(or write the script itself there, on several lines)"
+        )
+    return script.read_text(encoding="utf-8")
+
+
+def _runtime_requirements(model_list: list[Any]) -> list[str]:
+    """What the models' adapters say the saved models need at load time."""
+    from tiffin import _plugins
+
+    found: list[str] = []
+    for model in model_list:
+        adapter = _plugins.frameworks().get(model.info.framework)
+        declare = getattr(adapter, "runtime_requirements", None)
+        if declare is not None:
+            found.extend(declare(model))
     return found
 
 
@@ -172,16 +213,11 @@ def build(
     _check_service_included(target, ctx, files)
     model_list = _collect_models(svc, config.models)
     frameworks = sorted({m.info.framework for m in model_list} - {"custom"})
-    requirements = _requirements.requirements_for(frameworks, config.python, ctx)
-    setup_script = None
-    if config.docker.setup_script:
-        script = Path(config.docker.setup_script)
-        script = script if script.is_absolute() else ctx / script
-        if not script.is_file():
-            raise NotFound(
-                f"docker.setup_script {str(script)!r} does not exist; fix the path in the build config"
-            )
-        setup_script = script
+    plugins = sorted(set(frameworks) | _plugins_of_service(svc))
+    requirements = _requirements.requirements_for(
+        plugins, config.python, ctx, runtime=_runtime_requirements(model_list)
+    )
+    setup_script = _setup_script(config.docker.setup_script, ctx)
     python_version = platform.python_version()
     spec = svc.to_spec()
 
@@ -201,12 +237,18 @@ def build(
             stage / REQUIREMENTS,
             _requirements.render_requirements(requirements, lock=config.python.lock),
         )
-        _write(stage / DOCKERFILE, _docker.render_dockerfile(config.docker, python_version))
+        _write(
+            stage / _install.INSTALL_SCRIPT,
+            _install.render_install_script(config.python),
+            executable=True,
+        )
+        _write(
+            stage / DOCKERFILE,
+            _docker.render_dockerfile(config.docker, python_version, envs=config.envs),
+        )
         _write(stage / _docker.ENTRYPOINT, _docker.render_entrypoint(), executable=True)
         if setup_script is not None:
-            dest = stage / "env/docker/setup_script"
-            shutil.copyfile(setup_script, dest)
-            dest.chmod(0o755)
+            _write(stage / "env/docker/setup_script", setup_script, executable=True)
         _write(stage / OPENAPI, json.dumps(openapi, indent=2, sort_keys=True) + "\n")
         info = BentoInfo(
             name=name,
@@ -220,7 +262,12 @@ def build(
             apis=_apis_with_schemas(spec, openapi),
             runners=tuple(spec.get("runners", ())),
             models=tuple(BentoModel(str(m.tag), m.info.framework) for m in model_list),
-            python={"lock": config.python.lock, "requirements": requirements},
+            envs=tuple({"name": n, "value": v} for n, v in config.envs),
+            python={
+                "lock": config.python.lock,
+                "requirements": requirements,
+                "pip_args": _install.pip_options(config.python),
+            },
             docker={
                 "base_image": config.docker.base_image
                 or _docker.default_base_image(python_version),

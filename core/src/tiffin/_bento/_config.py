@@ -64,6 +64,12 @@ class PythonOptions:
     packages: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     requirements_txt: str | None = None
     lock: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    #: where pip finds packages, used by ``env/python/install.sh`` (and so by the Dockerfile)
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    find_links: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    #: more ``pip install`` arguments, as one shell-quoted string (``"--pre --timeout 60"``)
+    pip_args: str | None = None
 
 
 @attrs.frozen
@@ -75,6 +81,29 @@ class DockerOptions:
     system_packages: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     setup_script: str | None = None
     env: dict[str, str] = attrs.field(factory=dict, converter=_str_dict)
+
+
+def _envs(value: Any) -> tuple[tuple[str, str], ...]:
+    """``envs:`` as BentoML writes it: a list of ``{name: ..., value: ...}``."""
+    if value is None:
+        return ()
+    if isinstance(value, tuple) and all(isinstance(v, tuple) for v in value):
+        return value
+    if not isinstance(value, list):
+        raise InvalidArgument(f"'envs' must be a list of {{name: ..., value: ...}}, got {value!r}")
+    out = []
+    for item in value:
+        if (
+            not isinstance(item, dict)
+            or set(item) - {"name", "value"}
+            or not isinstance(item.get("name"), str)
+            or not item["name"]
+        ):
+            raise InvalidArgument(
+                f"'envs' items look like {{name: OMP_NUM_THREADS, value: \"1\"}}, got {item!r}"
+            )
+        out.append((item["name"], "" if item.get("value") is None else str(item["value"])))
+    return tuple(out)
 
 
 @attrs.frozen
@@ -90,9 +119,13 @@ class BuildConfig:
     python: PythonOptions = attrs.field(factory=PythonOptions)
     docker: DockerOptions = attrs.field(factory=DockerOptions)
     models: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    #: environment variables for the service, set in the image and by ``tiffin serve``
+    envs: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_envs)
 
     def to_dict(self) -> dict[str, Any]:
-        return converter.unstructure(self)
+        data = converter.unstructure(self)
+        data["envs"] = [{"name": n, "value": v} for n, v in self.envs]
+        return data
 
 
 _NESTED = {"python": PythonOptions, "docker": DockerOptions}
@@ -104,6 +137,8 @@ _SCALARS: dict[tuple[str, str], type] = {
     ("BuildConfig", "description"): str,
     ("PythonOptions", "requirements_txt"): str,
     ("PythonOptions", "lock"): bool,
+    ("PythonOptions", "index_url"): str,
+    ("PythonOptions", "pip_args"): str,
     ("DockerOptions", "base_image"): str,
     ("DockerOptions", "distro"): str,
     ("DockerOptions", "setup_script"): str,
@@ -116,6 +151,8 @@ _LISTS = {
     ("BuildConfig", "exclude"),
     ("BuildConfig", "models"),
     ("PythonOptions", "packages"),
+    ("PythonOptions", "extra_index_urls"),
+    ("PythonOptions", "find_links"),
     ("DockerOptions", "system_packages"),
 }
 
@@ -177,7 +214,8 @@ def config_from_dict(data: Any, source: str = "build config") -> BuildConfig:
                 {k: v for k, v in data[key].items() if v is not None}, nested
             )
     try:
-        return converter.structure(data, BuildConfig)
+        envs = _envs(data.pop("envs", None))
+        return attrs.evolve(converter.structure(data, BuildConfig), envs=envs)
     except InvalidArgument as exc:
         raise InvalidArgument(f"{source}: {exc}") from None
     except Exception as exc:  # cattrs wraps field errors in an exception group

@@ -57,7 +57,11 @@ def _walk(build_ctx: Path, excluded) -> list[str]:
 
 
 def select_files(build_ctx: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> list[str]:
-    """The relative paths to copy into ``src/``, sorted; an include matching nothing is an error."""
+    """The relative paths to copy into ``src/``, sorted.
+
+    An include pattern that matches no file at all is an error (a typo); one whose matches
+    were all removed by ``exclude`` or ``.tiffinignore`` is not.
+    """
     if not build_ctx.is_dir():
         raise NotFound(f"build context {str(build_ctx)!r} is not a directory")
     excluded = _spec([*ALWAYS_EXCLUDED, *exclude, *_ignore_lines(build_ctx)])
@@ -65,12 +69,18 @@ def select_files(build_ctx: Path, include: tuple[str, ...], exclude: tuple[str, 
     patterns = include or ("*",)
     selected = _spec(list(patterns))
     chosen = [rel for rel in candidates if selected.match_file(rel)]
+    unfiltered: list[str] | None = None  # walked only when a pattern matched nothing
     for pattern in patterns:
         if pattern.startswith("!") or pattern.strip() in ("*", "**", "") or pattern.startswith("#"):
             continue
-        if not any(_spec([pattern]).match_file(rel) for rel in candidates):
-            raise InvalidArgument(
-                f"include pattern {pattern!r} matches no file in {str(build_ctx)!r} "
-                f"(after exclude, {IGNORE_FILE} and the always-excluded folders); fix or remove it"
-            )
+        if any(_spec([pattern]).match_file(rel) for rel in candidates):
+            continue
+        if unfiltered is None:  # the project's files before exclude and .tiffinignore
+            unfiltered = _walk(build_ctx, _spec(list(ALWAYS_EXCLUDED)))
+        if any(_spec([pattern]).match_file(rel) for rel in unfiltered):
+            continue  # it matched files that exclude then removed: what the user asked for
+        raise InvalidArgument(
+            f"include pattern {pattern!r} matches no file in {str(build_ctx)!r} "
+            f"(outside the always-excluded folders); fix or remove it"
+        )
     return chosen

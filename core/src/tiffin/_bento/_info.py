@@ -51,6 +51,8 @@ class BentoInfo(StoredInfo):
     models: tuple[BentoModel, ...] = ()
     python: dict[str, Any] = attrs.Factory(dict)
     docker: dict[str, Any] = attrs.Factory(dict)
+    #: ``envs:`` of the build config, ``{"name": ..., "value": ...}`` each, in order
+    envs: tuple[dict[str, str], ...] = ()
     files: tuple[FileEntry, ...] = ()
 
 

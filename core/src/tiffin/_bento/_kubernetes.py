@@ -98,4 +98,8 @@ def kubernetes_manifests(name: str, version: str, image: str) -> list[dict[str, 
             ],
         },
     }
-    return [deployment, service, hpa]
+    # plain trees, no shared objects: a YAML dumper writes a dict used twice as &anchor/*alias,
+    # which some tools (and readers) do not follow
+    import json
+
+    return [json.loads(json.dumps(doc)) for doc in (deployment, service, hpa)]

@@ -7,10 +7,20 @@ models use (``tiffin-sklearn`` for ``sklearn``), then the user's ``python.packag
 requirement that is installed here is pinned too, and so is everything it depends on,
 transitively: the image gets the versions the bento was built and tested with.
 Output is sorted and carries no time, so equal inputs give equal files.
+
+Pins name the distributions *actually installed*: when a requirement (``xgboost``) is not
+installed but another distribution provides the same import package (``xgboost-cpu``), the
+lock pins that one. A framework adapter may declare what a saved model needs at load time
+(``runtime_requirements(model)``: scikit-learn for XGBoost's scikit-learn classes). Local
+version labels are dropped from pins (``torch==2.13.0``, not ``2.13.0+cpu``): pip matches
+``==2.13.0`` against ``2.13.0+cpu`` on an index that has it (the bentofile's
+``python.index_url`` / ``extra_index_urls``), and the default index can resolve it too.
+A requirement that cannot be resolved from what is installed is a warning at build time.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -34,6 +44,24 @@ def _installed_version(name: str) -> str | None:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
+
+
+def _public(version: str) -> str:
+    """``2.13.0+cpu`` -> ``2.13.0``: a pin any index holding the release can satisfy."""
+    return version.split("+", 1)[0]
+
+
+def installed_provider(name: str) -> str | None:
+    """The installed distribution to pin for the requirement ``name``.
+
+    ``name`` itself when installed; else the one installed distribution that provides the
+    import package of the same name (``xgboost`` -> ``xgboost-cpu``); else ``None``.
+    """
+    if _installed_version(name) is not None:
+        return name
+    module = _canonical(name).replace("-", "_")
+    providers = sorted(set(metadata.packages_distributions().get(module, ())))
+    return providers[0] if len(providers) == 1 else None
 
 
 def framework_distribution(framework: str) -> str:
@@ -103,20 +131,29 @@ def _closure(names: Iterable[str]) -> dict[str, str]:
         if key in seen_extras:
             continue
         seen_extras.add(key)
-        version = _installed_version(req.name)
-        if version is None:
+        provider = installed_provider(req.name)
+        if provider is None:
             continue
-        pinned[key[0]] = version
-        todo.extend(_parse(d) for d in _dependencies(req.name, req.extras))
+        version = _installed_version(provider)
+        assert version is not None
+        pinned[_canonical(provider)] = version
+        todo.extend(_parse(d) for d in _dependencies(provider, req.extras))
     return pinned
 
 
 def requirements_for(
-    frameworks: Iterable[str], options: PythonOptions, build_ctx: Path
+    frameworks: Iterable[str],
+    options: PythonOptions,
+    build_ctx: Path,
+    runtime: Iterable[str] = (),
 ) -> list[str]:
-    """The requirement lines, sorted by canonical name, without duplicates."""
+    """The requirement lines, sorted by canonical name, without duplicates.
+
+    :param frameworks: the tiffin plugins the service uses (framework, IO descriptor, ...).
+    :param runtime: what the saved models need at load time, as their adapters declare it.
+    """
     first_party = ["tiffin", *sorted({framework_distribution(f) for f in frameworks})]
-    user = list(options.packages)
+    user = [*sorted(set(runtime)), *options.packages]
     if options.requirements_txt:
         path = Path(options.requirements_txt)
         user += _read_requirements_txt(path if path.is_absolute() else build_ctx / path)
@@ -134,23 +171,32 @@ def requirements_for(
         key = _canonical(req.name)
         if key in lines and key in {_canonical(n) for n in first_party}:
             continue  # first-party pins win over a user's looser spec
+        if installed_provider(req.name) is None and not req.url:
+            warnings.warn(
+                f"requirement {text!r} is not installed here, so the bento cannot pin the version "
+                f"you tested with, and pip may not find it when the bento is installed; install "
+                f"it (pip install {req.name}) or check its name",
+                stacklevel=2,
+            )
         lines[key] = text
     if options.lock:
-        for text in list(lines.values()):
+        for key, text in list(lines.items()):
             req = _parse(text)
-            version = _installed_version(req.name)
+            provider = installed_provider(req.name)
+            version = _installed_version(provider) if provider else None
             if version is not None and (
                 not req.specifier or req.specifier.contains(version, prereleases=True)
             ):
                 extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
-                lines[_canonical(req.name)] = f"{req.name}{extras}=={version}"
+                del lines[key]
+                lines[_canonical(provider)] = f"{provider}{extras}=={_public(version)}"
         direct = [
             str(_parse(t).name)
             + (f"[{','.join(sorted(_parse(t).extras))}]" if _parse(t).extras else "")
             for t in lines.values()
         ]
         for key, version in _closure(direct).items():
-            lines.setdefault(key, f"{key}=={version}")
+            lines.setdefault(key, f"{key}=={_public(version)}")
     return [lines[k] for k in sorted(lines)]
 
 

@@ -95,6 +95,8 @@ def load_bento_service(tag_or_path: str | os.PathLike[str] | Bento) -> Service:
     from tiffin._service.loader import load_service
 
     bento = bento_from(tag_or_path)
+    for env in bento.info.envs:  # the bentofile's envs; what the environment says wins
+        os.environ.setdefault(env["name"], env["value"])
     use_bento_models(bento)
     return load_service(bento.info.service, working_dir=bento.path / SRC_DIR)
 
@@ -105,6 +107,12 @@ def load_bento_target(target: str, base: Path) -> Service:
     folder = base / Path(target).expanduser()
     if (folder / MANIFEST_NAME).is_file():
         return load_bento_service(folder)
+    looks_like_path = "/" in target or target.startswith((".", "~")) or os.sep in target
+    if looks_like_path and not folder.exists():
+        raise NotFound(
+            f"{target!r} does not exist (looked in {base}); give the path of a service file, "
+            f"a bento folder, or a bento tag (see `tiffin list`)"
+        )
     try:
         return load_bento_service(target)
     except NotFound as exc:

@@ -1,7 +1,7 @@
 """The loop of one runner worker process: build the runnable, then answer calls one at a time.
 
-A worker is forked from the server process, so it starts with every module the server has
-already imported (numpy, the framework, the service's own code): no re-import, and a
+A worker is forked by the fork server (:mod:`._forkserver`) from the service's process image,
+so it starts with every module the server had imported (numpy, the framework, the service's own code): no re-import, and a
 runnable class made on the fly (as framework adapters make them) needs no pickling. It talks
 to the server over one end of a unix socket pair, with the frames of :mod:`._wire`, and exits
 when the server's end closes.

@@ -648,6 +648,13 @@ def _read_manifest(store: Store[Any, Any], reader: _Reader) -> tuple[Any, bytes]
     first = reader.next()
     if first is None:
         raise InvalidArchive("the archive is empty")
+    other = {"model.yaml": ("a model", "tiffin models import"), "bento.yaml": ("a bento", "tiffin import")}
+    if first.name != store.manifest_name and first.name in other:
+        kind, command = other[first.name]
+        raise InvalidArchive(
+            f"it is {kind} archive, not {'a bento' if kind == 'a model' else 'a model'} archive: "
+            f"import it with `{command} URL`"
+        )
     if first.type not in (tarfile.REGTYPE, tarfile.AREGTYPE) or first.name != store.manifest_name:
         raise InvalidArchive(
             f"the archive does not start with {store.manifest_name} (it starts with {first.name!r}); "

@@ -51,6 +51,18 @@ def build_app() -> typer.Typer:
             is_eager=True,
             help="Show the version and exit.",
         ),
+        quiet: bool = typer.Option(
+            False,
+            "--quiet",
+            "-q",
+            help="Less output: no progress bars, errors only in logs (also after the command).",
+        ),
+        verbose: bool = typer.Option(
+            False,
+            "--verbose",
+            "-v",
+            help="More output: debug logs, tracebacks of failing APIs (also after the command).",
+        ),
     ) -> None:
         """Take trained models to production: save, serve, build, push."""
 
@@ -79,6 +91,9 @@ def build_app() -> typer.Typer:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one readable line and exit code 1 on a user error."""
     args = sys.argv[1:] if argv is None else argv
+    from tiffin.cli._flags import take_global_flags  # -q/-v, before or after the command
+
+    args = take_global_flags(args)
     if args[:1] == ["serve"]:  # cold start matters here: skip building the app when we can
         from tiffin.cli._fast_serve import fast_serve
 
@@ -87,4 +102,4 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(code)
     from tiffin.cli._common import run_cli
 
-    sys.exit(run_cli(build_app, argv))
+    sys.exit(run_cli(build_app, args))

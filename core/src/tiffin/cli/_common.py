@@ -72,3 +72,4 @@ def run_cli(build_app: Callable[[], typer.Typer], argv: list[str] | None) -> int
         command.main(args=argv, prog_name="tiffin", standalone_mode=True)
 
     return run_guarded(run)
+

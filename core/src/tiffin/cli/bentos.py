@@ -32,6 +32,7 @@ def _bento_row(bento: Any) -> dict[str, Any]:
         "service": info.service,
         "size": sum(f.size for f in info.files),
         "models": [m.tag for m in info.models],
+        "apis": [api.get("name") for api in info.apis],
         "labels": info.labels,
         "created_at": info.created_at.isoformat(),
         "path": str(bento.path),
@@ -123,13 +124,14 @@ def list_bentos(
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
-    for column in ("tag", "service", "size", "models", "created"):
-        table.add_column(column, no_wrap=column != "models", overflow="fold")
+    for column in ("tag", "service", "apis", "size", "models", "created"):
+        table.add_column(column, no_wrap=column not in ("models", "apis"), overflow="fold")
     for b in bentos:
         row = _bento_row(b)
         table.add_row(
             row["tag"],
             row["service"],
+            ", ".join(row["apis"]),
             _human_size(row["size"]),
             ", ".join(row["models"]),
             b.info.created_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -315,13 +317,29 @@ def pull(
     transfer(f"pull {tag}", work, output, quiet)
 
 
+_COMMANDS = {
+    "build": build,
+    "list": list_bentos,
+    "get": get,
+    "delete": delete,
+    "export": export,
+    "import": import_,
+    "push": push,
+    "pull": pull,
+    "containerize": containerize,
+}
+
+
 def add_to(app: typer.Typer) -> None:
-    app.command("build")(build)
-    app.command("list")(list_bentos)
-    app.command("get")(get)
-    app.command("delete")(delete)
-    app.command("export")(export)
-    app.command("import")(import_)
-    app.command("push")(push)
-    app.command("pull")(pull)
-    app.command("containerize")(containerize)
+    for name, command in _COMMANDS.items():
+        app.command(name)(command)
+    # BentoML users type `bentos list`: the same commands under that group too
+    alias = typer.Typer(
+        name="bentos",
+        help="The bento commands again (tiffin list = tiffin bentos list, ...).",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+    for name, command in _COMMANDS.items():
+        alias.command(name)(command)
+    app.add_typer(alias, name="bentos")

@@ -184,7 +184,7 @@ def delete_model(
             sys.stderr.write("not deleted\n")
             raise typer.Exit(code=1)
     models.delete(exact)
-    typer.echo(f"deleted {exact}")
+    typer.echo(f"Deleted model {exact}")
 
 
 @app.command("export")
@@ -209,7 +209,7 @@ def export_model(
             compression=compression.value if compression else None,
             progress=progress,
         )
-    report(f"exported {model.tag} to {url}", url)  # not into the archive when it is stdout
+    report(f"Exported model {model.tag} to {url}", url)  # not into the archive when it is stdout
 
 
 @app.command("import")
@@ -222,7 +222,7 @@ def import_model(
 
     with progress_bar(f"import {url}") as progress:
         model = models.import_model(url, progress=progress)
-    typer.echo(f"imported {model.tag}")
+    typer.echo(f"Imported model {model.tag} into {model.path}")
 
 
 @app.command("push")

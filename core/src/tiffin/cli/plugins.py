@@ -13,7 +13,8 @@ def plugins(output: OutputFormat = OUTPUT_OPTION) -> None:
     """List installed plugins and what each provides.
 
     One row per plugin (built-ins included): its name, distribution, version, the hooks it
-    implements and whether it loaded; then each plugin's error, if it has one.
+    implements, what it registered (framework names, IO descriptor classes, URL schemes,
+    commands...) and whether it loaded; then each plugin's error, if it has one.
     """
     from tiffin import _plugins
     from tiffin._converter import converter
@@ -31,12 +32,16 @@ def plugins(output: OutputFormat = OUTPUT_OPTION) -> None:
     for column in ("name", "distribution", "version"):
         table.add_column(column, no_wrap=True)
     table.add_column("hooks", no_wrap=True)  # one per line
+    table.add_column("provides", no_wrap=True)  # one per line
     table.add_column("status", no_wrap=True)
-    styles = {"loaded": "green", "failed": "red", "disabled": "yellow"}
+    styles = {"loaded": "green", "failed": "red", "disabled": "yellow", "refused": "red"}
     for r in records:
         status = f"[{styles[r.status]}]{r.status}[/]" if r.status in styles else r.status
+        if r.disabled_by:
+            status += f" ({escape(r.disabled_by)})"
         hooks = "\n".join(h.removeprefix("register_") for h in r.hooks)
-        table.add_row(r.name, r.distribution, r.version, hooks, status)
+        provides = "\n".join(escape(p) for p in r.registered)
+        table.add_row(r.name, r.distribution, r.version, hooks, provides, status)
     console = table_console()
     console.print(table)
     # errors are long: one paragraph each under the table, wrapped to the terminal

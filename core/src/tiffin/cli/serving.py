@@ -10,6 +10,7 @@ import typer
 from tiffin._server._options import DEFAULT_MAX_BODY_TEXT, ServeOptions
 from tiffin.cli import _fast_serve
 from tiffin.cli._common import fail
+from tiffin.cli._flags import log_level
 
 __all__ = ["add_to", "parse_size"]
 
@@ -103,7 +104,7 @@ def run(
         ...,
         "--input",
         "-i",
-        help="The input itself (e.g. JSON), @FILE to read a file (CSV, .npy, an image...), or @- for stdin.",
+        help="The input itself (e.g. JSON), a path to an existing file or @FILE to read it (CSV, .npy, an image...), or @- for stdin.",
     ),
     working_dir: Path | None = typer.Option(
         None, "--working-dir", help="Where to find the service module."
@@ -115,9 +116,11 @@ def run(
     from tiffin._server._launch import configure_logging
     from tiffin._service._oneshot import call_api
     from tiffin._service.loader import load_service
+    from tiffin.exceptions import TiffinError
 
-    configure_logging("warning")
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    level = log_level("warning")
+    configure_logging(level)
+    logging.basicConfig(stream=sys.stderr, level=level.upper())
     filename: str | None = None
     if input.startswith("@"):
         source = input[1:]
@@ -130,12 +133,36 @@ def run(
             if not path.is_file():
                 raise fail(f"--input {input}: no such file {path}")
             data, filename = path.read_bytes(), path.name
+    elif _existing_file(input):
+        path = Path(input)
+        data, filename = path.read_bytes(), path.name
     else:
         data = input.encode()
     svc = load_service(target, working_dir)
-    out = call_api(svc, api, data, filename)
+    try:
+        out = call_api(svc, api, data, filename)
+    except TiffinError:
+        raise
+    except Exception as exc:  # the API's own code failed on this input: one line, not a traceback
+        logging.getLogger("tiffin.run").debug("API %r failed:", api, exc_info=True)
+        raise fail(
+            f"API {api!r} failed on this input: {type(exc).__name__}: {' '.join(str(exc).split())}"
+            " (tiffin -v run ... shows the traceback)"
+        ) from None
     sys.stdout.buffer.write(out)
+    if sys.stdout.isatty() and not out.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")  # leave the shell prompt on its own line
     sys.stdout.buffer.flush()
+
+
+def _existing_file(text: str) -> bool:
+    """Whether ``--input`` names an existing file (``./data.csv``), as BentoML's examples use it."""
+    if not text or "\n" in text or len(text) > 4096 or text.lstrip()[:1] in "[{\"":
+        return False
+    try:
+        return Path(text).expanduser().is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def add_to(app: typer.Typer) -> None:

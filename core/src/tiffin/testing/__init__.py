@@ -1,7 +1,9 @@
-"""The plugin author's kit: conformance tests for framework adapters, and shared fixtures.
+"""The plugin author's kit: conformance tests for each kind of plugin, and shared fixtures.
 
 - :class:`FrameworkContract`: subclass it in a test module to test a framework plugin;
 - :class:`IODescriptorContract`: subclass it to test an IO descriptor;
+- :class:`StorageBackendContract`: the same for a storage backend (a URL scheme);
+- :class:`DataContainerContract`: the same for a data container;
 - :mod:`tiffin.testing.fixtures`: pytest fixtures (``pytest_plugins = ["tiffin.testing.fixtures"]``).
 
 Needs pytest: install ``tiffin[testing]``. Importing this package does not import pytest;
@@ -13,13 +15,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tiffin.testing.containers import DataContainerContract
     from tiffin.testing.contract import FrameworkContract
     from tiffin.testing.io_contract import IODescriptorContract
+    from tiffin.testing.storage import StorageBackendContract
 
-__all__ = ["FrameworkContract", "IODescriptorContract"]
+__all__ = [
+    "DataContainerContract",
+    "FrameworkContract",
+    "IODescriptorContract",
+    "StorageBackendContract",
+]
 _MODULES = {
     "FrameworkContract": "tiffin.testing.contract",
     "IODescriptorContract": "tiffin.testing.io_contract",
+    "StorageBackendContract": "tiffin.testing.storage",
+    "DataContainerContract": "tiffin.testing.containers",
 }
 
 

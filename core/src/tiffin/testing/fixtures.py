@@ -24,11 +24,46 @@ def tiffin_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     return home
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _port_range_from_env() -> range | None:
+    """``TIFFIN_TEST_PORTS=20000-20999``: the ports a CI host lets tests use."""
+    value = os.environ.get("TIFFIN_TEST_PORTS", "").strip()
+    if not value:
+        return None
+    low, _, high = value.partition("-")
+    try:
+        return range(int(low), int(high or low) + 1)
+    except ValueError:
+        raise ValueError(
+            f"TIFFIN_TEST_PORTS={value!r} is not a port range; write it as LOW-HIGH (20000-20999)"
+        ) from None
+
+
+def free_port(port_range: range | tuple[int, int] | None = None) -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago.
+
+    :param port_range: take the port from this range (``range(20000, 21000)`` or the
+        inclusive pair ``(20000, 20999)``) for hosts that allow only some ports; default:
+        ``$TIFFIN_TEST_PORTS`` (``LOW-HIGH``) when set, else any port the system picks.
+    """
+    import random
+
+    if isinstance(port_range, tuple):
+        port_range = range(port_range[0], port_range[1] + 1)
+    port_range = port_range or _port_range_from_env()
+    if port_range is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    ports = list(port_range)
+    random.shuffle(ports)
+    for port in ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {port_range.start}-{port_range.stop - 1}")
 
 
 def run_cli(
@@ -81,6 +116,11 @@ def wait_for_http(url: str, process: subprocess.Popen | None = None, timeout: fl
 class ServerProcess:
     """A real ``tiffin serve`` process on a free port; ``.url`` is its base URL.
 
+    ``ServerProcess("service.py:svc", "--workers", "2", cwd=project, env={...})`` starts
+    ``tiffin serve TARGET ARGS...`` with this interpreter (or ``python=``) on 127.0.0.1 and returns once
+    ``ready_path`` answers 200 (or raises with everything the server printed). ``port_range``
+    limits the port to a range, as :func:`free_port` does.
+
     Its stdout and stderr are drained by a thread as they come (a full pipe would block the
     server); ``.output()`` is everything printed so far, ``.stop()`` returns all of it.
     """
@@ -93,14 +133,16 @@ class ServerProcess:
         env: dict[str, str] | None = None,
         ready_path: str = "/readyz",
         timeout: float = 30,
+        port_range: range | tuple[int, int] | None = None,
+        python: str | None = None,
     ) -> None:
         import threading
 
-        self.port = free_port()
+        self.port = free_port(port_range)
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                python or sys.executable,
                 "-m",
                 "tiffin",
                 "serve",
@@ -173,7 +215,10 @@ class ServerProcess:
 
 @pytest.fixture
 def serve() -> Iterator[object]:
-    """``serve("service.py:svc", cwd=...)`` starts a real server; all are stopped after the test."""
+    """``serve("service.py:svc", cwd=...)`` starts a real server; all are stopped after the test.
+
+    Takes :class:`ServerProcess`'s arguments, ``port_range=(20000, 20999)`` included.
+    """
     started: list[ServerProcess] = []
 
     def start(target: str, *args: str, **kwargs: object) -> ServerProcess:

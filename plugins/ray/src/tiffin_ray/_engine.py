@@ -38,17 +38,22 @@ def _connect(address: str | None) -> None:
     address = address or os.environ.get("RAY_ADDRESS") or "local"
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    except (ConnectionError, ValueError, RuntimeError) as exc:
+    except Exception as exc:  # Ray raises plain Exception when a local node fails to start
         raise RayJobFailed(
             f"cannot join the Ray cluster at {address!r}: {' '.join(str(exc).split())}; check "
             f"--address / RAY_ADDRESS, or leave both unset to start a local cluster"
         ) from None
 
 
-def _ordered() -> None:
+def _ordered(dataset: Any = None) -> None:
+    """Keep the input's row order: in the current context (datasets created from now on copy
+    it) and in ``dataset``'s own copy, taken when it was created."""
     import ray.data
 
     ray.data.DataContext.get_current().execution_options.preserve_order = True
+    context = getattr(dataset, "context", None)
+    if context is not None:
+        context.execution_options.preserve_order = True
 
 
 def score(job: BatchJob, dataset: ray.data.Dataset) -> ray.data.Dataset:
@@ -65,7 +70,7 @@ def score(job: BatchJob, dataset: ray.data.Dataset) -> ray.data.Dataset:
 
         data, key = pack(bento.path)
         shipped = ray.put(data)  # once, into the object store; each node fetches it once
-    _ordered()
+    _ordered(dataset)
     from tiffin_ray._actor import ScoringActor
 
     return dataset.map_batches(
@@ -81,25 +86,39 @@ def score(job: BatchJob, dataset: ray.data.Dataset) -> ray.data.Dataset:
     )
 
 
-def _actor_cpus(actors: int) -> float:
-    """CPUs each scoring actor reserves: one, unless that would leave Ray Data's readers (file
-    listing, footer reading, read tasks) too few to run at all on a small cluster."""
+def _cluster_cpus() -> float:
     import ray
 
-    total = float(ray.cluster_resources().get("CPU", 1.0))
-    return max(0.1, min(1.0, (total - 1.5) / actors))
+    return float(ray.cluster_resources().get("CPU", 1.0))
+
+
+def _actor_cpus(actors: int) -> float:
+    """CPUs each scoring actor reserves: one, unless that would leave Ray Data's readers too
+    few to start at all on a small cluster (the file listing task holds a CPU while the Parquet
+    footer-reading actors it waits for need one free to be placed): then a share, or none."""
+    share = (_cluster_cpus() - 2.0) / actors
+    return min(1.0, share) if share >= 0.25 else 0.0
+
+
+def _read_cpus() -> float:
+    """CPUs per read task: one, or half of one on a cluster of fewer than 4 CPUs."""
+    return 1.0 if _cluster_cpus() >= 4 else 0.5
 
 
 def _read(sources: Any, columns: list[str] | None) -> ray.data.Dataset:
     import ray.data
 
     paths = sources.urls()
+    cpus = _read_cpus()
+    # Parquet through Ray Data's V1 reader: its V2 reader's listing task waits on footer-reading
+    # actors that a small, busy cluster may never place (the job then hangs)
+    ray.data.DataContext.get_current().use_datasource_v2 = False
     if sources.format == "parquet":
-        dataset = ray.data.read_parquet(paths)
+        dataset = ray.data.read_parquet(paths, num_cpus=cpus)
     elif sources.format == "csv":
-        dataset = ray.data.read_csv(paths)
+        dataset = ray.data.read_csv(paths, num_cpus=cpus)
     else:
-        dataset = ray.data.read_json(paths, lines=True, file_extensions=None)
+        dataset = ray.data.read_json(paths, lines=True, file_extensions=None, num_cpus=cpus)
     return dataset.select_columns(columns) if columns is not None else dataset
 
 
@@ -164,6 +183,7 @@ class RayEngine:
         from tiffin._progress import progress_enabled
 
         ray.data.DataContext.get_current().enable_progress_bars = progress_enabled(job.progress)
+        _ordered()  # before the read: a dataset copies the context when it is created
         try:
             dataset = _read(sources, read_columns)
             scored = score(job, dataset)

@@ -89,6 +89,12 @@ class XGBoostAdapter(FrameworkAdapter):
             "format": "ubj",
         }
 
+    def runtime_requirements(self, model: Model) -> list[str]:
+        """XGBoost's scikit-learn classes (XGBClassifier...) import scikit-learn when loaded."""
+        if model.info.options.get("xgboost_class", BOOSTER_CLASS) == BOOSTER_CLASS:
+            return []
+        return ["scikit-learn"]
+
     def load(self, model: Model, **kwargs: Any) -> Any:
         """The model; ``nthread=`` sets its threads (``n_jobs`` on a wrapper)."""
         nthread = kwargs.pop("nthread", None)
