@@ -318,3 +318,21 @@ def test_escaping_and_no_ui(start_registry_factory, cli, tmp_path: Path) -> None
     assert httpx.get(f"{bare.url}/ui/").status_code == 404
     assert httpx.get(f"{bare.url}/").headers["location"] == "/api/v1/"
     assert httpx.get(f"{server.url}/").headers["location"] == "/ui/"
+
+
+def test_pages_on_sqlite_and_postgresql(registry: RegistryServer, cli, tmp_path: Path) -> None:
+    samples = _push_samples(registry, cli, tmp_path, None)
+    with httpx.Client(base_url=registry.url) as client:
+        home = client.get("/ui/", params={"q": "stage=prod"})
+        assert home.status_code == 200
+        assert ">scaler</a>" in home.text and ">ranker</a>" not in home.text
+        assert ">scaler-svc</a>" not in home.text
+        like = client.get("/ui/", params={"q": "%"}).text  # a LIKE wildcard is matched as text
+        assert ">scaler</a>" not in like
+        assert ">scaler-svc</a>" in client.get("/ui/", params={"q": "svc"}).text
+        repo = client.get("/ui/bentos/scaler-svc")
+        assert repo.status_code == 200 and "/predict" in repo.text
+        model = samples["model"]
+        version = client.get(f"/ui/models/scaler/{model.tag.version}")
+        assert version.status_code == 200 and f"tiffin models pull {model.tag}" in version.text
+        assert client.get("/ui/models/scaler/nosuchversion").status_code == 404
