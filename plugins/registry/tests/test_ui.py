@@ -336,3 +336,28 @@ def test_pages_on_sqlite_and_postgresql(registry: RegistryServer, cli, tmp_path:
         version = client.get(f"/ui/models/scaler/{model.tag.version}")
         assert version.status_code == 200 and f"tiffin models pull {model.tag}" in version.text
         assert client.get("/ui/models/scaler/nosuchversion").status_code == 404
+
+
+def test_session_survives_restart_but_not_its_token_leaving(
+    start_registry_factory, tmp_path: Path
+) -> None:
+    from tiffin_registry.testing import write_tokens
+
+    storage = tmp_path / "storage"
+    tokens = write_tokens(tmp_path / "tokens.txt")
+    first = start_registry_factory(storage, tokens=tokens)
+    with httpx.Client(base_url=first.url) as client:
+        _login(client, TOKENS["write"])
+        cookie = client.cookies["tiffin_ui_session"]
+    first.stop()
+
+    again = start_registry_factory(storage, tokens=tokens)  # same database, same secret
+    with httpx.Client(base_url=again.url, cookies={"tiffin_ui_session": cookie}) as client:
+        assert client.get("/ui/").status_code == 200
+    again.stop()
+
+    revoked = write_tokens(tmp_path / "revoked.txt", {"read": TOKENS["read"], "write": "tok-new"})
+    later = start_registry_factory(storage, tokens=revoked)
+    with httpx.Client(base_url=later.url, cookies={"tiffin_ui_session": cookie}) as client:
+        answer = client.get("/ui/")
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/ui/login")

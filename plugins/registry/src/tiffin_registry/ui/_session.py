@@ -62,9 +62,23 @@ def read_session(registry: Registry, cookie: str | None) -> Session | None:
         return None
     if session.scope not in ("read", "write"):
         return None
-    if registry.tokens.anonymous != (session.actor == ANONYMOUS):
-        return None  # the registry's token setting changed since the cookie was made
+    if registry.tokens.anonymous:
+        return session if session.actor == ANONYMOUS else None
+    if not _still_granted(registry, session):
+        return None  # the token left the tokens file (or lost write scope) since sign-in
     return session
+
+
+def _still_granted(registry: Registry, session: Session) -> bool:
+    for digest, scope in registry.tokens.entries:
+        if fingerprint_of_digest(digest) == session.actor:
+            return session.scope == "read" or scope == "write"
+    return False
+
+
+def fingerprint_of_digest(digest: bytes) -> str:
+    """The audit fingerprint (see :func:`tiffin_registry._auth.fingerprint`) of a token's sha256."""
+    return "token:" + digest.hex()[:12]
 
 
 def check_token(registry: Registry, token: str) -> Session:
