@@ -3,7 +3,8 @@
 - ``tests(<package>)``: core and that one package installed, that package's tests (the proof
   that each package works on its own);
 - ``tests_all``: everything installed, the cross-package tests in ``tests/``;
-- ``lint``: ruff.
+- ``lint``: ruff;
+- ``typecheck``: mypy over the public API, hookspecs and the plugins (see pyproject.toml).
 
 Uses the venv backend with pip, which honours this machine's pip configuration (a local CPU
 wheel of torch). Extra test-only requirements live in ``<package>/tests/requirements.txt``.
@@ -68,3 +69,15 @@ def tests_all(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy over core's public API, hookspecs, storage layer and every plugin ([tool.mypy]).
+
+    Core is installed for its dependencies' types; plugins without their frameworks
+    (``--no-deps``): torch, xgboost and scikit-learn types count as unknown.
+    """
+    session.install("mypy==1.13.0", "types-PyYAML", "pytest", "./core")
+    session.install("--no-deps", *("./" + str(d.relative_to(ROOT)) for d in PLUGIN_DIRS.values()))
+    session.run("mypy")

@@ -107,9 +107,9 @@ def in_process(workdir: Path) -> list[tuple[str, float]]:
     from starlette.requests import Request
 
     from tiffin._server._app import build_app
-    from tiffin._service.loader import load_service
+    from tiffin._target import resolve_target
 
-    svc = load_service("tiffin_service.py:svc", str(workdir))
+    svc = resolve_target("tiffin_service.py:svc", str(workdir))
     api = svc.apis["classify"]
     runner = svc.runners[0]
     model = pickle.loads((workdir / "model.pkl").read_bytes())

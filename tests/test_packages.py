@@ -38,6 +38,17 @@ def test_one_version_for_every_first_party_package(folder: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("folder", PACKAGE_DIRS, ids=lambda p: p.name)
+def test_every_package_ships_py_typed_so_type_checkers_read_its_annotations(folder: Path) -> None:
+    dist = _project(folder)["name"]
+    module = "tiffin" if dist == "tiffin" else dist.replace("-", "_")
+    installed = {str(f) for f in metadata.files(dist) or ()}
+    assert (folder / "src" / module / "py.typed").is_file(), f"{dist}: add src/{module}/py.typed"
+    # an editable install lists only its .pth; a wheel lists the marker itself
+    if not any(f.endswith(".pth") for f in installed):
+        assert f"{module}/py.typed" in installed, f"{dist}'s wheel lacks {module}/py.typed"
+
+
 @pytest.mark.parametrize("folder", PACKAGE_DIRS[1:], ids=lambda p: p.name)
 def test_plugins_follow_the_naming_rules(folder: Path) -> None:
     project = _project(folder)

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 import tiffin
-from tiffin.exceptions import Conflict, InvalidArchive, InvalidArgument, NotFound
+from tiffin.exceptions import AlreadyStored, Conflict, InvalidArchive, InvalidArgument, NotFound
 from tiffin.testing.fixtures import run_cli
 
 WEIGHTS = os.urandom(300_000)
@@ -136,9 +136,14 @@ def test_importing_a_different_version_with_the_same_tag_is_a_conflict(
             for m in ("conf/params.json", "empty.txt", "weights.bin")
         ],
     )
-    with pytest.raises(Conflict, match="already stored with different contents"):
+    with pytest.raises(AlreadyStored, match="already stored with different contents") as caught:
         tiffin.models.import_model(str(path))
+    assert isinstance(caught.value, Conflict)
+    assert (caught.value.kind, caught.value.tag) == ("model", str(model.tag))
     assert tiffin.models.get(model.tag).info.labels == {"stage": "prod"}
+    done = run_cli("models", "import", str(path))  # the CLI adds the command that fixes it
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert f"(`tiffin models delete {model.tag}`)" in done.stderr
 
 
 def test_export_errors_are_clear(model: tiffin.Model, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from tiffin.exceptions import (
 )
 
 EXPECTED = [
+    "AlreadyStored",
     "BadInput",
     "Conflict",
     "DigestMismatch",
@@ -23,6 +24,7 @@ EXPECTED = [
     "InvalidArgument",
     "MissingPlugin",
     "NotFound",
+    "NotStored",
     "PluginError",
     "RegistryError",
     "RegistryUnreachable",

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import tiffin
-from tiffin.exceptions import Conflict, InvalidArgument, NotFound
+from tiffin.exceptions import Conflict, InvalidArgument, NotFound, NotStored
 from tiffin.testing.fixtures import run_cli
 
 
@@ -210,10 +210,14 @@ def test_unknown_name_and_version_are_helpful_not_found_errors() -> None:
     m = save("known")
     with pytest.raises(NotFound) as info:
         tiffin.models.get("unknown")
-    assert "known models: known" in str(info.value) and "tiffin models list" in str(info.value)
-    with pytest.raises(NotFound) as info:
+    assert "known models: known" in str(info.value)
+    assert "tiffin models" not in str(info.value)  # no CLI wording in the library's errors
+    assert isinstance(info.value, NotStored)
+    assert (info.value.kind, info.value.name, info.value.version) == ("model", "unknown", None)
+    with pytest.raises(NotStored) as info:
         tiffin.models.get("known:zzzz")
     assert m.tag.version in str(info.value)
+    assert (info.value.name, info.value.version) == ("known", "zzzz")
 
 
 def test_list_is_newest_first_and_filters_by_name_and_labels() -> None:
@@ -362,3 +366,42 @@ def test_only_staging_folders_of_dead_processes_on_this_host_are_cleaned(tiffin_
         "dead_elsewhere",
         "foreign",
     }
+
+
+def test_the_chain_of_stores_searches_a_folder_put_in_front_then_home(tmp_path: Path) -> None:
+    import pickle
+    import shutil
+
+    from tiffin.models import stores
+
+    home_model = save("shared", b"home")
+    elsewhere = tmp_path / "carried" / "models"
+    shutil.copytree(home_model.path, elsewhere / "shared" / home_model.tag.version)
+    tiffin.models.delete(home_model.tag)
+    newer = save("shared", b"newer")  # a newer version at home must not shadow the carried one
+    only_home = save("only_home")
+    carried = type(tiffin.models.store())(
+        "models",
+        "model.yaml",
+        load_info=tiffin.models.ModelInfo.from_dict,
+        dump_info=tiffin.models.ModelInfo.to_dict,
+        make_item=tiffin.models.Model,
+        what="model",
+        root=elsewhere,
+    )
+    chain = stores()
+    try:
+        chain.put_in_front(carried)
+        chain.put_in_front(carried)  # once only
+        assert len(chain.stores) == 2 and chain.stores[-1] is tiffin.models.store()
+        found = tiffin.models.get("shared:latest")
+        assert found.tag == home_model.tag and found.path.is_relative_to(elsewhere)
+        assert tiffin.models.get("only_home") == only_home  # a miss in front falls through
+        with pytest.raises(NotStored) as caught:
+            tiffin.models.get("nowhere")
+        assert caught.value.name == "nowhere"
+        again = pickle.loads(pickle.dumps(caught.value))  # crosses process boundaries intact
+        assert (type(again), str(again), again.name) == (NotStored, str(caught.value), "nowhere")
+    finally:
+        chain.clear_front()
+    assert tiffin.models.get("shared:latest") == newer

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import tiffin
-from tiffin.exceptions import MissingPlugin, NotFound
+from tiffin.exceptions import MissingPlugin, NotFound, NotStored
 from tiffin.testing.fixtures import run_cli
 
 
@@ -43,12 +43,15 @@ def test_a_misspelt_attribute_is_a_plain_attribute_error() -> None:
 
 def test_a_model_tag_given_where_a_bento_is_expected_says_so() -> None:
     model = _custom_model("iris_clf")
-    with pytest.raises(NotFound, match="'iris_clf' is a model: see `tiffin models list`"):
+    with pytest.raises(NotStored, match=r"'iris_clf' is a model$") as caught:
         tiffin.get("iris_clf")
+    assert (caught.value.kind, caught.value.other_kind) == ("bento", "model")
+    assert "`" not in str(caught.value)  # the library names no command
     done = run_cli("get", str(model.tag))
     assert done.returncode == 1
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
-    assert "is a model" in done.stderr
+    # the CLI adds its own advice: the command listing bentos, and the one listing models
+    assert "see `tiffin list` ('iris_clf' is a model: see `tiffin models list`)" in done.stderr
     with pytest.raises(NotFound) as caught:
         tiffin.get("other")
     assert "is a model" not in str(caught.value)

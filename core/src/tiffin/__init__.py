@@ -7,6 +7,7 @@ third party's ``tiffin.lightgbm``) resolves to the installed framework adapter.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -95,5 +96,5 @@ def __getattr__(name: str) -> Any:
     return _plugins.framework(name)
 
 
-def __dir__() -> list[str]:
+def __dir__() -> builtins.list[str]:
     return sorted(set(__all__) | set(globals()))

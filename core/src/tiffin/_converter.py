@@ -1,43 +1,102 @@
 """The one (un)structuring converter: manifests and records to and from YAML/JSON.
 
-Never use cattrs' global converter: hooks registered here stay ours.
+Never use cattrs' global converter: hooks registered here stay ours. Each value type that
+needs a hook registers it next to its own definition with :func:`register_hooks` (see
+``tiffin._signature``), so this module imports no tiffin type. cattrs and PyYAML load on
+first use, so importing a value type costs neither.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cattrs
-import yaml
+if TYPE_CHECKING:
+    import cattrs
 
-converter = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
-converter.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
-converter.register_structure_hook(
-    datetime,
-    lambda value, _: value if isinstance(value, datetime) else datetime.fromisoformat(value),
-)
+__all__ = ["converter", "dump_yaml", "load_yaml", "register_hooks"]
 
-
-class _Dumper(yaml.SafeDumper):
-    pass
+_setups: list[Callable[[cattrs.Converter], None]] = []
+_built: cattrs.Converter | None = None
+_lock = threading.Lock()
 
 
-def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+def register_hooks(setup: Callable[[cattrs.Converter], None]) -> None:
+    """Have ``setup(converter)`` register a value type's hooks before the converter's first use."""
+    with _lock:
+        _setups.append(setup)
+        if _built is not None:
+            setup(_built)
 
 
-_Dumper.add_representer(str, _str_presenter)
+def _datetime_hooks(conv: cattrs.Converter) -> None:
+    conv.register_unstructure_hook(datetime, lambda dt: dt.isoformat())
+    conv.register_structure_hook(
+        datetime,
+        lambda value, _: value if isinstance(value, datetime) else datetime.fromisoformat(value),
+    )
+
+
+_setups.append(_datetime_hooks)
+
+
+def _converter() -> cattrs.Converter:
+    global _built
+    if _built is None:
+        with _lock:
+            if _built is None:
+                import cattrs
+
+                conv = cattrs.Converter(forbid_extra_keys=False, omit_if_default=False)
+                for setup in _setups:
+                    setup(conv)
+                _built = conv
+    return _built
+
+
+def __getattr__(name: str) -> Any:
+    if name == "converter":  # ``from tiffin._converter import converter`` builds it
+        return _converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    converter: cattrs.Converter
+
+
+_dumper: Any = None
+
+
+def _yaml_dumper() -> Any:
+    global _dumper
+    if _dumper is None:
+        import yaml
+
+        class _Dumper(yaml.SafeDumper):
+            pass
+
+        def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+            style = "|" if "\n" in data else None
+            return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+        _Dumper.add_representer(str, _str_presenter)
+        _dumper = _Dumper
+    return _dumper
 
 
 def dump_yaml(data: Any) -> str:
     """Plain data to YAML, keys in the order given."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    import yaml
+
+    return yaml.dump(data, Dumper=_yaml_dumper(), sort_keys=False, allow_unicode=True)
 
 
 def load_yaml(text: str | bytes) -> Any:
     """YAML to plain data, with the safe loader only (no object construction)."""
+    import yaml
+
     try:
         if hasattr(yaml, "CSafeLoader"):
             return yaml.load(text, Loader=yaml.CSafeLoader)
@@ -57,23 +116,3 @@ def _yaml_problem(exc: Any) -> str:
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
     context = getattr(exc, "context", None)
     return f"{context + ': ' if context else ''}{problem}{where}"
-
-
-def _register_model_hooks() -> None:
-    from tiffin._model import ModelSignature
-
-    converter.register_structure_hook(
-        ModelSignature, lambda value, _: ModelSignature.convert("signature", value)
-    )
-    converter.register_unstructure_hook(
-        ModelSignature,
-        lambda sig: {
-            "batchable": sig.batchable,
-            "batch_dim": list(sig.batch_dim) if isinstance(sig.batch_dim, tuple) else sig.batch_dim,
-            "input_spec": sig.input_spec,
-            "output_spec": sig.output_spec,
-        },
-    )
-
-
-_register_model_hooks()

@@ -15,13 +15,16 @@ import threading
 import warnings
 from collections.abc import Callable
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from tiffin import hookspecs
 from tiffin.exceptions import MissingPlugin, PluginError
+
+if TYPE_CHECKING:
+    from tiffin.io import IODescriptor
 
 __all__ = [
     "PluginRecord",
@@ -416,7 +419,7 @@ def _check_framework_owner(adapter: Any, plugin_name: str) -> None:
     )
 
 
-def frameworks() -> dict[str, Any]:
+def frameworks() -> dict[str, hookspecs.FrameworkAdapterProtocol]:
     """Installed framework adapters by name."""
     return _get().collect(
         "register_frameworks",
@@ -431,7 +434,7 @@ def frameworks() -> dict[str, Any]:
 CUSTOM_FRAMEWORK = "custom"
 
 
-def framework(name: str) -> Any:
+def framework(name: str) -> hookspecs.FrameworkAdapterProtocol:
     """The adapter called ``name``, or :class:`MissingPlugin` naming the package to install."""
     found = frameworks().get(name)
     if found is not None:
@@ -483,7 +486,7 @@ def missing_framework_message(name: str) -> str:
     )
 
 
-def data_containers() -> dict[str, Any]:
+def data_containers() -> dict[str, hookspecs.DataContainer]:
     """Data containers by the fully qualified type names they handle."""
     return _get().collect(
         "register_data_containers",
@@ -501,7 +504,7 @@ def data_containers() -> dict[str, Any]:
     )
 
 
-def storage_backends() -> dict[str, Any]:
+def storage_backends() -> dict[str, hookspecs.StorageBackend]:
     """Storage backends by URL scheme."""
     return _get().collect(
         "register_storage_backends",
@@ -511,7 +514,7 @@ def storage_backends() -> dict[str, Any]:
     )
 
 
-def transfer_strategies() -> dict[str, Any]:
+def transfer_strategies() -> dict[str, hookspecs.TransferStrategy]:
     """Transfer strategies by name."""
     return _get().collect(
         "register_transfer_strategies",
@@ -521,7 +524,7 @@ def transfer_strategies() -> dict[str, Any]:
     )
 
 
-def io_descriptors() -> dict[str, type]:
+def io_descriptors() -> dict[str, type[IODescriptor]]:
     """IO descriptor classes by class name."""
 
     def check(cls: Any) -> None:

@@ -8,7 +8,7 @@ nothing else, so a third-party container imports it without pulling in numpy or 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -17,6 +17,13 @@ import attrs
 from tiffin.exceptions import TiffinError
 
 __all__ = ["Payload", "check_sizes", "offsets", "pickle_payload", "type_name", "unpickle_payload"]
+
+
+_Buffer = bytes | bytearray | memoryview
+
+
+def _buffers(values: Iterable[_Buffer]) -> tuple[_Buffer, ...]:
+    return tuple(values)
 
 
 @attrs.frozen
@@ -28,7 +35,7 @@ class Payload:
     """
 
     meta: dict[str, Any]
-    buffers: tuple[bytes | bytearray | memoryview, ...] = attrs.field(default=(), converter=tuple)
+    buffers: tuple[_Buffer, ...] = attrs.field(default=(), converter=_buffers)
 
 
 def type_name(cls: type) -> str:

@@ -7,7 +7,11 @@ else escaping tiffin is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 __all__ = [
+    "AlreadyStored",
     "BadInput",
     "Conflict",
     "DigestMismatch",
@@ -16,6 +20,7 @@ __all__ = [
     "InvalidArgument",
     "MissingPlugin",
     "NotFound",
+    "NotStored",
     "PluginError",
     "RegistryError",
     "RegistryUnreachable",
@@ -70,11 +75,65 @@ class NotFound(TiffinError, LookupError):
     error_kind = "not_found"
 
 
+class NotStored(NotFound):
+    """A tag names no version in a store.
+
+    The fields let a front end add its own advice (the CLI names the command that lists what
+    is stored); the message itself names no command.
+
+    :param kind: what the store holds, in words (``"model"``, ``"bento"``).
+    :param name: the name asked for.
+    :param version: the version asked for; ``None`` when the name itself is unknown.
+    :param other_kind: set when the other store under the same home holds ``name`` (a model
+        tag given where a bento is expected): that store's ``kind``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        name: str,
+        version: str | None = None,
+        other_kind: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.name = name
+        self.version = version
+        self.other_kind = other_kind
+
+    def __reduce__(self) -> Any:  # keyword-only fields: pickle through a partial
+        rebuild = functools.partial(
+            type(self),
+            kind=self.kind,
+            name=self.name,
+            version=self.version,
+            other_kind=self.other_kind,
+        )
+        return (rebuild, (self.message,))
+
+
 class Conflict(TiffinError):
     """The thing being created already exists, or exists differently."""
 
     status_code = 409
     error_kind = "conflict"
+
+
+class AlreadyStored(Conflict):
+    """A version being imported or written is already stored, with different contents.
+
+    :param kind: what the store holds (``"model"``, ``"bento"``); ``tag``: the version's tag.
+    """
+
+    def __init__(self, message: str, *, kind: str, tag: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.tag = tag
+
+    def __reduce__(self) -> Any:
+        return (functools.partial(type(self), kind=self.kind, tag=self.tag), (self.message,))
 
 
 class InvalidArchive(TiffinError):

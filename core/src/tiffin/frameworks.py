@@ -4,12 +4,13 @@ A framework plugin subclasses :class:`FrameworkAdapter` and implements three met
 (``framework_version``, ``save``, ``load``). The base class turns them into the user-facing
 ``tiffin.<name>.save_model / load_model / get`` and the runnable behind ``Model.to_runner()``,
 so every framework validates, stores and reports errors the same way. The contract it
-satisfies is :class:`tiffin.hookspecs.FrameworkAdapter`.
+satisfies is :class:`tiffin.hookspecs.FrameworkAdapterProtocol`.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -132,7 +133,7 @@ class FrameworkAdapter(abc.ABC):
         import attrs
 
         from tiffin import models
-        from tiffin._model import convert_signatures
+        from tiffin._signature import convert_signatures
         from tiffin._storage.tag import validate_name
 
         validate_name(name, what="model name")
@@ -255,14 +256,14 @@ def _suggest_adapter(obj: Any, *, exclude: str) -> str:
         if name == exclude or not callable(accepts) or accepts is FrameworkAdapter.accepts:
             continue  # the default accepts anything: no evidence for a suggestion
         try:
-            if adapter.accepts(obj):
+            if accepts(adapter, obj):
                 return f"use tiffin.{name}.save_model"
         except Exception:
             continue
     return "no installed framework adapter accepts it (see `tiffin plugins`)"
 
 
-def cpu_threads(resources: dict[str, Any] | None) -> int | None:
+def cpu_threads(resources: Mapping[str, Any] | None) -> int | None:
     """Threads a framework should use for a runner given ``{"cpu": n}``: ``ceil(n)``, at least
     1; ``None`` when no CPU count was asked for (the framework's own default then)."""
     import math

@@ -39,13 +39,13 @@ if TYPE_CHECKING:
 
     from tiffin._batch import BatchJob, BatchResult
     from tiffin._model import Model
+    from tiffin.containers import Payload
 
 __all__ = [
     "BatchEngine",
     "DataContainer",
-    "FrameworkAdapter",
+    "FrameworkAdapterProtocol",
     "IODescriptorProtocol",
-    "Payload",
     "RegistryAccess",
     "StorageBackend",
     "TransferStrategy",
@@ -74,7 +74,7 @@ def has_capability(obj: object, name: str) -> bool:
 
 
 @runtime_checkable
-class FrameworkAdapter(Protocol):
+class FrameworkAdapterProtocol(Protocol):
     """Saves and loads one ML framework's models; ``tiffin.<name>`` resolves to it.
 
     Subclass :class:`tiffin.frameworks.FrameworkAdapter`, which implements this protocol's
@@ -115,10 +115,12 @@ class FrameworkAdapter(Protocol):
 
 
 @hookspec
-def register_frameworks(register: Callable[[FrameworkAdapter], None]) -> None:
+def register_frameworks(register: Callable[[FrameworkAdapterProtocol], None]) -> None:
     """Register framework adapters.
 
-    :param register: call ``register(adapter)`` once per :class:`FrameworkAdapter` instance.
+    :param register: call ``register(adapter)`` once per adapter (an instance of a
+        :class:`tiffin.frameworks.FrameworkAdapter` subclass, which satisfies
+        :class:`FrameworkAdapterProtocol`).
         Core refuses, with a warning (an error under ``TIFFIN_STRICT_PLUGINS=1``), an adapter
         that lacks a required method, whose ``name`` is not a lowercase identifier or is a name
         tiffin itself uses (``models``, ``io``, ...), or whose name another plugin already
@@ -133,17 +135,6 @@ def register_frameworks(register: Callable[[FrameworkAdapter], None]) -> None:
 # ---------------------------------------------------------------------------------------------
 # Data containers
 # ---------------------------------------------------------------------------------------------
-
-
-class Payload(Protocol):
-    """A value turned into bytes for another process: JSON-able ``meta`` and raw ``buffers``.
-
-    Buffers travel without copying where the transport allows (numpy arrays as their memory).
-    Any object with these two attributes will do; :class:`tiffin.containers.Payload` is one.
-    """
-
-    meta: dict[str, Any]
-    buffers: Sequence[bytes | memoryview]
 
 
 @runtime_checkable

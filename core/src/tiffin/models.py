@@ -23,11 +23,13 @@ from typing import Any
 
 import attrs
 
-from tiffin._model import CUSTOM_OBJECTS_NAME, MANIFEST_NAME, Model, ModelInfo, convert_signatures
+from tiffin._model import CUSTOM_OBJECTS_NAME, MANIFEST_NAME, Model, ModelInfo
+from tiffin._signature import convert_signatures
+from tiffin._storage.chain import StoreChain
 from tiffin._storage.store import Store
 from tiffin._storage.tag import Tag, new_version, validate_name
 from tiffin._version import __version__
-from tiffin.exceptions import InvalidArgument
+from tiffin.exceptions import InvalidArgument, NotFound
 
 __all__ = [
     "Model",
@@ -51,14 +53,21 @@ _store: Store[ModelInfo, Model] = Store(
     dump_info=ModelInfo.to_dict,
     make_item=Model,
     what="model",
-    list_command="tiffin models list",
-    sibling=("bentos", "bento", "tiffin list"),
+    sibling=("bentos", "bento"),
 )
+
+
+_stores: StoreChain[ModelInfo, Model] = StoreChain(_store)
 
 
 def store() -> Store[ModelInfo, Model]:
     """The local model store (its root follows ``$TIFFIN_HOME`` at every use)."""
     return _store
+
+
+def stores() -> StoreChain[ModelInfo, Model]:
+    """The stores :func:`get` searches: a loaded bento's own models first, then :func:`store`."""
+    return _stores
 
 
 # -- validation -------------------------------------------------------------------------------
@@ -202,21 +211,14 @@ def create(
         model.__dict__.pop("_custom_objects", None)
 
 
-#: Read-only stores searched before the local one: a loaded bento's own models (``tiffin._bento``).
-overlays: builtins.list[Store[ModelInfo, Model]] = []
-
-
 def get(tag: str | Tag) -> Model:
-    """The model ``tag`` names: ``name``, ``name:latest``, ``name:version`` or a unique prefix."""
-    from tiffin.exceptions import NotFound
+    """The model ``tag`` names: ``name``, ``name:latest``, ``name:version`` or a unique prefix.
 
-    for overlay in builtins.list(overlays):
-        try:
-            return overlay.get(tag)
-        except NotFound:
-            continue
+    A loaded bento's own models are searched first (see :func:`stores`), then the local store;
+    in ``tiffin serve``/``tiffin batch`` with a registry configured, a missing model is pulled.
+    """
     try:
-        return _store.get(tag)
+        return _stores.get(tag)
     except NotFound as missing:
         from tiffin._registry import _auto
 

@@ -64,9 +64,9 @@ def test_eight_million_rows_in_bounded_memory(iris, big_parquet, service_dir, tm
     assert np.array_equal(ids, np.arange(ROWS))  # input order kept, no row lost or doubled
 
     from tiffin._service._oneshot import call_api
-    from tiffin._service.loader import load_service
+    from tiffin._target import resolve_target
 
-    svc = load_service("service.py:svc", service_dir)
+    svc = resolve_target("service.py:svc", service_dir)
     sample = np.random.default_rng(7).choice(ROWS, size=40, replace=False)
     rows = pq.read_table(big_parquet).take(sample).to_pylist()
     labels = pq.read_table(out, columns=["classify"]).column("classify").take(sample).to_pylist()

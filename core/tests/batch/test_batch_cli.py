@@ -16,9 +16,9 @@ pacsv = pytest.importorskip("pyarrow.csv")
 def _api_row_by_row(service_dir: Path, api: str, rows: list[dict], features: list[str]) -> list:
     """The answers of ``api`` for each row, sent one at a time as an HTTP body would be."""
     from tiffin._service._oneshot import call_api
-    from tiffin._service.loader import load_service
+    from tiffin._target import resolve_target
 
-    svc = load_service("service.py:svc", service_dir)
+    svc = resolve_target("service.py:svc", service_dir)
     answers = []
     for row in rows:
         if api == "classify_json":

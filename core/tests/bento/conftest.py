@@ -101,7 +101,7 @@ def _forget_loaded_bentos():
     yield
     from tiffin import models
 
-    models.overlays.clear()
+    models.stores().clear_front()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tiffin._service.loader import load_service
+from tiffin._target import resolve_target
 from tiffin.exceptions import InvalidArgument, NotFound
 
 STANDIN = Path(__file__).with_name("standin_io.py")
@@ -42,30 +42,30 @@ def write(folder: Path, name: str, code: str) -> Path:
 @pytest.mark.parametrize("target", ["svc_one.py:svc", "svc_one:svc", "svc_one.py", "svc_one"])
 def test_target_forms(tmp_path: Path, target: str) -> None:
     write(tmp_path, "svc_one.py", ONE_SERVICE)
-    assert load_service(target, working_dir=tmp_path).name == "one"
+    assert resolve_target(target, working_dir=tmp_path).name == "one"
 
 
 def test_a_file_in_another_folder_puts_its_folder_on_sys_path(tmp_path: Path) -> None:
     path = write(tmp_path / "project", "svc_far.py", ONE_SERVICE)
-    assert load_service(f"{path}:svc").name == "one"
+    assert resolve_target(f"{path}:svc").name == "one"
 
 
 def test_several_services_need_a_name(tmp_path: Path) -> None:
     write(tmp_path, "svc_two.py", TWO_SERVICES)
     with pytest.raises(InvalidArgument, match=r"2 services \(svc_a, svc_b\).*'svc_two.py:svc_a'"):
-        load_service("svc_two.py", working_dir=tmp_path)
-    assert load_service("svc_two.py:svc_b", working_dir=tmp_path).name == "b"
+        resolve_target("svc_two.py", working_dir=tmp_path)
+    assert resolve_target("svc_two.py:svc_b", working_dir=tmp_path).name == "b"
 
 
 def test_missing_attribute_lists_the_services(tmp_path: Path) -> None:
     write(tmp_path, "svc_miss.py", TWO_SERVICES)
     with pytest.raises(InvalidArgument, match="no attribute 'nope'; it defines svc_a, svc_b"):
-        load_service("svc_miss.py:nope", working_dir=tmp_path)
+        resolve_target("svc_miss.py:nope", working_dir=tmp_path)
 
 
 def test_neither_file_nor_module(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="neither a Python file"):
-        load_service("iris_classifier:latest", working_dir=tmp_path)
+        resolve_target("iris_classifier:latest", working_dir=tmp_path)
 
 
 @pytest.mark.parametrize(

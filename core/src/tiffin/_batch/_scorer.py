@@ -118,9 +118,9 @@ class BatchScorer:
 
     def check(self) -> None:
         """Load the service and check the API can be fed rows, without starting its runners."""
-        from tiffin._service.loader import load_service
+        from tiffin._target import resolve_target
 
-        svc = load_service(self.target, self.working_dir)
+        svc = resolve_target(self.target, self.working_dir)
         api = svc.apis.get(self.api_name)
         if api is None:
             known = ", ".join(svc.apis) or "none"
@@ -132,9 +132,9 @@ class BatchScorer:
         if self._opened:
             return self
         from tiffin._service import Context
-        from tiffin._service.loader import load_service
+        from tiffin._target import resolve_target
 
-        svc = load_service(self.target, self.working_dir)
+        svc = resolve_target(self.target, self.working_dir)
         api = svc.apis.get(self.api_name)
         if api is None:
             known = ", ".join(svc.apis) or "none"

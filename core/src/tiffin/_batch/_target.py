@@ -1,6 +1,6 @@
 """Whether a ``tiffin batch`` TARGET names a bento (which a cluster can ship to its workers).
 
-The service itself is found by :func:`tiffin._service.loader.load_service`, the one place that
+The service itself is found by :func:`tiffin._target.resolve_target`, the one place that
 decides what a TARGET means for ``tiffin serve``; this only asks the same question's other half.
 """
 

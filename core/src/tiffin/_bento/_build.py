@@ -193,7 +193,7 @@ def build(
     :param overrides: any build-config key (``labels=``, ``include=``, ``python={...}``),
         taking precedence over the file.
     """
-    from tiffin._service.loader import load_service
+    from tiffin._target import resolve_target
 
     ctx = Path(build_ctx).expanduser().resolve()
     if not ctx.is_dir():
@@ -205,7 +205,7 @@ def build(
             "no service to build: pass one (tiffin build --service service.py:svc, "
             "tiffin.build('service.py:svc')) or set 'service' in bentofile.yaml"
         )
-    svc = load_service(target, working_dir=ctx)
+    svc = resolve_target(target, working_dir=ctx)
     target = _service_target(target, ctx)
     name = validate_name(config.name or svc.name, what="bento name")
     version = version or new_version()

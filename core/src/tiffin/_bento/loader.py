@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiffin._bento._info import MANIFEST_NAME, MODELS_DIR, SRC_DIR, Bento
+from tiffin._service.loader import load_module_service
 from tiffin._storage.bento_store import bento_store
 from tiffin._storage.store import Store
 from tiffin.exceptions import InvalidArgument, NotFound
@@ -21,18 +22,6 @@ if TYPE_CHECKING:
     from tiffin._service import Service
 
 __all__ = ["bento_from", "load_bento_service", "use_bento_models"]
-
-
-class _FolderStore(Store):
-    """A store whose root is a fixed folder (a bento's ``models/``) instead of ``$TIFFIN_HOME``."""
-
-    def __init__(self, folder: Path, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._folder = folder
-
-    @property
-    def root(self) -> Path:
-        return self._folder
 
 
 def _looks_like_path(text: str) -> bool:
@@ -73,50 +62,30 @@ def use_bento_models(bento: Bento) -> None:
     folder = bento.path / MODELS_DIR
     if not folder.is_dir():
         return
-    if any(getattr(o, "_folder", None) == folder for o in models.overlays):
-        return
-    models.overlays.insert(
-        0,
-        _FolderStore(
-            folder,
-            kind=MODELS_DIR,
-            manifest_name=MODEL_MANIFEST,
+    models.stores().put_in_front(
+        Store(
+            MODELS_DIR,
+            MODEL_MANIFEST,
             load_info=ModelInfo.from_dict,
             dump_info=ModelInfo.to_dict,
             make_item=Model,
             what="model",
-            list_command=f"ls {folder}",
-        ),
+            root=folder,
+        )
     )
 
 
 def load_bento_service(tag_or_path: str | os.PathLike[str] | Bento) -> Service:
     """The :class:`tiffin.Service` of a bento, imported from the bento's own ``src/``."""
-    from tiffin._service.loader import load_service
-
     bento = bento_from(tag_or_path)
     for env in bento.info.envs:  # the bentofile's envs; what the environment says wins
         os.environ.setdefault(env["name"], env["value"])
     use_bento_models(bento)
-    return load_service(bento.info.service, working_dir=bento.path / SRC_DIR)
-
-
-def load_bento_target(target: str, base: Path) -> Service:
-    """The fallback of :func:`tiffin._service.loader.load_service`: ``target`` names no Python
-    file or module, so it must be a bento tag or a bento folder (relative to ``base``)."""
-    folder = base / Path(target).expanduser()
-    if (folder / MANIFEST_NAME).is_file():
-        return load_bento_service(folder)
-    looks_like_path = "/" in target or target.startswith((".", "~")) or os.sep in target
-    if looks_like_path and not folder.exists():
+    source = bento.path / SRC_DIR
+    service = load_module_service(bento.info.service, source)
+    if service is None:
         raise NotFound(
-            f"{target!r} does not exist (looked in {base}); give the path of a service file, "
-            f"a bento folder, or a bento tag (see `tiffin list`)"
+            f"bento {bento.tag} names the service {bento.info.service!r}, which is not in its "
+            f"{SRC_DIR}/ folder ({source}); rebuild the bento"
         )
-    try:
-        return load_bento_service(target)
-    except NotFound as exc:
-        raise NotFound(
-            f"{target!r} is neither a Python file, an importable module (looked in {base}) nor a "
-            f"stored bento ({exc}); write 'service.py:svc', 'module:svc' or a bento tag"
-        ) from None
+    return service

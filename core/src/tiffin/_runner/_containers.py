@@ -15,7 +15,7 @@ from tiffin.containers import type_name
 from tiffin.exceptions import InvalidArgument
 from tiffin.hookspecs import has_capability
 
-__all__ = ["CallShape", "container_for", "describe_call", "join_calls", "split_result"]
+__all__ = ["CallShape", "container_for", "join_calls", "split_result"]
 
 _cache: dict[type, Any] = {}
 _cache_source: object = None
@@ -142,12 +142,6 @@ class CallShape:
             _compatible(c, a, b, dim)
             for c, a, b in zip(self.containers, self.args, other.args, strict=True)
         )
-
-
-def describe_call(
-    args: tuple[Any, ...], kwargs: dict[str, Any], batch_dim: int, fallbacks: Sequence[Any] = ()
-) -> CallShape:
-    return CallShape(args, kwargs, batch_dim, fallbacks)
 
 
 def join_calls(shapes: Sequence[CallShape]) -> tuple[tuple[Any, ...], dict[str, Any], list[int]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar, overload
 
-from tiffin._model import ModelSignature
+from tiffin._signature import ModelSignature
 from tiffin.exceptions import InvalidArgument
 
 __all__ = ["MethodConfig", "Runnable", "RunnableMethod", "runnable_methods"]

@@ -53,7 +53,7 @@ def serve(target: str, options: ServeOptions | None = None) -> None:
     """Load the service, run its deployment hooks, then serve it until SIGINT/SIGTERM."""
     import uvicorn
 
-    from tiffin._service.loader import load_service
+    from tiffin._target import resolve_target
 
     opts = options if options is not None else ServeOptions()
     configure_logging(opts.log_level)
@@ -76,7 +76,7 @@ def serve(target: str, options: ServeOptions | None = None) -> None:
 
     allow_auto_pull()  # a bento or model missing here comes from the configured registry
     try:
-        svc = load_service(target, base)
+        svc = resolve_target(target, base)
     except BaseException:
         sock.close()
         raise

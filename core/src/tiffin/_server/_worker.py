@@ -16,10 +16,10 @@ __all__ = ["create_app"]
 
 
 def create_app() -> Starlette:
-    from tiffin._service.loader import load_service
+    from tiffin._target import resolve_target
 
     configure_logging(os.environ.get("TIFFIN_LOG_LEVEL", "info"))
-    svc = load_service(os.environ[ENV_TARGET], os.environ.get(ENV_WORKING_DIR))
+    svc = resolve_target(os.environ[ENV_TARGET], os.environ.get(ENV_WORKING_DIR))
     if any(runner.worker_count() for runner in svc.runners):
         from tiffin._runner._forkserver import start_fork_server
 

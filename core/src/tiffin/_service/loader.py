@@ -1,16 +1,15 @@
-"""Finding the service a ``tiffin serve``/``tiffin run`` TARGET names.
+"""Importing the service that a target names in a Python file or module.
 
 ``service.py:svc``, ``service:svc``, ``pkg.service:svc`` and ``service.py`` (when the module
-holds exactly one :class:`Service`) name a service in a file or an importable module; anything
-else is taken to be a bento tag. This is the one place that decides, so the bento support can
-extend it.
+holds exactly one :class:`Service`) name a service in a file or an importable module. Which
+kind of thing a TARGET is (a service, a bento folder, a bento tag) is decided above this
+module and the bento loader, in :mod:`tiffin._target`.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 import sys
 import traceback
 from pathlib import Path
@@ -19,7 +18,7 @@ from types import ModuleType
 from tiffin._service._service import Service
 from tiffin.exceptions import InvalidArgument, NotFound, TiffinError
 
-__all__ = ["load_service", "resolve_module"]
+__all__ = ["load_module_service", "resolve_module"]
 
 
 def _user_error(where: str, exc: BaseException) -> InvalidArgument:
@@ -120,28 +119,24 @@ def _services_in(module: ModuleType) -> list[str]:
     return [name for name, value in vars(module).items() if isinstance(value, Service)]
 
 
-def load_service(target: str, working_dir: str | os.PathLike[str] | None = None) -> Service:
-    """The :class:`Service` that ``target`` names; the module's directory goes on ``sys.path``."""
-    base = Path(working_dir).resolve() if working_dir is not None else Path.cwd()
-    if not base.is_dir():
-        raise NotFound(f"working directory {base} does not exist")
-    if (base / Path(target).expanduser() / "bento.yaml").is_file():  # a bento folder
-        from tiffin._bento.loader import load_bento_target
+def load_module_service(target: str, base: Path) -> Service | None:
+    """The :class:`Service` ``target`` names in a Python file or an importable module, or
+    ``None`` when its module part names neither (then it may be a bento: :mod:`tiffin._target`).
 
-        return load_bento_target(target, base)
+    ``base`` is the folder relative paths and module names start from; the module's directory
+    goes on ``sys.path``.
+    """
     module_part, sep, attr = target.partition(":")
     if sep and not attr:
         raise InvalidArgument(
             f"target {target!r} names no attribute after ':'; write 'service.py:svc'"
         )
-    module = resolve_module(module_part, base) if module_part else None
-    if module is None and module_part:  # not a file or module: a bento tag (tiffin._bento)
-        from tiffin._bento.loader import load_bento_target
-
-        return load_bento_target(target, base)
-    if module is None:
+    if not module_part:
         raise NotFound(
             f"{target!r} is neither a Python file nor an importable module (looked in {base}); "
             "write 'service.py:svc' or 'module:svc', or pass --working-dir"
         )
+    module = resolve_module(module_part, base)
+    if module is None:
+        return None
     return _find_service(module, attr or None, module_part)

@@ -28,7 +28,6 @@ def bento_store() -> Store[BentoInfo, Bento]:
             dump_info=BentoInfo.to_dict,
             make_item=Bento,
             what="bento",
-            list_command="tiffin list",
-            sibling=("models", "model", "tiffin models list"),
+            sibling=("models", "model"),
         )
     return _store

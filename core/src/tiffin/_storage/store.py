@@ -22,28 +22,21 @@ import socket
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from tiffin._converter import dump_yaml, load_yaml
 from tiffin._storage.home import tiffin_home
-from tiffin._storage.manifest import FileEntry, scan
+from tiffin._storage.manifest import scan
+from tiffin._storage.stored import StoredInfo
 from tiffin._storage.tag import Tag, new_version, validate_name
-from tiffin.exceptions import Conflict, InvalidArgument, NotFound, TiffinError
+from tiffin.exceptions import Conflict, InvalidArgument, NotFound, NotStored, TiffinError
 
-__all__ = ["STAGING_DIR", "Store", "StoredInfo", "fsync_enabled"]
+__all__ = ["STAGING_DIR", "Store", "fsync_enabled"]
 
 STAGING_DIR = ".staging"
 _COMMIT_ATTEMPTS = 20
-
-
-class StoredInfo(Protocol):
-    """What the store needs of a manifest's info object (an attrs class)."""
-
-    name: str
-    version: str
-    files: tuple[FileEntry, ...]
 
 
 InfoT = TypeVar("InfoT", bound=StoredInfo)
@@ -93,11 +86,15 @@ class Store(Generic[InfoT, ItemT]):
     :param load_info: builds the info object from the manifest's plain data.
     :param dump_info: turns the info object into plain data for the manifest.
     :param make_item: ``make_item(info, path)``: the object users get (``Model``, ``Bento``).
-    :param what: the word for one item in messages (``"model"``).
-    :param list_command: the command that lists items, suggested in "not found" messages.
-    :param sibling: ``(kind, what, list_command)`` of the other store under the same home, so
-        that asking one store for a name only the other holds says so (a model tag given to
-        ``tiffin get``).
+    :param what: the word for one item in messages and errors (``"model"``).
+    :param sibling: ``(kind, what)`` of the other store under the same home, so that asking
+        one store for a name only the other holds says so (a model tag given to ``tiffin get``):
+        :attr:`NotStored.other_kind <tiffin.exceptions.NotStored>`.
+    :param root: a fixed folder holding the versions (a bento's ``models/``) instead of
+        ``$TIFFIN_HOME/<kind>``; such a store is read, never written.
+
+    Errors are structured (:class:`~tiffin.exceptions.NotStored`,
+    :class:`~tiffin.exceptions.AlreadyStored`) and name no command: front ends add their advice.
 
     Info objects are attrs instances with at least ``name``, ``version``, ``labels`` and
     ``files`` fields; items have ``.info`` and ``.path``.
@@ -112,8 +109,8 @@ class Store(Generic[InfoT, ItemT]):
         dump_info: Callable[[InfoT], dict[str, Any]],
         make_item: Callable[[InfoT, Path], ItemT],
         what: str,
-        list_command: str,
-        sibling: tuple[str, str, str] | None = None,
+        sibling: tuple[str, str] | None = None,
+        root: Path | None = None,
     ) -> None:
         self.kind = kind
         self.sibling = sibling
@@ -122,17 +119,13 @@ class Store(Generic[InfoT, ItemT]):
         self.dump_info = dump_info
         self.make_item = make_item
         self.what = what
-        self.list_command = list_command
-
-    def command(self, verb: str) -> str:
-        """The CLI command doing ``verb`` to this kind (``tiffin models delete``)."""
-        return f"{self.list_command.rsplit(' ', 1)[0]} {verb}"
+        self._fixed_root = root
 
     # -- locations (read at every use: $TIFFIN_HOME may change at any time) -------------------
 
     @property
     def root(self) -> Path:
-        return tiffin_home() / self.kind
+        return self._fixed_root if self._fixed_root is not None else tiffin_home() / self.kind
 
     @property
     def staging_root(self) -> Path:
@@ -319,9 +312,13 @@ class Store(Generic[InfoT, ItemT]):
                 if known
                 else f"no {self.what}s are stored yet"
             )
-            raise NotFound(
-                f"no {self.what} named {parsed.name!r} in {self.root} ({hint}); "
-                f"see `{self.list_command}`{self._sibling_hint(parsed.name)}"
+            other = self._sibling_holding(parsed.name)
+            raise NotStored(
+                f"no {self.what} named {parsed.name!r} in {self.root} ({hint})"
+                + (f"; {parsed.name!r} is a {other}" if other else ""),
+                kind=self.what,
+                name=parsed.name,
+                other_kind=other,
             )
         if parsed.version is None:
             version = versions[0]
@@ -331,9 +328,12 @@ class Store(Generic[InfoT, ItemT]):
             matches = [v for v in versions if v.startswith(parsed.version)]
             if not matches:
                 shown = ", ".join(versions[:10]) + (" ..." if len(versions) > 10 else "")
-                raise NotFound(
+                raise NotStored(
                     f"{self.what} {parsed.name!r} has no version {parsed.version!r}; "
-                    f"its versions (newest first): {shown}"
+                    f"its versions (newest first): {shown}",
+                    kind=self.what,
+                    name=parsed.name,
+                    version=parsed.version,
                 )
             if len(matches) > 1:
                 raise InvalidArgument(
@@ -343,13 +343,12 @@ class Store(Generic[InfoT, ItemT]):
             version = matches[0]
         return Tag(parsed.name, version), self.root / parsed.name / version
 
-    def _sibling_hint(self, name: str) -> str:
+    def _sibling_holding(self, name: str) -> str | None:
+        """The other store's word for one item when it holds ``name``, else None."""
         if self.sibling is None:
-            return ""
-        kind, what, list_command = self.sibling
-        if not (tiffin_home() / kind / name).is_dir():
-            return ""
-        return f" ({name!r} is a {what}: see `{list_command}`)"
+            return None
+        kind, what = self.sibling
+        return what if (tiffin_home() / kind / name).is_dir() else None
 
     def get(self, tag: str | Tag) -> ItemT:
         _, folder = self.resolve(tag)
@@ -391,7 +390,12 @@ class Store(Generic[InfoT, ItemT]):
         try:
             os.rename(folder, trash)
         except FileNotFoundError:
-            raise NotFound(f"{self.what} {exact} was deleted meanwhile") from None
+            raise NotStored(
+                f"{self.what} {exact} was deleted meanwhile",
+                kind=self.what,
+                name=exact.name,
+                version=exact.version,
+            ) from None
         _rmtree(trash)
         with contextlib.suppress(OSError):
             folder.parent.rmdir()  # only succeeds when no version is left

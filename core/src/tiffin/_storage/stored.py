@@ -9,23 +9,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from tiffin._storage.manifest import FileEntry
 from tiffin._storage.tag import Tag
 
 __all__ = ["StoredInfo", "StoredVersion"]
 
 
 class StoredInfo:
-    """Base of the attrs manifest classes (``ModelInfo``, ``BentoInfo``): ``name`` + ``version``."""
+    """Base of the attrs manifest classes (``ModelInfo``, ``BentoInfo``): what every manifest
+    holds (``name``, ``version``, ``files``) and what the store needs of one."""
 
     name: str
     version: str
+    files: tuple[FileEntry, ...]
 
     @property
     def tag(self) -> Tag:
         return Tag(self.name, self.version)
 
     def to_dict(self) -> dict[str, Any]:
-        from tiffin._converter import converter  # not at import: _converter imports the models
+        from tiffin._converter import converter  # not at import: cattrs is paid for on first use
 
         return converter.unstructure(self)
 

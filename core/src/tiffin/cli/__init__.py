@@ -15,8 +15,24 @@ if TYPE_CHECKING:
 
 __all__ = ["build_app", "main"]
 
-#: Built-in command modules: each has ``add_to(app)``, or a Typer ``app`` added under its name.
+#: Built-in command modules in help order: each has ``add_to(app)``, or a Typer ``app`` added
+#: under its name. Any other public module of this package is a command module too (found by
+#: :func:`_command_modules`), so a new command group is one new file.
 _COMMAND_MODULES = ("models", "serving", "bentos", "registry", "batch")
+#: Added last, by hand, after the built-in groups.
+_NOT_COMMAND_GROUPS = {"plugins"}
+
+
+def _command_modules() -> list[str]:
+    """The command modules: the known ones in order, then any other public module, sorted."""
+    import pkgutil
+
+    found = sorted(
+        m.name
+        for m in pkgutil.iter_modules(__path__)
+        if not m.name.startswith("_") and m.name not in _NOT_COMMAND_GROUPS
+    )
+    return [*_COMMAND_MODULES, *(m for m in found if m not in _COMMAND_MODULES)]
 
 
 def _version_callback(value: bool) -> None:
@@ -66,18 +82,12 @@ def build_app() -> typer.Typer:
     ) -> None:
         """Take trained models to production: save, serve, build, push."""
 
-    # command groups written in their own modules; a missing one is a later milestone's
-    for optional in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"tiffin.cli.{optional}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"tiffin.cli.{optional}":
-                raise
-            continue
+    for name in _command_modules():
+        module = importlib.import_module(f"tiffin.cli.{name}")
         if hasattr(module, "add_to"):
             module.add_to(app)
         else:
-            app.add_typer(module.app, name=optional)
+            app.add_typer(module.app, name=name)
 
     from tiffin.cli import plugins
 

@@ -41,7 +41,9 @@ def run_guarded(func: Callable[[], object]) -> int:
             sys.stderr.write(f"{exc.code}\n")  # sys.exit("message"), e.g. from a service module
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TiffinError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        from tiffin.cli._hints import hint_for
+
+        sys.stderr.write(f"error: {exc}{hint_for(exc)}\n")
         return 1
     except OSError as exc:
         # the machine said no (disk full, permission denied): not a tiffin bug, and nothing

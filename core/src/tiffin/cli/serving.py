@@ -115,7 +115,7 @@ def run(
 
     from tiffin._server._launch import configure_logging
     from tiffin._service._oneshot import call_api
-    from tiffin._service.loader import load_service
+    from tiffin._target import resolve_target
     from tiffin.exceptions import TiffinError
 
     level = log_level("warning")
@@ -138,7 +138,7 @@ def run(
         data, filename = path.read_bytes(), path.name
     else:
         data = input.encode()
-    svc = load_service(target, working_dir)
+    svc = resolve_target(target, working_dir)
     try:
         out = call_api(svc, api, data, filename)
     except TiffinError:

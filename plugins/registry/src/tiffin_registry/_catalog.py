@@ -82,7 +82,7 @@ def parse_manifest(kind: str, name: str, version: str, text: bytes) -> dict[str,
         from tiffin_registry._access import check_sha256
 
         check_sha256(digest)
-        parsed_files.append((path, digest, size))
+        parsed_files.append((path, str(digest), size))  # check_sha256 refused a non-string
     labels = data.get("labels") or {}
     if not isinstance(labels, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
@@ -317,7 +317,7 @@ class Catalog:
         rows = c.execute(query).all()
         ids = [r.id for r in rows]
         labels: dict[int, dict[str, str]] = {i: {} for i in ids}
-        for part in _chunks(ids):  # type: ignore[arg-type]
+        for part in _chunks(ids):
             for lab in c.execute(
                 sa.select(version_labels).where(version_labels.c.version_id.in_(part))
             ):

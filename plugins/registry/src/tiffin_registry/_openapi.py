@@ -71,7 +71,7 @@ def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]
 def openapi_document() -> dict[str, Any]:
     from tiffin_registry import __version__
 
-    strategies_body = {
+    strategies_body: dict[str, Any] = {
         "type": "object",
         "required": ["strategies"],
         "properties": {

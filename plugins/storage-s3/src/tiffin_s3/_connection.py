@@ -37,7 +37,7 @@ def aws_files() -> tuple[Path, Path]:
 
 def _fingerprint() -> tuple[Any, ...]:
     env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
-    stamps = []
+    stamps: list[int | None] = []
     for path in aws_files():
         try:
             stamps.append(path.stat().st_mtime_ns)

@@ -47,7 +47,7 @@ class TorchAdapter(FrameworkAdapter):
 
         return isinstance(obj, torch.nn.Module)
 
-    def save_model(
+    def save_model(  # type: ignore[override]  # its options by name, not **save_options
         self,
         name: str,
         model: Any,
