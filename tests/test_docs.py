@@ -154,14 +154,7 @@ def test_shell_blocks_use_commands_and_options_that_exist(page: Path) -> None:
 
 #: Pages whose Python does not run as written yet, and why (each must still fail: xfail is
 #: strict, so fixing a page fails this list until its entry goes). Fix the page, not the list.
-NOT_YET_RUNNABLE = {
-    "bentos.md": "does not run as written yet (pytest --runxfail shows the block and error)",
-    "frameworks/torch.md": "does not run as written yet (pytest --runxfail shows the block and error)",
-    "guide.md": "does not run as written yet (pytest --runxfail shows the block and error)",
-    "io.md": "does not run as written yet (pytest --runxfail shows the block and error)",
-    "services.md": "uses the guide's iris_clf model without saving it",
-    "store.md": "its later blocks use an 'iris' model the page never saves",
-}
+NOT_YET_RUNNABLE: dict[str, str] = {}
 
 
 def _python_pages() -> list:
