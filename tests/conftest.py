@@ -1,1 +1,1 @@
-pytest_plugins = ["tiffin.testing.fixtures"]
+pytest_plugins = ["tiffin.testing.fixtures", "tiffin_registry.testing", "tiffin_s3.testing"]

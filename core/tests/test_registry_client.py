@@ -67,7 +67,7 @@ def test_registry_serve_without_the_server_package_names_it(tmp_path) -> None:
         "from tiffin.cli import main\n"
         f"main(['registry', 'serve', '--storage', {str(tmp_path)!r}])\n"
     )
-    env = {**os.environ, "TIFFIN_DISABLE_PLUGINS": "registry"}  # as if never installed
+    env = {**os.environ, "TIFFIN_PLUGINS": ""}  # no entry-point plugin: as if never installed
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
@@ -75,3 +75,10 @@ def test_registry_serve_without_the_server_package_names_it(tmp_path) -> None:
     assert result.stderr.strip() == (
         "error: the registry server is not installed: pip install tiffin-registry"
     )
+
+
+def test_registry_serve_with_a_missing_signing_key_file_is_one_line(cli, tmp_path) -> None:
+    missing = tmp_path / "no-such.key"
+    result = cli("registry", "serve", "--storage", str(tmp_path), "--signing-key-file", str(missing))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: --signing-key-file {missing}: no such file"

@@ -287,6 +287,9 @@ class TransferStrategy(Protocol):
       ``None`` to decline (e.g. the storage lacks a capability); the registry tries the next.
     - ``registry_offer_download(registry, sha256, size, base_url) -> dict | None``: the same for
       reading an existing blob.
+    - ``registry_abort(registry, session) -> None``: free what an abandoned upload of this
+      strategy holds besides its staging object (part files, a storage-side multipart upload);
+      ``tiffin registry gc`` calls it for open sessions idle longer than the grace period.
     - ``registry_routes(registry) -> list[starlette.routing.BaseRoute]``: routes the strategy
       serves, mounted under ``/api/v1/transfer/<name>/``. Check access with
       ``await registry.authorize(request, "read" | "write")``; raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -48,11 +49,22 @@ def serve(
         help="Tokens file: one 'TOKEN read|write' per line. Required off loopback.",
     ),
     no_ui: bool = typer.Option(False, "--no-ui", help="Serve the API only, without the web UI."),
+    signing_key_file: Path = typer.Option(
+        None,
+        "--signing-key-file",
+        help="Secret that signs presigned URLs on local storage (default: a key kept in the "
+        "registry's database, shared by its replicas). Same as TIFFIN_REGISTRY_SIGNING_KEY_FILE.",
+    ),
     log_level: str = typer.Option(
         "info", "--log-level", help="critical, error, warning, info, debug."
     ),
 ) -> None:
     """Run a registry: metadata in a database, file contents in --storage."""
+    if signing_key_file is not None:
+        if not signing_key_file.is_file():
+            raise fail(f"--signing-key-file {signing_key_file}: no such file")
+        # the strategies that sign URLs read it from the environment, in this process
+        os.environ["TIFFIN_REGISTRY_SIGNING_KEY_FILE"] = str(signing_key_file.resolve())
     server = _server()
     server.serve(  # type: ignore[attr-defined]
         storage, db=db, host=host, port=port, tokens=tokens, ui=not no_ui, log_level=log_level

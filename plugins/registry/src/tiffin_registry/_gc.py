@@ -9,18 +9,24 @@ transaction that re-checks all of that; the storage object after.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 
+from tiffin import _plugins
 from tiffin.exceptions import InvalidArgument
+from tiffin.hookspecs import has_capability
 from tiffin_registry._access import Registry
 from tiffin_registry._db import now
 from tiffin_registry._tables import blobs, upload_sessions, version_files
 
 __all__ = ["collect_garbage", "parse_duration"]
+
+logger = logging.getLogger("tiffin.registry")
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -31,6 +37,25 @@ def parse_duration(text: str) -> float:
     if not match:
         raise InvalidArgument(f"--grace {text!r} is not a duration like 30m, 24h or 7d")
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def _abort_with_strategy(registry: Registry, row: Any) -> None:
+    """Let the session's strategy free what it holds beyond the staging object (the parts of
+    a multipart upload, an S3 multipart upload) through its optional ``registry_abort``."""
+    strategy = _plugins.transfer_strategies().get(row.strategy)
+    if strategy is None or not has_capability(strategy, "registry_abort"):
+        return
+    session = SimpleNamespace(
+        id=row.id, sha256=row.sha256, size=int(row.size), strategy=row.strategy,
+        state=row.state, data=dict(row.data or {}),
+    )
+    try:
+        strategy.registry_abort(registry, session)
+    except Exception as exc:  # one strategy's failure must not stop the collection
+        logger.warning(
+            "gc: the %s strategy could not abort upload %s: %s: %s",
+            row.strategy, row.id, type(exc).__name__, exc,
+        )
 
 
 def collect_garbage(registry: Registry, *, grace_s: float, dry_run: bool = False) -> dict[str, Any]:
@@ -71,14 +96,22 @@ def collect_garbage(registry: Registry, *, grace_s: float, dry_run: bool = False
             freed += int(row.size)
     with engine.connect() as c:
         stale = c.execute(
-            sa.select(upload_sessions.c.id, upload_sessions.c.state).where(
+            sa.select(
+                upload_sessions.c.id,
+                upload_sessions.c.state,
+                upload_sessions.c.sha256,
+                upload_sessions.c.size,
+                upload_sessions.c.strategy,
+                upload_sessions.c.data,
+            ).where(
                 upload_sessions.c.updated_at < cutoff
             )
         ).all()
-    abandoned = [row.id for row in stale if row.state == "open"]
+    abandoned = [row for row in stale if row.state == "open"]
     if not dry_run:
-        for session_id in abandoned:
-            storage.remove(storage.staging_path(session_id))
+        for row in abandoned:
+            _abort_with_strategy(registry, row)
+            storage.remove(storage.staging_path(row.id))
         ids = [row.id for row in stale]
         for i in range(0, len(ids), 500):  # finished sessions' records go too
             with engine.begin() as c:
