@@ -33,6 +33,19 @@ def _batch_dim(value: Any) -> int | tuple[int, int]:
     return value
 
 
+def _input_shape(value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and (v == -1 or v > 0) for v in value
+    ):
+        raise InvalidArgument(
+            f"input_shape must be a list of dims, positive ints or -1 for any size, like "
+            f"[-1, 4], got {value!r}"
+        )
+    return tuple(value)
+
+
 @attrs.frozen
 class ModelSignature:
     """How one method of a saved model is called: whether and along which dim it batches."""
@@ -41,6 +54,9 @@ class ModelSignature:
     batch_dim: int | tuple[int, int] = attrs.field(default=0, converter=_batch_dim)
     input_spec: Any = None
     output_spec: Any = None
+    #: the shape of the first argument, ``-1`` where any size goes (``(-1, 4)``: rows of four
+    #: features); recorded by adapters that know their model's input width, checked by runners
+    input_shape: tuple[int, ...] | None = attrs.field(default=None, converter=_input_shape)
 
     @property
     def input_batch_dim(self) -> int:
@@ -95,12 +111,15 @@ def convert_signatures(signatures: dict[str, Any] | None) -> dict[str, ModelSign
 
 
 def _unstructure(sig: ModelSignature) -> dict[str, Any]:
-    return {
+    out = {
         "batchable": sig.batchable,
         "batch_dim": list(sig.batch_dim) if isinstance(sig.batch_dim, tuple) else sig.batch_dim,
         "input_spec": sig.input_spec,
         "output_spec": sig.output_spec,
     }
+    if sig.input_shape is not None:  # written only when known: older manifests have none
+        out["input_shape"] = list(sig.input_shape)
+    return out
 
 
 def _hooks(converter: Any) -> None:

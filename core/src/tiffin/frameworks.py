@@ -67,6 +67,15 @@ class FrameworkAdapter(abc.ABC):
         """The signatures saved when the user gives none."""
         return {"predict": {"batchable": False}}
 
+    def input_shape(self, model: Any) -> tuple[int, ...] | None:
+        """The shape the model's methods take as first argument, ``-1`` for any size, if known.
+
+        Recorded in each saved signature that names none, and checked by the runner: a call
+        whose first argument has another shape is a 400, not a framework error. The default:
+        unknown (``None``), nothing checked.
+        """
+        return None
+
     def accepts(self, obj: Any) -> bool:
         """Whether this adapter can save ``obj``; the default accepts anything."""
         return True
@@ -107,6 +116,7 @@ class FrameworkAdapter(abc.ABC):
                 batch_dim=signature.batch_dim,
                 input_spec=signature.input_spec,
                 output_spec=signature.output_spec,
+                input_shape=signature.input_shape,
             )
         class_name = "".join(part.capitalize() for part in _words(adapter.name)) + "Runnable"
         return type(class_name, (Runnable,), namespace)
@@ -166,6 +176,12 @@ class FrameworkAdapter(abc.ABC):
                     f"signature {method!r}: the {_type_name(model)} has no method {method!r}; "
                     f"name one of its methods ({', '.join(available) or 'none found'})"
                 )
+        shape = self.input_shape(model)
+        if shape is not None:
+            converted = {
+                method: sig if sig.input_shape is not None else attrs.evolve(sig, input_shape=shape)
+                for method, sig in converted.items()
+            }
 
         with models.create(
             name,

@@ -295,3 +295,10 @@ def test_model_to_runner_uses_the_adapters_runnable(
     assert runner.predict.max_batch_size == 7
     assert runner.to_spec()["models"] == ["my-model:v1"]
     assert model.to_runner(name="other").name == "other"
+
+
+def test_input_shape_is_validated_when_declared() -> None:
+    with pytest.raises(InvalidArgument, match="input_shape must be a list of dims"):
+        tiffin.Runnable.method(lambda self, x: x, input_shape=(-1, 0))
+    with pytest.raises(InvalidArgument, match="input_shape must be a list of dims"):
+        tiffin.Runnable.method(lambda self, x: x, input_shape="4")

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 import tiffin
-from tiffin.exceptions import InvalidArgument, ServiceUnavailable, TiffinError
+from tiffin.exceptions import BadInput, InvalidArgument, ServiceUnavailable, TiffinError
 
 
 class Unsafe(tiffin.Runnable):
@@ -219,3 +219,22 @@ def test_default_workers_are_one_per_cpu_capped(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(_runner.os, "sched_getaffinity", lambda pid: {0})
     assert tiffin.Runner(Unsafe, name="one").worker_count() == 0  # a lone worker adds only a hop
     assert tiffin.Runner(Unsafe, name="set", workers=3).worker_count() == 3
+
+
+class FourWide(tiffin.Runnable):
+    SUPPORTS_CPU_MULTI_THREADING = False
+
+    @tiffin.Runnable.method(batchable=True, input_shape=(-1, 4))
+    def predict(self, x):
+        return x.sum(axis=1)
+
+
+def test_a_wrong_shape_is_bad_input_before_it_reaches_a_worker() -> None:
+    runner = tiffin.Runner(FourWide, name="procs-shape", workers=1)
+
+    async def go():
+        with pytest.raises(BadInput, match=r"expected input of shape \(-1, 4\), got \(2, 3\)"):
+            await runner.predict.async_run(np.ones((2, 3)))
+        return await runner.predict.async_run(np.ones((2, 4)))
+
+    assert served(runner, go).tolist() == [4.0, 4.0]

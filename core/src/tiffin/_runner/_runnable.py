@@ -82,6 +82,7 @@ class Runnable:
         batch_dim: int | tuple[int, int] = 0,
         input_spec: Any = None,
         output_spec: Any = None,
+        input_shape: tuple[int, ...] | None = None,
     ) -> RunnableMethod: ...
 
     @overload
@@ -93,6 +94,7 @@ class Runnable:
         batch_dim: int | tuple[int, int] = 0,
         input_spec: Any = None,
         output_spec: Any = None,
+        input_shape: tuple[int, ...] | None = None,
     ) -> Callable[[F], RunnableMethod]: ...
 
     @staticmethod
@@ -103,6 +105,7 @@ class Runnable:
         batch_dim: int | tuple[int, int] = 0,
         input_spec: Any = None,
         output_spec: Any = None,
+        input_shape: tuple[int, ...] | None = None,
     ) -> Any:
         """Mark a method as callable through a runner.
 
@@ -113,7 +116,7 @@ class Runnable:
         """
         if not isinstance(batchable, bool):
             raise InvalidArgument(f"batchable must be True or False, got {batchable!r}")
-        config = MethodConfig(batchable, batch_dim, input_spec, output_spec)
+        config = MethodConfig(batchable, batch_dim, input_spec, output_spec, input_shape)
 
         def wrap(f: Callable[..., Any]) -> RunnableMethod:
             if isinstance(f, RunnableMethod):
@@ -132,6 +135,7 @@ class Runnable:
         batch_dim: int | tuple[int, int] = 0,
         input_spec: Any = None,
         output_spec: Any = None,
+        input_shape: tuple[int, ...] | None = None,
     ) -> None:
         """Attach a method to this runnable class after it was created."""
         method = Runnable.method(
@@ -140,6 +144,7 @@ class Runnable:
             batch_dim=batch_dim,
             input_spec=input_spec,
             output_spec=output_spec,
+            input_shape=input_shape,
         )
         method.name = name
         setattr(cls, name, method)

@@ -21,6 +21,7 @@ from tiffin._runner._batching import Dispatcher
 from tiffin._runner._cost import CostModel
 from tiffin._runner._local import LocalExecutor
 from tiffin._runner._runnable import MethodConfig, Runnable, RunnableMethod, runnable_methods
+from tiffin._runner._shape import ShapeCheck
 from tiffin._storage.tag import validate_name
 from tiffin.exceptions import (
     InvalidArgument,
@@ -110,6 +111,8 @@ class RunnerMethod:
         self.config: MethodConfig = method.config
         self.batchable = method.config.batchable
         self.batch_dim = method.config.batch_dim
+        shape = method.config.input_shape
+        self._check_shape = ShapeCheck(shape) if shape is not None else None
         self.max_batch_size = max_batch_size
         self.max_latency_ms = max_latency_ms
         #: what one call of n rows costs here, learned while running (see ``_cost``)
@@ -145,6 +148,8 @@ class RunnerMethod:
         executor = self.runner._executor
         if executor is None:
             raise self.runner._not_started(self.name)
+        if self._check_shape is not None:
+            self._check_shape(args, self.name)
         if self.batchable or not executor.local:
             # worker processes: even unbatched calls queue for a free worker, so the
             # dispatcher's admission and expiry (max_latency_ms) apply to them too
@@ -168,6 +173,8 @@ class RunnerMethod:
         executor = runner._executor
         if executor is None:
             raise runner._not_started(self.name)
+        if self._check_shape is not None:
+            self._check_shape(args, self.name)
         loop = runner._loop
         if loop is not None and (self.batchable or not executor.local):
             st = _inline.state

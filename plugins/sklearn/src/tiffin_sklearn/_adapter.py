@@ -38,6 +38,13 @@ class SklearnAdapter(FrameworkAdapter):
     def default_signatures(self, model: Any) -> dict[str, dict[str, Any]]:
         return {"predict": {"batchable": False}}
 
+    def input_shape(self, model: Any) -> tuple[int, ...] | None:
+        """Rows of ``n_features_in_`` features, when the fitted estimator records it."""
+        width = getattr(model, "n_features_in_", None)
+        if isinstance(width, int) and not isinstance(width, bool) and width > 0:
+            return (-1, width)
+        return None
+
     def accepts(self, obj: Any) -> bool:
         # an object from a module outside sklearn cannot be an estimator unless sklearn is
         # already imported (it had to be, to define a subclass), so never import it here

@@ -68,6 +68,15 @@ class XGBoostAdapter(FrameworkAdapter):
             signatures["predict_proba"] = {"batchable": False}
         return signatures
 
+    def input_shape(self, model: Any) -> tuple[int, ...] | None:
+        """Rows of the booster's feature count (``num_features()``, ``n_features_in_``)."""
+        try:
+            booster = model if isinstance(model, _xgboost().Booster) else model.get_booster()
+            width = int(booster.num_features())
+        except Exception:  # unfitted or unusual: nothing to check, save() reports unfitted
+            return None
+        return (-1, width) if width > 0 else None
+
     def save(self, model: Any, path: Path, options: dict[str, Any]) -> dict[str, Any] | None:
         xgb = _xgboost()
         if not isinstance(model, xgb.Booster | xgb.XGBModel):

@@ -77,6 +77,7 @@ def xgboost_runnable(adapter: XGBoostAdapter, model: Model) -> type[Runnable]:
             method_name,
             batchable=signature.batchable,
             batch_dim=signature.batch_dim,
+            input_shape=signature.input_shape,
         )
     return XGBoostRunnable
 
