@@ -633,12 +633,11 @@ def plugins_used_by(objects: Any) -> set[str]:
             top = (klass.__module__ or "").split(".")[0]
             if top in packages:
                 used.add(packages[top])
-    owners = {}
-    for plugin, items in manager._registered_by.items():
-        for item in items:
-            owners[item] = plugin
+    owners = {
+        item: plugin for plugin, items in manager._registered_by.items() for item in items
+    }
     for type_name in data_containers():
-        plugin = owners.get(f"container:{type_name}")
-        if plugin in packages.values() and type_name.split(".")[0] in sys.modules:
-            used.add(plugin)
+        owner = owners.get(f"container:{type_name}")
+        if owner is not None and owner in packages.values() and type_name.split(".")[0] in sys.modules:
+            used.add(owner)
     return used

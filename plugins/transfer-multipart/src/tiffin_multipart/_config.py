@@ -47,12 +47,12 @@ def parse_size(text: str, *, what: str) -> int:
 
 def _size_env(var: str, default: int) -> int:
     value = os.environ.get(var)
-    return default if value in (None, "") else parse_size(value, what=var)
+    return default if not value else parse_size(value, what=var)
 
 
 def _int_env(var: str, default: int, minimum: int) -> int:
     value = os.environ.get(var)
-    if value in (None, ""):
+    if not value:
         return default
     try:
         number = int(value)
@@ -89,7 +89,7 @@ def retry_attempts() -> int:
 def retry_initial_delay() -> float:
     """First back-off delay in seconds (``TIFFIN_MULTIPART_RETRY_DELAY``, default 0.2)."""
     value = os.environ.get("TIFFIN_MULTIPART_RETRY_DELAY")
-    if value in (None, ""):
+    if not value:
         return 0.2
     try:
         delay = float(value)

@@ -15,6 +15,7 @@ Either way completion leaves the whole blob at the session's staging object, and
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import os
@@ -98,7 +99,7 @@ class LocalParts:
                         found.append(json.load(f))
         return sorted(found, key=lambda p: p["part_number"])
 
-    def complete(self, parts: list[tuple[int, str]]) -> None:
+    def complete(self, parts: builtins.list[tuple[int, str]]) -> None:
         """Nothing to assemble: the staging file already holds every part in place."""
 
     def cleanup(self) -> None:
@@ -141,7 +142,7 @@ class NativeParts:
             for p in self.backend.multipart_list_parts(self.url, self.upload_id)
         ]
 
-    def complete(self, parts: list[tuple[int, str]]) -> None:
+    def complete(self, parts: builtins.list[tuple[int, str]]) -> None:
         self.backend.multipart_complete(self.url, self.upload_id, parts)
 
     def cleanup(self) -> None:

@@ -61,12 +61,13 @@ class _PartURLs:
 
     def fetch(self, numbers: list[int]) -> None:
         """Ask for presigned URLs of ``numbers`` in one request (no-op for the direct route)."""
-        if self._template or not numbers:
+        if self._template or not numbers or self._sign_url is None:
             return
+        sign_url = self._sign_url
 
         def ask() -> httpx.Response:
             response = self._http.post(
-                self._sign_url, json={"part_numbers": numbers}, timeout=_PART_TIMEOUT
+                sign_url, json={"part_numbers": numbers}, timeout=_PART_TIMEOUT
             )
             response.raise_for_status()
             return response
