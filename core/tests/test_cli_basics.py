@@ -76,13 +76,15 @@ def test_plugins_lists_the_builtins() -> None:
         "hooks": ["register_storage_backends"],
         "error": None,
         "builtin": True,
+        "registered": ["scheme:file", "scheme:local"],
+        "disabled_by": None,
     }
     assert all(r["status"] == "loaded" for r in records.values() if r["builtin"])
 
     table = run_cli("plugins")
     assert table.returncode == 0
     header = table.stdout.splitlines()[0].split()
-    assert header == ["name", "distribution", "version", "hooks", "status"]
+    assert header == ["name", "distribution", "version", "hooks", "provides", "status"]
     assert any(
         line.split()[:3] == ["builtin.local-storage", "tiffin", tiffin.__version__]
         for line in table.stdout.splitlines()
