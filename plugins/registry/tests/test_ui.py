@@ -64,8 +64,8 @@ class Watched:
         self.page.on("dialog", on_dialog)
 
     def check_page(self) -> None:
-        """Every page: one search box (when signed in), a favicon, nothing logged as an error."""
-        assert self.page.locator("input[type=search]").count() <= 1
+        """Every page: exactly one search box, a favicon, nothing logged as an error."""
+        assert self.page.locator("input[type=search]").count() == 1
         icon = self.page.locator("link[rel=icon]").get_attribute("href")
         assert icon and icon.startswith("/ui/static/")
         assert self.errors == []
@@ -214,7 +214,7 @@ def test_login_read_token_sees_no_delete_write_token_deletes(
     page.goto(target)  # no session: the login page, which comes back here
     assert "/ui/login" in page.url
     assert page.locator("input[type=password]").count() == 1
-    assert page.locator("input[type=search]").count() == 0
+    assert page.locator("input[type=search]").count() == 1  # searching leads here first
     w.errors.clear()  # the 303 itself is no error; what follows must be clean
     _screenshot(w, "login")
     page.locator("input[type=password]").fill("not-a-token")
