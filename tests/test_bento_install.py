@@ -39,7 +39,7 @@ svc = tiffin.Service("{model}_svc", runners=[runner])
 
 @svc.api(input=NumpyNdarray(dtype="float32"), output=NumpyNdarray())
 def predict(x):
-    return runner.run(x)
+    return {call}(x)
 """
 
 
@@ -82,7 +82,9 @@ def _build_context(tmp_path: Path, save) -> tuple[Path, str, list]:
     fw, model, expected = save()
     project = tmp_path / f"project_{fw}"
     project.mkdir()
-    (project / "service.py").write_text(SERVICE.format(fw=fw, model=model))
+    # XGBClassifier's runner has predict and predict_proba; the torch module's has one method
+    call = "runner.run" if fw == "torch" else "runner.predict.run"
+    (project / "service.py").write_text(SERVICE.format(fw=fw, model=model, call=call))
     bento = tiffin.build("service.py:svc", build_ctx=project)
     context = tmp_path / f"context_{fw}"
     done = run_cli(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -59,7 +60,8 @@ def test_plugins_follow_the_naming_rules(folder: Path) -> None:
     ((_name, module),) = entry_points.items()
     assert module == dist.replace("-", "_") and (folder / "src" / module / "__init__.py").exists()
     assert any(
-        d.replace(" ", "").startswith("tiffin>=") and "<" in d for d in project["dependencies"]
+        re.sub(r"\[[^]]*\]", "", d.replace(" ", "")).startswith("tiffin>=") and "<" in d
+        for d in project["dependencies"]
     ), f"{dist} must depend on tiffin by a compatible range"
 
 
@@ -74,4 +76,7 @@ def test_plugins_command_lists_every_installed_plugin_with_its_hooks() -> None:
         assert record["distribution"] == project["name"]
         assert record["version"] == tiffin.__version__
         assert record["status"] == "loaded", record["error"]
-        assert record["hooks"] and all(h.startswith("register_") for h in record["hooks"])
+        assert all(h.startswith("register_") for h in record["hooks"])
+        # tiffin-registry is the one plugin without hooks: core's `tiffin registry serve|gc`
+        # import it by name (and say which package to install when it is missing)
+        assert record["hooks"] or name == "registry", f"{name} implements no hook"
