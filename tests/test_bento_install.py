@@ -20,6 +20,7 @@ import venv
 from pathlib import Path
 
 import httpx
+import numpy
 import pytest
 
 import tiffin
@@ -141,7 +142,7 @@ def test_bentos_install_into_a_fresh_venv_and_serve(tmp_path: Path) -> None:
             assert answer.status_code == 200, answer.text + server.output()
             got = answer.json()
             if isinstance(expected[0], list):
-                assert got == pytest.approx(expected, rel=1e-4, abs=1e-5)
+                numpy.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
             else:
                 assert got == expected
         finally:
