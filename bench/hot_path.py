@@ -159,27 +159,27 @@ def in_process(workdir: Path) -> list[tuple[str, float]]:
     starlette_mod = {}
     exec((workdir / "starlette_app.py").read_text(), starlette_mod)
 
-    async def lifespan_and_measure() -> tuple[float, float]:
+    async def lifespan_and_measure() -> dict[str, float]:
         async with app.router.lifespan_context(app):
-            tiffin_call = asgi_call(app, "/classify")
-            bare_call = asgi_call(starlette_mod["app"], "/classify")
-            for _ in range(200):  # past the sync API's learning calls
-                await tiffin_call()
-            best_t = best_b = float("inf")
-            for _ in range(REPEATS):
-                start = time.perf_counter()
-                for _ in range(3000):
-                    await tiffin_call()
-                best_t = min(best_t, (time.perf_counter() - start) / 3000)
-                start = time.perf_counter()
-                for _ in range(3000):
-                    await bare_call()
-                best_b = min(best_b, (time.perf_counter() - start) / 3000)
-            return best_t * 1e6, best_b * 1e6
+            calls = {
+                f"whole tiffin ASGI app, {label[len('tiffin ') :]} API": asgi_call(app, route)
+                for label, route in serving.TIFFIN_ROUTES.items()
+            }
+            calls["whole bare Starlette ASGI app"] = asgi_call(starlette_mod["app"], "/classify")
+            for call in calls.values():
+                for _ in range(200):  # past the sync API's learning calls
+                    await call()
+            best = dict.fromkeys(calls, float("inf"))
+            for _ in range(REPEATS):  # interleaved, so that drift hits every app alike
+                for label, call in calls.items():
+                    start = time.perf_counter()
+                    for _ in range(3000):
+                        await call()
+                    best[label] = min(best[label], (time.perf_counter() - start) / 3000)
+            return {label: seconds * 1e6 for label, seconds in best.items()}
 
-    t_app, b_app = loop.run_until_complete(lifespan_and_measure())
-    rows.append(("whole tiffin ASGI app, in-process (no sockets)", t_app))
-    rows.append(("whole bare Starlette ASGI app, in-process (no sockets)", b_app))
+    for label, us in loop.run_until_complete(lifespan_and_measure()).items():
+        rows.append((f"{label}, in-process (no sockets)", us))
     loop.close()
     return rows
 
@@ -191,19 +191,20 @@ def cpu_seconds(pid: int) -> float:
 
 def under_load(workdir: Path, envs: dict, duration: int = 5) -> list[tuple[str, float]]:
     wrk = serving.ensure_wrk()
-    servers = serving.start_all(workdir, envs, None)
+    servers, targets = serving.start_all(workdir, envs, None)
     rows = []
     try:
-        for s in servers:
-            serving.run_wrk(wrk, s, 32, 2, workdir)
-        for s in servers:
-            pids = [s.proc.pid, *map(int, _children(s.proc.pid))]
+        for t in targets:
+            serving.run_wrk(wrk, t, 32, 2, workdir)
+        for t in targets:
+            proc = t.server.proc
+            pids = [proc.pid, *map(int, _children(proc.pid))]
             before = sum(cpu_seconds(p) for p in pids)
-            result = serving.run_wrk(wrk, s, 32, duration, workdir)
+            result = serving.run_wrk(wrk, t, 32, duration, workdir)
             spent = sum(cpu_seconds(p) for p in pids) - before
             requests = result["rps"] * duration
             rows.append(
-                (f"{s.label} server under wrk c=32: CPU per request", spent / requests * 1e6)
+                (f"{t.label} server under wrk c=32: CPU per request", spent / requests * 1e6)
             )
     finally:
         for s in servers:

@@ -380,6 +380,7 @@ def test_sync_callers_in_threads_share_batches_when_the_model_is_busy() -> None:
 
 
 def test_waiting_for_company_stops_when_waits_find_none() -> None:
+    from tiffin._runner._batching import _TICK, _WAIT
     from tiffin._runner._containers import CallShape
 
     runner = tiffin.Runner(Recorder, name="nocompany", runnable_init_params={"delay": 0.0})
@@ -391,12 +392,14 @@ def test_waiting_for_company_stops_when_waits_find_none() -> None:
             dispatcher.cost.observe(1, 0.01)  # a call costs ~10 ms, all of it fixed
         dispatcher.gap = 0.001  # and calls have been arriving every ms
         shape = CallShape((np.ones((1, 1)),), {}, 0)
-        assert dispatcher._decide_alone(shape) is None  # worth waiting for company
+        # worth waiting for company: to the end of the loop's turn, or on a timer in a thread
+        assert dispatcher._decide_alone(shape) == _TICK
+        assert dispatcher._decide_alone(shape, tick=False) == _WAIT
         dispatcher.wait_success = 0.0  # but recent waits found none
-        return [dispatcher._decide_alone(shape) for _ in range(32)]
+        return [dispatcher._decide_alone(shape, tick=i % 2 == 0) for i in range(32)]
 
     decisions = served(runner, go)
-    assert decisions.count(None) == 2  # only probes still wait: one chance in 16
+    assert decisions.count(_TICK) + decisions.count(_WAIT) == 2  # only probes: 1 chance in 16
     assert decisions.count("no_company") == 30
 
 

@@ -4,11 +4,15 @@ What it does, in order of importance:
 
 1. **Never holds a lone request needlessly.** When the model is free and the queue was empty,
    the call is dispatched at once, in the caller's own coroutine (no task, no future), unless
-   calls have recently been arriving faster than the learned fixed cost ``a`` of a call *and*
-   finding other calls queued or running (a sequential client never has company to wait for).
-   Then, and only then, the first call of a batch waits for company, never longer than ``a``:
-   waiting ``a`` can at worst double that call's latency, and saves a whole ``a`` per call it
-   collects (the ski-rental trade).
+   waiting has recently been finding company (a sequential client never brings any). Then the
+   call waits for the end of the event loop's current turn, so that the requests already read
+   from their sockets, decoded and calling in the same turn, join its batch. That wait costs no
+   idle time (the loop is busy with those very requests), and under load it turns a model call
+   per request into one per turn (measured in ``docs/benchmarks.md``). When the turn brought
+   no company but calls have recently been arriving faster than the learned fixed cost ``a``
+   of a call, the call waits on for company, never longer than ``a`` in all: waiting ``a`` can
+   at worst double that call's latency, and saves a whole ``a`` per call it collects (the
+   ski-rental trade).
 2. **Serves a burst in few calls.** While a batch runs, new calls queue; when it finishes, the
    queue goes out as the next batch (up to ``max_batch_size`` rows). Batch sizes thus follow
    the load without any fixed timer.
@@ -48,6 +52,10 @@ __all__ = ["Dispatcher"]
 MIN_OBSERVATIONS = 3
 #: Weight of the newest inter-arrival gap in its moving average.
 GAP_WEIGHT = 0.2
+#: ``_decide_alone``'s answers that hold the call: a timed wait for company, or the loop's turn
+_WAIT, _TICK = "wait", "tick"
+#: ``_Group.tick``: waiting for the end of the loop's turn, and that turn has ended
+_TICK_PENDING, _TICK_DONE = 1, 2
 
 
 class _Call:
@@ -71,7 +79,7 @@ class _Call:
 class _Group:
     """Queued calls that may share a batch, oldest first."""
 
-    __slots__ = ("calls", "rows", "shape", "wait_allowed", "waited")
+    __slots__ = ("calls", "rows", "shape", "tick", "wait_allowed", "waited")
 
     def __init__(self, shape: CallShape) -> None:
         self.shape = shape
@@ -79,6 +87,7 @@ class _Group:
         self.rows = 0
         self.wait_allowed: bool | None = None  # decided once, when the group first may wait
         self.waited = False  # it did wait for company
+        self.tick = 0  # waits for the end of the loop's turn (_TICK_PENDING), or did (_TICK_DONE)
 
 
 class Dispatcher:
@@ -112,6 +121,7 @@ class Dispatcher:
         self._probes = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
+        self._tick_armed = False
         self.closed = False
         self._tasks: set[asyncio.Task[None]] = set()
         #: why batches were dispatched (also in the ``tiffin_runner_dispatches_total`` metric)
@@ -133,19 +143,23 @@ class Dispatcher:
             shape.batchable = False
 
         # fast path: nothing queued, a free slot, and no reason to wait: run it right here
-        chose_to_wait = False
+        hold = None
         if not self.groups and self.inflight + self.direct < self.concurrency:
-            reason = self._decide_alone(shape)
-            if reason is not None:
-                return await self._run_one(args, kwargs, shape, reason)
-            chose_to_wait = True
+            hold = self._decide_alone(shape)
+            if hold is not _WAIT and hold is not _TICK:
+                return await self._run_one(args, kwargs, shape, hold)
 
         self._admit(shape, now)
         future: asyncio.Future[Any] = self.loop.create_future()
         call = _Call(args, kwargs, shape, future, now)
         group = self._enqueue(call)
-        if chose_to_wait and group.wait_allowed is None:
+        if hold is not None and group.wait_allowed is None:
             group.wait_allowed = True  # already decided (a probe must not be counted twice)
+        if hold is _TICK:
+            group.tick = _TICK_PENDING
+            if not self._tick_armed:
+                self._tick_armed = True
+                self.loop.call_soon(self._on_tick)
         self._pump()
         return await future
 
@@ -160,10 +174,30 @@ class Dispatcher:
         with self._direct_lock:
             if self.closed or self.groups or self.inflight or self.direct:
                 return False, None
-            reason = self._decide_alone(shape)
-            if reason is None:
+            reason = self._decide_alone(shape, tick=False)
+            if reason is _WAIT:
                 return False, None
             self.direct += 1
+        return True, self._run_direct(args, kwargs, shape.rows, reason)
+
+    def run_inline(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """From a sync API function running on the loop itself: a batch of one, right here.
+
+        Such a function has proven to cost at most ``TIFFIN_API_INLINE_MAX_MS`` in all, this
+        call included, so batching could save it less than its two thread hops would cost
+        (see :mod:`tiffin._runner._inline`). Calls queued by async callers keep their order.
+        """
+        if self.closed:
+            self._reject("stopped", "the runner is stopping")
+        shape = CallShape(args, kwargs, self.in_dim, self.fallbacks)
+        with self._direct_lock:
+            self.direct += 1
+        return self._run_direct(args, kwargs, shape.rows, "inline")
+
+    def _run_direct(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], rows: int, reason: str
+    ) -> Any:
+        """Run one call in the calling thread, counted in ``direct`` (already incremented)."""
         try:
             now = monotonic()
             last, self._last_arrival = self._last_arrival, now
@@ -172,12 +206,12 @@ class Dispatcher:
                 self.gap = (
                     gap if self.gap == float("inf") else self.gap + GAP_WEIGHT * (gap - self.gap)
                 )
-            self._note_dispatch(reason, shape.rows)
+            self._note_dispatch(reason, rows)
             self.metrics.queue_wait.observe(0.0)
             result, seconds = self.executor.call_sync(self.method.name, args, kwargs)
-            self.cost.observe(shape.rows, seconds)
+            self.cost.observe(rows, seconds)
             self.metrics.batch_duration.observe(seconds)
-            return True, result
+            return result
         finally:
             with self._direct_lock:
                 self.direct -= 1
@@ -187,18 +221,23 @@ class Dispatcher:
 
     # -- decisions -----------------------------------------------------------------------------
 
-    def _decide_alone(self, shape: CallShape) -> str | None:
+    def _decide_alone(self, shape: CallShape, tick: bool = True) -> str:
+        """Why a call that finds the model free runs at once, or how it waits (_TICK, _WAIT).
+
+        ``tick``: the caller is a coroutine on the loop, which may wait for the loop's turn to
+        end; a sync caller in its own thread may only wait for company on a timer.
+        """
         if not shape.batchable:
             return "unbatchable"
         if shape.rows >= self.max_rows:
             return "full"
         if self.cost.count < MIN_OBSERVATIONS:
             return "cold"
-        if self.gap >= self.cost.a:
+        if not tick and self.gap >= self.cost.a:
             return "sparse"
         if not self._wait_worthwhile():
             return "no_company"
-        return None
+        return _TICK if tick else _WAIT
 
     def _wait_worthwhile(self) -> bool:
         """Whether recent waits found company; if not, wait only on every 16th chance (a probe)."""
@@ -215,6 +254,10 @@ class Dispatcher:
             return "full", now
         if len(self.groups) > 1:
             return "other_shapes", now  # never idle while other calls wait
+        if group.tick == _TICK_PENDING:  # ``_on_tick`` pumps at the end of the loop's turn
+            return None, float("inf")
+        if group.tick == _TICK_DONE and len(group.calls) > 1:
+            return "tick", now  # the turn brought company
         if self.cost.count < MIN_OBSERVATIONS:
             return "cold", now
         a = self.cost.a
@@ -370,6 +413,15 @@ class Dispatcher:
     def _on_timer(self) -> None:
         self._timer = None
         self._timer_at = float("inf")
+        self._pump()
+
+    def _on_tick(self) -> None:
+        """The end of the loop's turn: calls holding for it go out with their company."""
+        self._tick_armed = False
+        for group in self.groups:
+            if group.tick == _TICK_PENDING:
+                group.tick = _TICK_DONE
+                group.waited = True
         self._pump()
 
     # -- running -------------------------------------------------------------------------------

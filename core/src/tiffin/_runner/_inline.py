@@ -1,14 +1,15 @@
 """What a runner call tells the server about the sync API function that made it.
 
 The server may run a sync API function on the event loop itself once it has proven cheap (see
-:mod:`tiffin._server._sync`). That is only sound while every runner call the function makes can
-complete in the calling thread. This module is the one place both sides share:
+:mod:`tiffin._server._sync`). This module is the one place both sides share:
 
-- ``RunnerMethod.run`` records in :data:`state` that a call wanted the loop (a batchable
-  method, whose batches form on the loop, or a runner in worker processes). A function seen
-  doing so is never run on the loop again.
-- On the loop, a batchable call of an in-process runner runs right there as a batch of one:
-  the function has already started, and a user's code never runs twice.
+- While the function learns in a worker thread, a runner call answered away from that thread
+  (a batch formed on the loop, a runner in worker processes) adds its predicted cost to
+  :data:`state`'s ``away_s``: the function's own CPU time would not show it, and it counts
+  towards whether the function is cheap.
+- On the loop, a batchable call of an in-process runner runs right there as a batch of one.
+  The function has proven to cost at most ``TIFFIN_API_INLINE_MAX_MS`` in all, model call
+  included, so a batch could save it less than the two thread hops batching would cost.
 - A runner in worker processes can only be answered on the loop, so the server never inlines
   a function of a service that has one; should such a call still happen on the loop, the
   runner raises :class:`InlineRefused`, a ``BaseException``, so that an ``except Exception:``
@@ -28,7 +29,7 @@ class InlineRefused(BaseException):
 
 class _State(threading.local):
     inline = False  #: a sync API function is running on this thread's event loop
-    needed_loop = False  #: a runner call in this thread wanted the event loop
+    away_s = 0.0  #: predicted seconds of runner work done elsewhere for this thread's call
 
 
 state = _State()

@@ -167,7 +167,8 @@ class RunnerMethod:
 
         On a server, a batchable call that has company (calls queued or running) is handed to
         the server's event loop so it can share a batch; otherwise the call runs in the calling
-        thread.
+        thread (on the loop itself when the sync API function proved cheap enough to run there,
+        see :mod:`tiffin._runner._inline`).
         """
         runner = self.runner
         executor = runner._executor
@@ -177,22 +178,23 @@ class RunnerMethod:
             self._check_shape(args, self.name)
         loop = runner._loop
         if loop is not None and (self.batchable or not executor.local):
-            st = _inline.state
-            st.needed_loop = True
-            if st.inline:  # a sync API function on the loop (see ``_inline``): never re-run it
+            if _inline.state.inline:  # a sync API function on the loop (see ``_inline``)
                 if not executor.local:
                     raise _inline.InlineRefused(
                         f"runner {runner.name!r} runs in worker processes, which only the "
                         f"event loop can call; this sync API function ran on the loop"
                     )
-                return executor.call_sync(self.name, args, kwargs)[0]
-        if loop is not None and (self.batchable or not executor.local) and not _in_loop(loop):
-            dispatcher = self._dispatcher
-            if executor.local and dispatcher is not None and dispatcher.executor is executor:
-                done, result = dispatcher.run_in_thread(args, kwargs)
-                if done:
-                    return result
-            return asyncio.run_coroutine_threadsafe(self.async_run(*args, **kwargs), loop).result()
+                return self._dispatcher_for(executor, loop).run_inline(args, kwargs)
+            if not _in_loop(loop):
+                dispatcher = self._dispatcher
+                if executor.local and dispatcher is not None and dispatcher.executor is executor:
+                    done, result = dispatcher.run_in_thread(args, kwargs)
+                    if done:
+                        return result
+                _inline.state.away_s += self.cost.predict(1)  # the work happens elsewhere
+                return asyncio.run_coroutine_threadsafe(
+                    self.async_run(*args, **kwargs), loop
+                ).result()
         if not executor.local:
             raise TiffinError(
                 f"runner {runner.name!r}: call {self.name}.run(...) from a sync function, or "

@@ -22,12 +22,14 @@ learns what a call costs and runs a cheap one on the loop:
 
 Never twice: a user's function is called exactly once per request, wherever it runs.
 
-- **Runner calls.** A function that calls a batchable runner method or a runner in worker
-  processes needs the loop free (those calls are answered on it). Seen doing so in a thread,
-  it never runs inline. Should it first do so inline (a code path not taken while learning),
-  an in-process runner answers the call right there as a batch of one, and the function goes
-  to threads for good; a service with a runner in worker processes never inlines at all, as
-  such a call could not be answered on the loop (see :mod:`tiffin._runner._inline`).
+- **Runner calls.** A call answered away from the function's thread (a batch formed on the
+  loop) counts its predicted cost as the function's own CPU time while it learns. Once the
+  function runs inline, a batchable call of an in-process runner runs right there as a batch of
+  one: the whole function costs at most :data:`INLINE_MAX_S`, so batching could save it less
+  than the two thread hops it takes (measured: the guide's iris service with a batchable runner
+  answered 2x the requests per second inline, see ``docs/benchmarks.md``). An async API keeps
+  batching, hop-free. A service with a runner in worker processes never inlines, as such a call
+  can only be answered on the loop (see :mod:`tiffin._runner._inline`).
 - **Code that runs its own event loop** (``asyncio.run``) works inline too: while the function
   runs, the thread has no running loop, as in a worker thread. What still refuses to run
   outside a worker thread (``anyio.from_thread.run``) fails that request with its own error,
@@ -101,7 +103,6 @@ class SyncCaller:
         if self.inline:
             st = state
             st.inline = True
-            st.needed_loop = False
             loop = _get_running_loop()
             _set_running_loop(None)  # as in a worker thread: asyncio.run() works, no loop leaks
             wall, cpu = perf_counter(), thread_time()
@@ -115,10 +116,7 @@ class SyncCaller:
                     self.eligible = self.inline = False
                 raise
             else:
-                if st.needed_loop:  # a batchable runner call, served as a batch of one
-                    self.eligible = self.inline = False
-                else:
-                    self._observe_inline(perf_counter() - wall, thread_time() - cpu)
+                self._observe_inline(perf_counter() - wall, thread_time() - cpu)
                 return result
             finally:
                 _set_running_loop(loop)
@@ -129,15 +127,13 @@ class SyncCaller:
 
     def _learn(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         st = state
-        st.needed_loop = False
+        st.away_s = 0.0
         wall, cpu = perf_counter(), thread_time()
         try:
             return self.func(*args, **kwargs)
         finally:
-            cpu, wall = thread_time() - cpu, perf_counter() - wall
-            if st.needed_loop:
-                self.eligible = False
-            elif self.eligible and not self.inline:
+            cpu, wall = thread_time() - cpu + st.away_s, perf_counter() - wall
+            if self.eligible and not self.inline:
                 self._cpu_sum += cpu
                 self._min_wall = min(self._min_wall, wall)
                 self._learned += 1
