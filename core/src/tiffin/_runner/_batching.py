@@ -132,12 +132,7 @@ class Dispatcher:
     async def submit(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self.closed:
             self._reject("stopped", "the runner is stopping")
-        now = monotonic()
-        last = self._last_arrival
-        if last is not None:
-            gap = now - last
-            self.gap = gap if self.gap == float("inf") else self.gap + GAP_WEIGHT * (gap - self.gap)
-        self._last_arrival = now
+        now = self._arrived()
         shape = CallShape(args, kwargs, self.in_dim, self.fallbacks)
         if not self.batching:
             shape.batchable = False
@@ -180,44 +175,31 @@ class Dispatcher:
             self.direct += 1
         return True, self._run_direct(args, kwargs, shape.rows, reason)
 
-    def run_inline(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """From a sync API function running on the loop itself: a batch of one, right here.
-
-        Such a function has proven to cost at most ``TIFFIN_API_INLINE_MAX_MS`` in all, this
-        call included, so batching could save it less than its two thread hops would cost
-        (see :mod:`tiffin._runner._inline`). Calls queued by async callers keep their order.
-        """
-        if self.closed:
-            self._reject("stopped", "the runner is stopping")
-        shape = CallShape(args, kwargs, self.in_dim, self.fallbacks)
-        with self._direct_lock:
-            self.direct += 1
-        return self._run_direct(args, kwargs, shape.rows, "inline")
-
     def _run_direct(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], rows: int, reason: str
     ) -> Any:
         """Run one call in the calling thread, counted in ``direct`` (already incremented)."""
+        seconds = None
         try:
-            now = monotonic()
-            last, self._last_arrival = self._last_arrival, now
-            if last is not None:
-                gap = now - last
-                self.gap = (
-                    gap if self.gap == float("inf") else self.gap + GAP_WEIGHT * (gap - self.gap)
-                )
-            self._note_dispatch(reason, rows)
-            self.metrics.queue_wait.observe(0.0)
+            self._arrived()
             result, seconds = self.executor.call_sync(self.method.name, args, kwargs)
-            self.cost.observe(rows, seconds)
-            self.metrics.batch_duration.observe(seconds)
             return result
         finally:
+            self._record(reason, rows, seconds)
             with self._direct_lock:
                 self.direct -= 1
             if self.groups:  # calls queued meanwhile wait for a free slot: that is now
                 with contextlib.suppress(RuntimeError):  # the loop closed: nothing to wake
                     self.loop.call_soon_threadsafe(self._pump)
+
+    def _arrived(self) -> float:
+        """A call arrived now: update the moving inter-arrival gap; returns now."""
+        now = monotonic()
+        last, self._last_arrival = self._last_arrival, now
+        if last is not None:
+            gap = now - last
+            self.gap = gap if self.gap == float("inf") else self.gap + GAP_WEIGHT * (gap - self.gap)
+        return now
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -426,10 +408,14 @@ class Dispatcher:
 
     # -- running -------------------------------------------------------------------------------
 
-    def _note_dispatch(self, reason: str, rows: int) -> None:
+    def _record(
+        self, reason: str, rows: int, seconds: float | None, waits: tuple[float, ...] = (0.0,)
+    ) -> None:
+        """A batch went out and took ``seconds`` (None: it failed): count it, learn its cost."""
         self.decisions[reason] = self.decisions.get(reason, 0) + 1
-        self.metrics.dispatched(reason)
-        self.metrics.batch_size.observe(rows)
+        self.metrics.dispatched(reason, rows, waits, seconds)
+        if seconds is not None:
+            self.cost.observe(rows, seconds)
 
     def _begin(self, rows: int) -> tuple[int, float | None]:
         batch_id = self._next_batch_id
@@ -444,36 +430,31 @@ class Dispatcher:
         """A batch of exactly one call, run in the caller's coroutine: the lone-request path."""
         self.inflight += 1
         rows = shape.rows
-        self._note_dispatch(reason, rows)
-        self.metrics.queue_wait.observe(0.0)
         batch_id, predicted = self._begin(rows)
+        seconds = None
         try:
             result, seconds = await self.executor.call(self.method.name, args, kwargs, predicted)
         finally:
             self.inflight -= 1
             self.inflight_ends.pop(batch_id, None)
+            self._record(reason, rows, seconds)
             if self.groups:
                 self._pump()
-        self.cost.observe(rows, seconds)
-        self.metrics.batch_duration.observe(seconds)
         return result
 
     async def _run_batch(self, calls: list[_Call], reason: str) -> None:
-        batch_id = -1
+        batch_id, rows, waits, seconds = -1, 0, (), None
         try:
-            now = monotonic()
-            for call in calls:
-                self.metrics.queue_wait.observe(now - call.arrived)
+            started = monotonic()
+            waits = tuple(started - call.arrived for call in calls)
             if len(calls) == 1 or not calls[0].shape.batchable:
                 args, kwargs, sizes = calls[0].args, calls[0].kwargs, [calls[0].shape.rows]
             else:
                 args, kwargs, sizes = join_calls([c.shape for c in calls])
             rows = sum(sizes)
-            self._note_dispatch(reason, rows)
             batch_id, predicted = self._begin(rows)
             result, seconds = await self.executor.call(self.method.name, args, kwargs, predicted)
-            self.cost.observe(rows, seconds)
-            self.metrics.batch_duration.observe(seconds)
+            self._record(reason, rows, seconds, waits)
             outputs = (
                 [result]
                 if len(calls) == 1
@@ -496,6 +477,8 @@ class Dispatcher:
                 if not call.future.done():
                     call.future.set_exception(exc)
         finally:
+            if seconds is None and waits:  # the batch failed or was stopped: still count it
+                self._record(reason, rows, None, waits)
             self.inflight -= 1
             self.inflight_ends.pop(batch_id, None)
             self._pump()

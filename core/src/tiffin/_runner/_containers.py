@@ -19,6 +19,7 @@ __all__ = ["CallShape", "container_for", "join_calls", "split_result"]
 
 _cache: dict[type, Any] = {}
 _cache_source: object = None
+_plugins: Any = None  # tiffin._plugins, imported at the first call (it sits above this module)
 
 
 def container_for(value: Any, fallbacks: Sequence[Any] = ()) -> Any | None:
@@ -26,18 +27,21 @@ def container_for(value: Any, fallbacks: Sequence[Any] = ()) -> Any | None:
 
     ``fallbacks`` are framework adapters whose ``batch``/``split`` handle their own values.
     """
-    global _cache_source
-    from tiffin import _plugins
+    global _cache_source, _plugins
+    plugins = _plugins
+    if plugins is None:
+        from tiffin import _plugins as plugins
 
-    if _plugins._manager is not _cache_source or _plugins._manager is None:
-        _plugins.data_containers()  # builds the manager on first use
+        _plugins = plugins
+    if plugins._manager is not _cache_source or _cache_source is None:
+        plugins.data_containers()  # builds the manager on first use
         _cache.clear()  # plugins were reset or reloaded: forget what was found before
-        _cache_source = _plugins._manager
+        _cache_source = plugins._manager
     cls = type(value)
     try:
         found = _cache[cls]
     except KeyError:
-        registered = _plugins.data_containers()
+        registered = plugins.data_containers()
         found = None
         for klass in cls.__mro__:
             found = registered.get(type_name(klass))
@@ -109,9 +113,22 @@ class CallShape:
         batch_dim: int,
         fallbacks: Sequence[Any] = (),
     ) -> None:
+        self.batch_dim = batch_dim
+        if not kwargs and len(args) == 1:  # the common call, one array: no lists to build
+            self.keys = ()
+            self.args = args
+            container = container_for(args[0], fallbacks)
+            self.containers = (container,)
+            self.batchable = container is not None
+            self.rows = 1
+            if container is not None:
+                try:
+                    self.rows = _rows(container, args[0], batch_dim)
+                except (InvalidArgument, IndexError, TypeError):
+                    self.batchable = False
+            return
         self.keys = tuple(kwargs)
         self.args = (*args, *kwargs.values())
-        self.batch_dim = batch_dim
         self.containers = tuple(container_for(v, fallbacks) for v in self.args)
         self.batchable = bool(self.args) and None not in self.containers
         self.rows = 1

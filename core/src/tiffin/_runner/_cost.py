@@ -23,12 +23,16 @@ import threading
 __all__ = ["CostModel"]
 
 FORGET = 0.97  # weight kept by the past per observation: ~33 recent batches dominate
+#: Observations after which one-row calls are sampled, one in :data:`SAMPLE_EVERY`: every
+#: request of a one-row API makes one, and each costs a few microseconds (the lock, the fit)
+SETTLED = 32
+SAMPLE_EVERY = 8
 
 
 class CostModel:
     """Running weighted least-squares fit of seconds per call against rows per call."""
 
-    __slots__ = ("_lock", "_s0", "_s1", "_s2", "_t0", "_t1", "a", "b", "count")
+    __slots__ = ("_lock", "_s0", "_s1", "_s2", "_seen", "_t0", "_t1", "a", "b", "count")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # sync callers observe from their own threads
@@ -36,9 +40,14 @@ class CostModel:
         self.a = 0.0  #: fixed seconds per call
         self.b = 0.0  #: seconds per row
         self.count = 0  #: observations so far
+        self._seen = 0  # one-row calls offered once settled (a racy count is fine: it samples)
 
     def observe(self, rows: int, seconds: float) -> None:
-        """Record that a call of ``rows`` rows took ``seconds``."""
+        """Record that a call of ``rows`` rows took ``seconds`` (sampled, see :data:`SETTLED`)."""
+        if rows <= 1 and self.count >= SETTLED:
+            self._seen += 1
+            if self._seen % SAMPLE_EVERY:
+                return
         if not math.isfinite(seconds) or seconds < 0:
             return
         n = float(max(rows, 1))

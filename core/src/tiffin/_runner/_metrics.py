@@ -1,8 +1,8 @@
 """Prometheus metrics of runners, in the default registry (which the server's ``/metrics`` shows).
 
 Counting happens on the request hot path, so it is kept to plain integer arithmetic here (a
-``bisect`` and two additions per observation, about 0.3 µs, where ``prometheus_client``'s own
-``Histogram.observe`` costs about 2 µs): one custom collector, registered once per process
+``bisect`` and two additions per observation, one lock per dispatch for every family, where
+``prometheus_client``'s own ``Histogram.observe`` costs about 2 µs each): one custom collector, registered once per process
 on first use, turns the counts into metric families when ``/metrics`` is scraped.
 
 Families (labels ``runner``, ``method``):
@@ -16,7 +16,10 @@ Families (labels ``runner``, ``method``):
   ``expired`` (waited ``max_latency_ms`` in the queue), ``stopped`` (the runner was stopping),
   ``worker_died`` (its worker process died while serving it);
 - ``tiffin_runner_dispatches_total`` (counter, plus ``reason``): batches by why the dispatcher
-  stopped waiting (``cold``, ``sparse``, ``waited``, ``full``, ``other_shapes``, ``unbatchable``).
+  stopped waiting (``cold``, ``sparse``, ``tick``, ``waited``, ``full``, ``other_shapes``,
+  ``no_company``, ``unbatchable``), and ``inline``: calls from a sync API function running on
+  the event loop, each a batch of one run at once (counted only: they are not in the
+  histograms).
 """
 
 from __future__ import annotations
@@ -50,20 +53,19 @@ SECONDS_BUCKETS = (
 
 
 class _Histogram:
-    """Counts per bucket and a sum; ``observe`` is a bisect and two additions."""
+    """Counts per bucket and a sum; ``add`` is a bisect and two additions (under the caller's
+    lock: one per dispatch for every family)."""
 
-    __slots__ = ("bounds", "counts", "lock", "sum")
+    __slots__ = ("bounds", "counts", "sum")
 
-    def __init__(self, bounds: tuple[float, ...], lock: threading.Lock) -> None:
+    def __init__(self, bounds: tuple[float, ...]) -> None:
         self.bounds = bounds
         self.counts = [0] * (len(bounds) + 1)  # the last one is +Inf
         self.sum = 0.0
-        self.lock = lock  # sync callers count from their own threads
 
-    def observe(self, value: float) -> None:
-        with self.lock:
-            self.counts[bisect_left(self.bounds, value)] += 1
-            self.sum += value
+    def add(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.sum += value
 
     def buckets(self) -> list[tuple[str, int]]:
         out, running = [], 0
@@ -80,6 +82,7 @@ class MethodMetrics:
         "batch_duration",
         "batch_size",
         "dispatches",
+        "inline_calls",
         "lock",
         "method",
         "queue_wait",
@@ -90,20 +93,33 @@ class MethodMetrics:
     def __init__(self, runner: str, method: str) -> None:
         self.runner = runner
         self.method = method
-        self.lock = threading.Lock()
-        self.batch_size = _Histogram(BATCH_SIZE_BUCKETS, self.lock)
-        self.queue_wait = _Histogram(SECONDS_BUCKETS, self.lock)
-        self.batch_duration = _Histogram(SECONDS_BUCKETS, self.lock)
+        self.lock = threading.Lock()  # sync callers count from their own threads
+        self.batch_size = _Histogram(BATCH_SIZE_BUCKETS)
+        self.queue_wait = _Histogram(SECONDS_BUCKETS)
+        self.batch_duration = _Histogram(SECONDS_BUCKETS)
         self.rejections: dict[str, int] = {}
         self.dispatches: dict[str, int] = {}
+        #: calls of a batchable method made by a sync API function running on the event loop,
+        #: each run at once as a batch of one; counted only (from the loop's thread: no lock)
+        self.inline_calls = 0
 
     def rejected(self, reason: str) -> None:
         with self.lock:
             self.rejections[reason] = self.rejections.get(reason, 0) + 1
 
-    def dispatched(self, reason: str) -> None:
+    def dispatched(
+        self, reason: str, rows: int, waits: tuple[float, ...], seconds: float | None
+    ) -> None:
+        """A batch of ``rows`` rows went out for ``reason``, its calls having queued ``waits``
+        seconds; it ran ``seconds`` (None: it failed). One lock for the four families: this is
+        the hot path."""
         with self.lock:
             self.dispatches[reason] = self.dispatches.get(reason, 0) + 1
+            self.batch_size.add(rows)
+            for wait in waits:
+                self.queue_wait.add(wait)
+            if seconds is not None:
+                self.batch_duration.add(seconds)
 
 
 class _Collector:
@@ -155,6 +171,8 @@ class _Collector:
                 rejections.add_metric([runner, method, reason], count)
             for reason, count in list(m.dispatches.items()):
                 dispatches.add_metric([runner, method, reason], count)
+            if m.inline_calls:
+                dispatches.add_metric([runner, method, "inline"], m.inline_calls)
         yield from histograms.values()
         yield rejections
         yield dispatches

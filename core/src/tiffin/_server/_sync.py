@@ -13,7 +13,8 @@ learns what a call costs and runs a cheap one on the loop:
 2. **Probing.** When the mean CPU time is at most :data:`INLINE_MAX_S` and at least one call's
    wall time was too (a function that blocks every time never qualifies), calls run on the loop,
    where wall time is exact; each is timed.
-3. **Demotion.** Inline calls are timed too (CPU and wall; wall alone would also count the
+3. **Demotion.** Inline calls are timed too: wall time each, CPU time one call in
+   :data:`_CPU_EVERY` (a thread-CPU clock read is a system call; wall alone would also count the
    moments the OS runs another process on a busy machine). A moving mean of CPU time above the
    bound, :data:`_WINDOW` calls in a row slower than the bound in wall time (it blocks), or one
    call over :data:`STALL_S` (it stalled every request on the loop) sends the function back to
@@ -62,6 +63,7 @@ MAX_DEMOTIONS = 3
 #: An inline call this long sends the function back to threads at once (it stalled the loop).
 STALL_S = 100 * INLINE_MAX_S
 _WINDOW = 8  # inline calls: if none of them was fast, the function blocks
+_CPU_EVERY = 4  # inline calls per one whose CPU time is read
 _WEIGHT = 0.1  # of the newest inline call in the moving mean of CPU time
 #: What anyio says when code that must run in a worker thread is called on the event loop.
 _LOOP_REFUSALS = re.compile(r"running event loop|event loop is (already )?running|worker thread")
@@ -74,6 +76,7 @@ class SyncCaller:
 
     __slots__ = (
         "_cpu_sum",
+        "_inline_calls",
         "_learned",
         "_min_wall",
         "demotions",
@@ -98,6 +101,7 @@ class SyncCaller:
         self._learned = 0
         self._cpu_sum = 0.0
         self._min_wall = float("inf")
+        self._inline_calls = 0
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.inline:
@@ -105,7 +109,9 @@ class SyncCaller:
             st.inline = True
             loop = _get_running_loop()
             _set_running_loop(None)  # as in a worker thread: asyncio.run() works, no loop leaks
-            wall, cpu = perf_counter(), thread_time()
+            self._inline_calls = n = self._inline_calls + 1
+            cpu = thread_time() if not n % _CPU_EVERY else None
+            wall = perf_counter()
             try:
                 result = self.func(*args, **kwargs)
             except InlineRefused as exc:
@@ -116,7 +122,8 @@ class SyncCaller:
                     self.eligible = self.inline = False
                 raise
             else:
-                self._observe_inline(perf_counter() - wall, thread_time() - cpu)
+                wall = perf_counter() - wall
+                self._observe_inline(wall, None if cpu is None else thread_time() - cpu)
                 return result
             finally:
                 _set_running_loop(loop)
@@ -145,8 +152,9 @@ class SyncCaller:
                         self.inline = True
                     self._learned, self._cpu_sum, self._min_wall = 0, 0.0, float("inf")
 
-    def _observe_inline(self, wall: float, cpu: float) -> None:
-        self.mean += _WEIGHT * (cpu - self.mean)
+    def _observe_inline(self, wall: float, cpu: float | None) -> None:
+        if cpu is not None:
+            self.mean += _WEIGHT * (cpu - self.mean)
         self._min_wall = min(self._min_wall, wall)
         self._learned += 1
         if self._learned >= _WINDOW:
