@@ -24,8 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tiffin._server._body import TooLarge as _TooLarge
-from tiffin._server._body import read_limited as _read_limited
+from tiffin._server._body import read_body
 from tiffin._server._errors import error_response, internal_error, tiffin_error_response
 from tiffin._server._metrics import http_metrics, render_metrics
 from tiffin._server._options import DEFAULT_MAX_BODY_SIZE
@@ -61,30 +60,11 @@ class APIEndpoint:
         #: how the API function is called when it is sync (see ``_sync``)
         self.sync = SyncCaller(api.func, lambda: _all_in_process(runners))
 
-    def _too_large(self) -> Response:
-        return error_response(
-            413,
-            f"request body is larger than the server's limit of {self.max_body_size} bytes "
-            "(tiffin serve --max-body-size)",
-            "too_large",
-        )
-
     async def respond(self, request: Request) -> Response:
         api = self.api
-        length = None
-        for key, value in request.scope["headers"]:  # raw: no Headers object per request
-            if key == b"content-length":
-                length = value
-                break
-        try:
-            if length is None:
-                await _read_limited(request, self.max_body_size)
-            elif int(length) > self.max_body_size:
-                return self._too_large()
-        except _TooLarge:
-            return self._too_large()
-        except ValueError:
-            return error_response(400, f"bad Content-Length header {length!r}", "bad_input")
+        refused = await read_body(request, self.max_body_size)
+        if refused is not None:
+            return refused
         try:
             value = await api.input.from_http(request)
             ctx = Context(request, self.state) if api.ctx_param is not None else None

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tiffin._server._body import TooLarge, read_limited
+from tiffin._server._body import read_body
 from tiffin._server._errors import internal_error
 from tiffin._service import Context
 from tiffin._version import __version__
@@ -305,25 +305,6 @@ def encode_outputs(
 # -- the routes -----------------------------------------------------------------------------------
 
 
-async def _read_body(endpoint: APIEndpoint, request: Request) -> Response | None:
-    """Read the body within the server's size limit, as the native route does (a 413 if not)."""
-    length = None
-    for key, value in request.scope["headers"]:
-        if key == b"content-length":
-            length = value
-            break
-    try:
-        if length is None:
-            await read_limited(request, endpoint.max_body_size)
-        elif int(length) > endpoint.max_body_size:
-            return endpoint._too_large()
-    except TooLarge:
-        return endpoint._too_large()
-    except ValueError:
-        return _error(400, f"bad Content-Length header {length!r}")
-    return None
-
-
 class V2Infer:
     """``POST /v2/models/{name}/infer``: tensors in, the API function, tensors out."""
 
@@ -368,9 +349,9 @@ class V2Infer:
 
     async def respond(self, endpoint: APIEndpoint, request: Request) -> Response:
         api = endpoint.api
-        too_big = await _read_body(endpoint, request)
-        if too_big is not None:
-            return too_big
+        refused = await read_body(request, endpoint.max_body_size)
+        if refused is not None:
+            return refused
         body = await request.body()
         header_length = None
         for key, value in request.scope["headers"]:
