@@ -341,6 +341,11 @@ class Runner:
         self._executor: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._start_lock: asyncio.Lock | None = None
+        for method_name, runner_method in self.methods.items():
+            # ``runner.predict`` is looked up on every request: an instance attribute, not a
+            # ``__getattr__`` call (a name the class itself uses still resolves to the class's)
+            if not hasattr(type(self), method_name) and method_name not in self.__dict__:
+                self.__dict__[method_name] = runner_method
 
     # -- methods -------------------------------------------------------------------------------
 

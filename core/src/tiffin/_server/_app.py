@@ -34,6 +34,7 @@ from tiffin.exceptions import TiffinError
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "ServiceApp", "build_app"]
 logger = logging.getLogger("tiffin.server")
+_NO_KWARGS: dict[str, Any] = {}  # never mutated: only ever unpacked
 
 
 def _all_in_process(runners: list[Any] | tuple[Any, ...]) -> bool:
@@ -68,23 +69,23 @@ class APIEndpoint:
         try:
             value = await api.input.from_http(request)
             ctx = Context(request, self.state) if api.ctx_param is not None else None
-            if api.input_kwargs:
-                kwargs = dict(value)
+            sync = self.sync
+            if api.input_kwargs or ctx is not None:
+                args, kwargs = ((), dict(value)) if api.input_kwargs else ((value,), {})
                 if ctx is not None:
                     kwargs[api.ctx_param] = ctx  # type: ignore[index]
                 if api.is_async:
-                    result = await api.func(**kwargs)
+                    result = await api.func(*args, **kwargs)
+                elif sync.inline:
+                    result = sync.call_inline(args, kwargs)
                 else:
-                    result = await self.sync(**kwargs)
-            elif ctx is not None:
-                if api.is_async:
-                    result = await api.func(value, **{api.ctx_param: ctx})  # type: ignore[dict-item]
-                else:
-                    result = await self.sync(value, **{api.ctx_param: ctx})  # type: ignore[dict-item]
-            elif api.is_async:
+                    result = await sync(*args, **kwargs)
+            elif api.is_async:  # the usual call, one value: no tuples or dicts built for it
                 result = await api.func(value)
+            elif sync.inline:
+                result = sync.call_inline((value,), _NO_KWARGS)
             else:
-                result = await self.sync(value)
+                result = await sync(value)
             if inspect.isawaitable(result):
                 result = await result
         except TiffinError as exc:  # bad input, or raised on purpose by the API function

@@ -92,6 +92,7 @@ def serve(target: str, options: ServeOptions | None = None) -> None:
         lifespan="on",
         access_log=opts.access_log,
         log_level=opts.log_level,
+        server_header=False,  # no "server: uvicorn" on every answer: less to write, less to tell
         timeout_graceful_shutdown=None,
     )
     if workers == 1 and not opts.reload:

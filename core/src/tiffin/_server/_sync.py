@@ -105,32 +105,37 @@ class SyncCaller:
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.inline:
-            st = state
-            st.inline = True
-            loop = _get_running_loop()
-            _set_running_loop(None)  # as in a worker thread: asyncio.run() works, no loop leaks
-            self._inline_calls = n = self._inline_calls + 1
-            cpu = thread_time() if not n % _CPU_EVERY else None
-            wall = perf_counter()
-            try:
-                result = self.func(*args, **kwargs)
-            except InlineRefused as exc:
-                self.eligible = self.inline = False
-                raise RuntimeError(f"{exc} (it now runs in threads; retry the request)") from None
-            except RuntimeError as exc:
-                if _LOOP_REFUSALS.search(str(exc)):  # fine in a worker thread: go there for good
-                    self.eligible = self.inline = False
-                raise
-            else:
-                wall = perf_counter() - wall
-                self._observe_inline(wall, None if cpu is None else thread_time() - cpu)
-                return result
-            finally:
-                _set_running_loop(loop)
-                st.inline = False
+            return self.call_inline(args, kwargs)
         if not self.eligible:
             return await run_in_threadpool(self.func, *args, **kwargs)
         return await run_in_threadpool(self._learn, args, kwargs)
+
+    def call_inline(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Call the function on the loop, now (only while :attr:`inline`); the server calls this
+        directly, without a coroutine, on its hot path."""
+        st = state
+        st.inline = True
+        loop = _get_running_loop()
+        _set_running_loop(None)  # as in a worker thread: asyncio.run() works, no loop leaks
+        self._inline_calls = n = self._inline_calls + 1
+        cpu = thread_time() if not n % _CPU_EVERY else None
+        wall = perf_counter()
+        try:
+            result = self.func(*args, **kwargs)
+        except InlineRefused as exc:
+            self.eligible = self.inline = False
+            raise RuntimeError(f"{exc} (it now runs in threads; retry the request)") from None
+        except RuntimeError as exc:
+            if _LOOP_REFUSALS.search(str(exc)):  # fine in a worker thread: go there for good
+                self.eligible = self.inline = False
+            raise
+        else:
+            wall = perf_counter() - wall
+            self._observe_inline(wall, None if cpu is None else thread_time() - cpu)
+            return result
+        finally:
+            _set_running_loop(loop)
+            st.inline = False
 
     def _learn(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         st = state

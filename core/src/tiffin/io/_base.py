@@ -41,14 +41,22 @@ def current_request() -> Any:
     return _REQUEST.get()
 
 
+_MEDIA_TYPES: dict[bytes | str, str | None] = {}  # header value -> media type, bounded
+
+
 def media_type_of(raw: bytes | str | None) -> str | None:
     """``"Application/JSON; charset=utf-8"`` -> ``"application/json"``; empty -> ``None``."""
     if not raw:
         return None
-    if isinstance(raw, bytes):
-        raw = raw.decode("latin-1")
-    value = raw.split(";", 1)[0].strip().lower()
-    return value or None
+    try:
+        return _MEDIA_TYPES[raw]  # a server sees the same few values on every request
+    except KeyError:
+        pass
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    value = text.split(";", 1)[0].strip().lower() or None
+    if len(_MEDIA_TYPES) < 256:  # clients choose these values: never an unbounded cache
+        _MEDIA_TYPES[raw] = value
+    return value
 
 
 def header(request: Any, name: bytes) -> bytes | None:
