@@ -17,10 +17,10 @@ It trains the iris LogisticRegression once, then serves the same model from
       of tiffin), 1.0-style service, with and without batching;
 
 and loads each with ``wrk`` on loopback at every concurrency, interleaving the systems so that
-machine drift hits them alike. Then (d) runner scaling: a runnable without
-``SUPPORTS_CPU_MULTI_THREADING`` (the iris model, and a GIL-holding pure-Python one) served
-in-process (``TIFFIN_RUNNER_WORKERS=0``) vs tiffin's default (one worker per CPU), at c=32;
-(e) a batching-bound model (one call at a time, 10 ms per call whatever the batch size) at
+machine drift hits them alike (each round starting with another system). Then (d) runner
+scaling: a runnable without ``SUPPORTS_CPU_MULTI_THREADING`` (the iris model, and a
+GIL-holding pure-Python one) served in-process (``TIFFIN_RUNNER_WORKERS=0``) vs tiffin's
+default (one worker per CPU), at c=32; (e) a batching-bound model (one call at a time, 10 ms per call whatever the batch size) at
 c=64, batched vs unbatched; and (f) the time from ``tiffin serve`` (and bare uvicorn, and
 ``bentoml serve``) to the first 200, each loading the same one model. It prints tables and
 the ratios.
@@ -686,9 +686,12 @@ def main() -> None:
     try:
         for t in targets:  # warm every system the same way
             run_wrk(wrk, t, 8, 2, workdir)
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
+            # each round starts with another system, so that no system always follows the
+            # same one (its after-effects, or the machine's drift within a round)
+            shift = round_ % len(targets)
             for c in levels:
-                for t in targets:
+                for t in targets[shift:] + targets[:shift]:
                     results.setdefault((t.label, c), []).append(
                         run_wrk(wrk, t, c, args.duration, workdir)
                     )
