@@ -20,10 +20,10 @@ and loads each with ``wrk`` on loopback at every concurrency, interleaving the s
 machine drift hits them alike (each round starting with another system). Then (d) runner
 scaling: a runnable without ``SUPPORTS_CPU_MULTI_THREADING`` (the iris model, and a
 GIL-holding pure-Python one) served in-process (``TIFFIN_RUNNER_WORKERS=0``) vs tiffin's
-default (one worker per CPU), at c=32; (e) a batching-bound model (one call at a time, 10 ms per call whatever the batch size) at
-c=64, batched vs unbatched; and (f) the time from ``tiffin serve`` (and bare uvicorn, and
-``bentoml serve``) to the first 200, each loading the same one model. It prints tables and
-the ratios.
+default (one worker per CPU), at c=32; (e) a batching-bound model (one call at a time, 10 ms
+per call whatever the batch size) at c=64, batched vs unbatched; and (f) the time from
+``tiffin serve`` (and bare uvicorn, and ``bentoml serve``) to the first 200, each loading the
+same one model. It prints tables and the ratios.
 """
 
 from __future__ import annotations
