@@ -46,7 +46,8 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 BODY = "[[5.9, 3, 5.1, 1.8]]"
-BENTOML_SPEC = "bentoml==1.4.39"  # 1.4.40 asks for a certifi newer than some registries hold
+BENTOML_VERSION = "1.4.40"  # the version the serving targets name
+BENTOML_SPEC = f"bentoml=={BENTOML_VERSION}"
 
 
 def free_port() -> int:
@@ -74,7 +75,12 @@ def ensure_bentoml(venv: Path) -> Path | None:
     ok = (
         python.exists()
         and subprocess.run(
-            [str(python), "-c", "import bentoml, sklearn"], capture_output=True
+            [
+                str(python),
+                "-c",
+                f"import bentoml, sklearn; assert bentoml.__version__ == {BENTOML_VERSION!r}",
+            ],
+            capture_output=True,
         ).returncode
         == 0
     )
@@ -678,7 +684,8 @@ def main() -> None:
 
     print(
         f"# serving benchmark ({os.cpu_count()} cores, wrk, {args.duration:.0f}s per point, "
-        f"{args.rounds} interleaved rounds, medians)\n",
+        f"{args.rounds} interleaved rounds, medians"
+        f"{'' if bentoml_python is None else ', BentoML ' + BENTOML_VERSION})\n",
         flush=True,
     )
     servers, targets = start_all(workdir, envs, bentoml_python)
