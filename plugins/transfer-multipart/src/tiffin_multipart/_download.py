@@ -15,7 +15,6 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import attrs
 import httpx
 
 from tiffin_multipart._errors import TransferFailed, failure
-from tiffin_multipart._parts import Part, plan_parts
+from tiffin_multipart._parts import Part, plan_parts, run_parts
 from tiffin_multipart._retry import with_retries
 
 __all__ = ["DownloadReport", "download", "partial_paths"]
@@ -103,7 +102,9 @@ def download(
     parts = plan_parts(size, int(offer["part_size"]))
     doing = f"multipart download of blob {digest[:12]}"
     partial, journal_path = partial_paths(destination)
-    journal = _Journal(journal_path, {"digest": digest, "size": size, "part_size": offer["part_size"]})
+    journal = _Journal(
+        journal_path, {"digest": digest, "size": size, "part_size": offer["part_size"]}
+    )
     journal.load(partial, size)
     if not journal.done:
         with open(partial, "wb") as f:
@@ -157,17 +158,7 @@ def download(
                 raise failure(exc, f"{doing}, part {part.number}") from exc
             journal.mark(part.number)
 
-        pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="tiffin-range")
-        try:
-            futures = [pool.submit(fetch, p) for p in todo]
-            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in finished:
-                if future.exception() is not None:
-                    for other in futures:
-                        other.cancel()
-                    raise future.exception()  # type: ignore[misc]
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        run_parts(fetch, todo, threads, "tiffin-range")
     finally:
         os.close(fd)
         if client is not http:

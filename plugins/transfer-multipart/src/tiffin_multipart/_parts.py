@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
 import attrs
 
-__all__ = ["Part", "plan_parts"]
+__all__ = ["Part", "plan_parts", "run_parts"]
 
 
 @attrs.frozen
@@ -31,3 +34,22 @@ def plan_parts(blob_size: int, part_size: int) -> list[Part]:
         Part(i + 1, start, min(part_size, blob_size - start))
         for i, start in enumerate(range(0, blob_size, part_size))
     ]
+
+
+def run_parts(
+    work: Callable[[Part], object], parts: Sequence[Part], threads: int, name: str
+) -> None:
+    """Run ``work`` on every part, ``threads`` at a time; the first failure cancels the parts
+    not yet started and is raised once those running have finished."""
+    pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix=name)
+    try:
+        futures = [pool.submit(work, part) for part in parts]
+        finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in finished:
+            error = future.exception()
+            if error is not None:
+                for other in futures:
+                    other.cancel()
+                raise error
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

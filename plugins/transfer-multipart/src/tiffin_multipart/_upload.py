@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import attrs
 import httpx
 
 from tiffin_multipart._errors import failure
-from tiffin_multipart._parts import Part, plan_parts
+from tiffin_multipart._parts import Part, plan_parts, run_parts
 from tiffin_multipart._retry import with_retries
 from tiffin_multipart._slots import part_slots
 
@@ -175,17 +174,7 @@ def upload(
                 etags[part.number] = etag
             progress(part.size)
 
-        pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="tiffin-part")
-        try:
-            futures = [pool.submit(send, p) for p in todo]
-            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in finished:
-                if future.exception() is not None:
-                    for other in futures:
-                        other.cancel()
-                    raise future.exception()  # type: ignore[misc]
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        run_parts(send, todo, threads, "tiffin-part")
     finally:
         os.close(fd)
         if storage_http is not None:
