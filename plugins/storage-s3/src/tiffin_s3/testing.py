@@ -224,6 +224,11 @@ def seaweedfs_server(workdir: Path, timeout: float = 60) -> Iterator[S3Server]:
         "-webdav=false",
         "-admin.ui=false",
         "-master.telemetry=false",
+        # every bucket is a collection with volumes of its own; left alone, mini allows
+        # free disk / 1 GiB volumes, so a session's buckets run out of them on a full disk
+        # (then every write is an InternalError). Volumes are sparse files: allow plenty.
+        "-volume.max=1000",
+        "-master.volumeSizeLimitMB=64",
     ]
     log = open(workdir / "weed.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
