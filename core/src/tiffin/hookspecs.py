@@ -275,6 +275,8 @@ class TransferStrategy(Protocol):
       after them (an HTTP ``Range`` request) rather than start over. Return the sha256 of the
       whole file when computed on the way (saves core a second read), else ``None``; core
       verifies it either way and lands the file only when it matches.
+      :mod:`tiffin.transfer` streams a file up and resumes a download for strategies that move
+      a blob in one request.
 
     Optional, registry side (called by ``tiffin-registry`` with a :class:`RegistryAccess`):
 

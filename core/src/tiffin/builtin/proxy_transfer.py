@@ -9,17 +9,15 @@ chunks, with HTTP ``Range`` so an interrupted download continues where it stoppe
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tiffin.hookspecs import hookimpl
+from tiffin.transfer import CHUNK_SIZE, ResumableDownload, file_chunks
 
 __all__ = ["ProxyStrategy"]
-
-CHUNK = 1 << 20
 
 
 class ProxyStrategy:
@@ -43,22 +41,16 @@ class ProxyStrategy:
     ) -> None:
         from tiffin._registry._client import raise_for_registry, translate_errors
 
-        def chunks() -> Iterator[bytes]:
-            with open(path, "rb") as f:
-                while True:
-                    chunk = f.read(CHUNK)
-                    if not chunk:
-                        return
-                    progress(len(chunk))
-                    yield chunk
-
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
-        url = offer["url"]
-        with translate_errors(str(http.base_url)):
+        base = str(http.base_url)
+        with translate_errors(base):
             response = http.request(
-                offer.get("method", "PUT"), url, content=chunks(), headers=headers
+                offer.get("method", "PUT"),
+                offer["url"],
+                content=file_chunks(path, progress),
+                headers=headers,
             )
-        raise_for_registry(response, str(http.base_url))
+        raise_for_registry(response, base)
 
     def client_download(
         self,
@@ -70,34 +62,18 @@ class ProxyStrategy:
     ) -> str | None:
         from tiffin._registry._client import raise_for_registry, translate_errors
 
-        digest = hashlib.sha256()
-        start = path.stat().st_size if path.exists() else 0
-        if start > size:
-            start = 0
-        if start:
-            with open(path, "rb") as f:  # the bytes we have already count towards the hash
-                while chunk := f.read(CHUNK):
-                    digest.update(chunk)
-            progress(start)
-        if start == size:
-            return digest.hexdigest()
-        headers = {"Range": f"bytes={start}-"} if start else {}
+        download = ResumableDownload(path, size, progress)
+        if download.complete:
+            return download.sha256
         base = str(http.base_url)
-        with translate_errors(base), http.stream("GET", offer["url"], headers=headers) as response:
-            if response.status_code != 206:
+        with (
+            translate_errors(base),
+            http.stream("GET", offer["url"], headers=download.headers()) as response,
+        ):
+            resumed = response.status_code == 206
+            if not resumed:
                 raise_for_registry(response, base)
-                if start:  # the server sent everything again: start over
-                    digest = hashlib.sha256()
-                    start = 0
-            with open(path, "r+b" if start else "wb") as f:
-                f.seek(start)
-                f.truncate()
-                for chunk in response.iter_raw(CHUNK):
-                    f.write(chunk)
-                    digest.update(chunk)
-                    progress(len(chunk))
-                f.flush()
-        return digest.hexdigest()
+            return download.write(response.iter_raw(CHUNK_SIZE), resumed=resumed)
 
     # -- registry side ------------------------------------------------------------------------
 
@@ -191,7 +167,7 @@ async def _serve_blob(registry: Any, request: Any) -> Any:
             await run_in_threadpool(f.seek, start)
             left = end - start
             while left > 0:
-                chunk = await run_in_threadpool(read, min(CHUNK, left))
+                chunk = await run_in_threadpool(read, min(CHUNK_SIZE, left))
                 if not chunk:
                     break
                 left -= len(chunk)

@@ -9,19 +9,18 @@ cannot reach means :class:`tiffin.exceptions.TransferUnavailable`, so the client
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tiffin.hookspecs import has_capability
+from tiffin.transfer import CHUNK_SIZE, ResumableDownload, file_chunks
 
 __all__ = ["PresignedStrategy"]
 
-CHUNK = 1 << 20
 _TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 
 
@@ -76,18 +75,15 @@ class PresignedStrategy:
         check_reachable(url)
         sent = 0
 
-        def chunks() -> Iterator[bytes]:
+        def counted(n: int) -> None:  # taken back from the bar when the PUT fails
             nonlocal sent
-            with open(path, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    sent += len(chunk)
-                    progress(len(chunk))
-                    yield chunk
+            sent += n
+            progress(n)
 
         headers = {"Content-Length": str(size), **offer.get("headers", {})}
         with httpx.Client(timeout=_TIMEOUT) as storage:
             try:
-                response = storage.put(url, content=chunks(), headers=headers)
+                response = storage.put(url, content=file_chunks(path, counted), headers=headers)
             except httpx.ConnectError as exc:
                 progress(-sent)
                 raise unreachable(url, exc) from None
@@ -117,40 +113,21 @@ class PresignedStrategy:
 
         url = offer["url"]
         check_reachable(url)
-        path = Path(path)
-        digest = hashlib.sha256()
-        start = path.stat().st_size if path.exists() else 0
-        if start > size:
-            start = 0
-        if start:
-            with open(path, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    digest.update(chunk)
-            progress(start)
-        if start == size:
-            return digest.hexdigest()
-        headers = {"Range": f"bytes={start}-"} if start else {}
+        download = ResumableDownload(path, size, progress)
+        if download.complete:
+            return download.sha256
         with httpx.Client(timeout=_TIMEOUT) as storage:
             try:
-                with storage.stream("GET", url, headers=headers) as response:
-                    if response.status_code != 206:
+                with storage.stream("GET", url, headers=download.headers()) as response:
+                    resumed = response.status_code == 206
+                    if not resumed:
                         check(response, "presigned download")
-                        if start:  # the whole blob came back: start over
-                            progress(-start)
-                            digest, start = hashlib.sha256(), 0
-                    with open(path, "r+b" if start else "wb") as f:
-                        f.seek(start)
-                        f.truncate()
-                        for chunk in response.iter_raw(CHUNK):
-                            f.write(chunk)
-                            digest.update(chunk)
-                            progress(len(chunk))
+                    return download.write(response.iter_raw(CHUNK_SIZE), resumed=resumed)
             except httpx.ConnectError as exc:
                 raise unreachable(url, exc) from None
             except httpx.TransportError as exc:
                 check(None, "presigned download", exc)
                 raise
-        return digest.hexdigest()
 
     # -- registry side ------------------------------------------------------------------------
 

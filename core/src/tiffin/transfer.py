@@ -1,0 +1,86 @@
+"""Building blocks for a transfer strategy's client side (see ``tiffin.hookspecs``).
+
+Every strategy that moves a blob in one HTTP request streams the file up in chunks and, on
+the way down, continues an interrupted download after the bytes already in ``path``. These
+two pieces do that once, for the built-in proxy strategy and for plugins alike, so that each
+strategy only says where the bytes go and how its own errors read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+__all__ = ["CHUNK_SIZE", "ResumableDownload", "file_chunks"]
+
+#: Bytes per read and per write: large enough to stay off the profile, small enough to
+#: keep memory flat whatever the blob's size.
+CHUNK_SIZE = 1 << 20
+
+
+def file_chunks(path: str | Path, progress: Callable[[int], None]) -> Iterator[bytes]:
+    """The bytes of ``path`` in :data:`CHUNK_SIZE` pieces (an httpx request ``content``),
+    each reported to ``progress`` as it is handed over."""
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK_SIZE):
+            progress(len(chunk))
+            yield chunk
+
+
+class ResumableDownload:
+    """A download into ``path`` of a blob of ``size`` bytes that keeps the bytes already there.
+
+    On creation it hashes the bytes a previous attempt left (reporting them to ``progress``);
+    send :meth:`headers` with the ``GET`` and hand the response's chunks to :meth:`write`,
+    which returns the sha256 of the whole file::
+
+        download = ResumableDownload(path, size, progress)
+        if download.complete:
+            return download.sha256
+        with client.stream("GET", url, headers=download.headers()) as response:
+            resumed = response.status_code == 206
+            if not resumed:
+                ...  # raise your error for a failure status
+            return download.write(response.iter_raw(CHUNK_SIZE), resumed=resumed)
+    """
+
+    def __init__(self, path: str | Path, size: int, progress: Callable[[int], None]) -> None:
+        self.path = Path(path)
+        self._progress = progress
+        self._digest = hashlib.sha256()
+        kept = self.path.stat().st_size if self.path.exists() else 0
+        self.start = kept if kept <= size else 0  # longer than the blob: not a prefix of it
+        self.complete = self.start == size
+        if self.start:
+            with open(self.path, "rb") as f:
+                while chunk := f.read(CHUNK_SIZE):
+                    self._digest.update(chunk)
+            progress(self.start)
+
+    @property
+    def sha256(self) -> str:
+        """The hex sha256 of what the file holds so far."""
+        return self._digest.hexdigest()
+
+    def headers(self) -> dict[str, str]:
+        """The request headers that ask for the rest of the blob (none for all of it)."""
+        return {"Range": f"bytes={self.start}-"} if self.start else {}
+
+    def write(self, chunks: Iterable[bytes], *, resumed: bool) -> str:
+        """Write ``chunks`` after the kept bytes; return the whole file's sha256.
+
+        ``resumed`` says the server honoured the range (HTTP 206). When it did not, the body
+        is the whole blob: the kept bytes are dropped, and taken back from ``progress``.
+        """
+        if self.start and not resumed:
+            self._progress(-self.start)
+            self._digest, self.start = hashlib.sha256(), 0
+        with open(self.path, "r+b" if self.start else "wb") as f:
+            f.seek(self.start)
+            f.truncate()
+            for chunk in chunks:
+                f.write(chunk)
+                self._digest.update(chunk)
+                self._progress(len(chunk))
+        return self.sha256
