@@ -669,7 +669,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=2, help="interleaved rounds; medians are reported"
     )
-    parser.add_argument("--cold-start-runs", type=int, default=5)
+    parser.add_argument("--cold-start-runs", type=int, default=5, help="0 skips (f)")
     parser.add_argument("--no-bentoml", action="store_true")
     parser.add_argument("--no-scaling", action="store_true", help="skip the runner-scaling part")
     parser.add_argument("--no-batching-bound", action="store_true")
@@ -735,12 +735,14 @@ def main() -> None:
     if not args.no_batching_bound:
         batching_bound(wrk, workdir, envs, args.duration, args.rounds)
 
-    starts = cold_starts(workdir, envs, bentoml_python, args.cold_start_runs)
-    print("\n| start to first 200 (median) | seconds |")
-    print("|---|---:|")
-    for label, seconds in starts.items():
-        print(f"| {label} | {seconds:.2f} |")
-    print(f"\ntiffin serve / bare uvicorn: {starts['tiffin serve'] / starts['bare uvicorn']:.2f}x")
+    if args.cold_start_runs > 0:
+        starts = cold_starts(workdir, envs, bentoml_python, args.cold_start_runs)
+        print("\n| start to first 200 (median) | seconds |")
+        print("|---|---:|")
+        for label, seconds in starts.items():
+            print(f"| {label} | {seconds:.2f} |")
+        ratio = starts["tiffin serve"] / starts["bare uvicorn"]
+        print(f"\ntiffin serve / bare uvicorn: {ratio:.2f}x")
     shutil.rmtree(workdir, ignore_errors=True)
 
 
