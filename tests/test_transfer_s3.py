@@ -8,27 +8,15 @@ registry's API handlers.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
-from tiffin_registry.testing import make_model
+from tiffin_registry.testing import assert_same_files, cli_json, make_model
 
 pytestmark = pytest.mark.slow
 
 MiB = 1024 * 1024
 
 
-def _json(result) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def _same_files(model, home: Path) -> None:
-    copy = home / "models" / model.tag.name / model.tag.version
-    for entry in model.info.files:
-        assert (copy / entry.path).read_bytes() == (model.path / entry.path).read_bytes()
 
 
 def test_multipart_and_presigned_on_s3(
@@ -42,24 +30,24 @@ def test_multipart_and_presigned_on_s3(
     monkeypatch.setenv("TIFFIN_MULTIPART_THRESHOLD", "5MiB")
 
     big = make_model("big", extra_bytes=12 * MiB + 3)
-    pushed = _json(cli("models", "push", "big", "-o", "json"))
+    pushed = cli_json(cli("models", "push", "big", "-o", "json"))
     assert pushed["strategies"]["multipart"] == 1  # 3 parts, straight to S3
     assert not [k for k in s3_bucket.keys("registry/uploads/")]  # nothing left staged
     home = tmp_path / "pull-big"
-    pulled = _json(cli("models", "pull", "big:latest", "--strategy", "multipart", "-o", "json",
+    pulled = cli_json(cli("models", "pull", "big:latest", "--strategy", "multipart", "-o", "json",
                        env={"TIFFIN_HOME": str(home)}))
     assert pulled["strategies"] == {"multipart": 2}
-    _same_files(big, home)
+    assert_same_files(big, home)
 
     small = make_model("small", extra_bytes=300_000)
-    pushed = _json(cli("models", "push", "small", "--strategy", "presigned", "-o", "json"))
+    pushed = cli_json(cli("models", "push", "small", "--strategy", "presigned", "-o", "json"))
     # its factor file is the same blob as big's, already there: only the weights go up
     assert pushed["strategies"] == {"presigned": 1} and pushed["files_sent"] == 1
     home = tmp_path / "pull-small"
-    pulled = _json(cli("models", "pull", "small:latest", "--strategy", "presigned", "-o", "json",
+    pulled = cli_json(cli("models", "pull", "small:latest", "--strategy", "presigned", "-o", "json",
                        env={"TIFFIN_HOME": str(home)}))
     assert pulled["strategies"] == {"presigned": 2}
-    _same_files(small, home)
+    assert_same_files(small, home)
 
     blobs = s3_bucket.keys("registry/blobs/sha256/")
     for entry in [*big.info.files, *small.info.files]:

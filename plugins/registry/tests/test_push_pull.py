@@ -7,26 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from tiffin_registry.testing import RegistryServer, make_bento, make_model
+from tiffin_registry.testing import RegistryServer, cli_json, make_bento, make_model
 
 pytestmark = pytest.mark.slow
 
-
-def _json(result) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_model_push_then_pull_into_an_empty_home(
     registry: RegistryServer, cli, other_home: Path
 ) -> None:
     model = make_model("scaler", extra_bytes=300_000, labels={"stage": "dev"})
-    summary = _json(cli("models", "push", "scaler", "-o", "json"))
+    summary = cli_json(cli("models", "push", "scaler", "-o", "json"))
     total = sum(f.size for f in model.info.files)
     assert summary["bytes_sent"] == total and summary["bytes_skipped"] == 0
     assert summary["tags"] == [str(model.tag)]
 
-    pulled = _json(
+    pulled = cli_json(
         cli("models", "pull", "scaler:latest", "-o", "json", env={"TIFFIN_HOME": str(other_home)})
     )
     assert pulled["tags"] == [str(model.tag)]
@@ -36,27 +32,27 @@ def test_model_push_then_pull_into_an_empty_home(
     # the manifest lands byte for byte, so the copy is the same version
     assert (copy / "model.yaml").read_bytes() == (model.path / "model.yaml").read_bytes()
 
-    listed = _json(cli("models", "list", "--remote", "-o", "json"))
+    listed = cli_json(cli("models", "list", "--remote", "-o", "json"))
     assert [row["tag"] for row in listed] == [str(model.tag)]
     assert listed[0]["labels"] == {"stage": "dev"}
     got = cli("models", "get", "scaler:latest", "--remote")
     assert got.returncode == 0 and f"version: {model.tag.version}" in got.stdout
-    assert _json(cli("models", "list", "--remote", "--label", "stage=prod", "-o", "json")) == []
+    assert cli_json(cli("models", "list", "--remote", "--label", "stage=prod", "-o", "json")) == []
     unknown = cli("models", "get", "nosuchmodel", "--remote")
     assert unknown.returncode == 1 and "no model named 'nosuchmodel'" in unknown.stderr
 
 
 def test_idempotent_push_and_pull_and_force(registry: RegistryServer, cli) -> None:
     model = make_model("scaler", extra_bytes=50_000)
-    assert _json(cli("models", "push", "scaler", "-o", "json"))["bytes_sent"] > 0
-    again = _json(cli("models", "push", "scaler", "-o", "json"))
+    assert cli_json(cli("models", "push", "scaler", "-o", "json"))["bytes_sent"] > 0
+    again = cli_json(cli("models", "push", "scaler", "-o", "json"))
     assert again["bytes_sent"] == 0 and again["unchanged"] == [str(model.tag)]
-    forced = _json(cli("models", "push", "scaler", "--force", "-o", "json"))
+    forced = cli_json(cli("models", "push", "scaler", "--force", "-o", "json"))
     assert forced["unchanged"] == [] and forced["bytes_sent"] == 0  # content addressed
 
-    pulled = _json(cli("models", "pull", str(model.tag), "-o", "json"))
+    pulled = cli_json(cli("models", "pull", str(model.tag), "-o", "json"))
     assert pulled["unchanged"] == [str(model.tag)] and pulled["bytes_sent"] == 0
-    pulled = _json(cli("models", "pull", str(model.tag), "--force", "-o", "json"))
+    pulled = cli_json(cli("models", "pull", str(model.tag), "--force", "-o", "json"))
     assert pulled["unchanged"] == [] and pulled["bytes_sent"] == sum(
         f.size for f in model.info.files
     )
@@ -66,26 +62,26 @@ def test_unchanged_content_in_a_new_version_sends_nothing(registry: RegistryServ
     import tiffin
 
     first = make_model("scaler", extra_bytes=200_000)
-    _json(cli("models", "push", "scaler", "-o", "json"))
+    cli_json(cli("models", "push", "scaler", "-o", "json"))
     with tiffin.models.create("scaler") as second:  # same files, new version
         for entry in first.info.files:
             target = second.path / entry.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes((first.path / entry.path).read_bytes())
-    summary = _json(cli("models", "push", "scaler:latest", "-o", "json"))
+    summary = cli_json(cli("models", "push", "scaler:latest", "-o", "json"))
     assert summary["tags"] == [str(second.tag)]
     assert summary["bytes_sent"] == 0
     assert summary["bytes_skipped"] == sum(f.size for f in first.info.files)
-    listed = _json(cli("models", "list", "scaler", "--remote", "-o", "json"))
+    listed = cli_json(cli("models", "list", "scaler", "--remote", "-o", "json"))
     assert [row["tag"] for row in listed] == [str(second.tag), str(first.tag)]  # newest first
 
 
 def test_latest_resolves_on_the_registry(registry: RegistryServer, cli, other_home: Path) -> None:
     old = make_model("scaler", factor=1.0)
-    _json(cli("models", "push", str(old.tag), "-o", "json"))
+    cli_json(cli("models", "push", str(old.tag), "-o", "json"))
     new = make_model("scaler", factor=2.0)
-    _json(cli("models", "push", str(new.tag), "-o", "json"))
-    pulled = _json(
+    cli_json(cli("models", "push", str(new.tag), "-o", "json"))
+    pulled = cli_json(
         cli("models", "pull", "scaler", "-o", "json", env={"TIFFIN_HOME": str(other_home)})
     )
     assert pulled["tags"] == [str(new.tag)]
@@ -96,21 +92,21 @@ def test_bento_push_sends_models_once_and_pull_brings_them(
 ) -> None:
     model = make_model("scaler", extra_bytes=100_000)
     bento = make_bento(tmp_path / "project")
-    summary = _json(cli("push", str(bento.tag), "-o", "json"))
+    summary = cli_json(cli("push", str(bento.tag), "-o", "json"))
     assert set(summary["tags"]) == {str(model.tag), str(bento.tag)}
     model_bytes = sum(f.size for f in model.info.files)
     bento_bytes = sum(f.size for f in bento.info.files)
     # the bento's models/ folder holds the same files as the model: they are sent once
     assert summary["bytes_sent"] < model_bytes + bento_bytes - model_bytes // 2
 
-    remote_models = _json(cli("models", "list", "--remote", "-o", "json"))
+    remote_models = cli_json(cli("models", "list", "--remote", "-o", "json"))
     assert [row["tag"] for row in remote_models] == [str(model.tag)]
-    remote_bentos = _json(cli("list", "--remote", "-o", "json"))
+    remote_bentos = cli_json(cli("list", "--remote", "-o", "json"))
     assert [(r["tag"], r["models"]) for r in remote_bentos] == [(str(bento.tag), [str(model.tag)])]
-    assert _json(cli("get", "scaler-svc", "--remote", "-o", "json"))["version"] == bento.tag.version
+    assert cli_json(cli("get", "scaler-svc", "--remote", "-o", "json"))["version"] == bento.tag.version
 
     env = {"TIFFIN_HOME": str(other_home)}
-    _json(cli("pull", "scaler-svc", "--with-models", "-o", "json", env=env))
+    cli_json(cli("pull", "scaler-svc", "--with-models", "-o", "json", env=env))
     assert (
         other_home / "bentos" / "scaler-svc" / bento.tag.version / "bento.yaml"
     ).read_bytes() == (bento.path / "bento.yaml").read_bytes()
@@ -129,8 +125,8 @@ def test_bare_push_needs_the_models_there(registry: RegistryServer, cli, tmp_pat
     refused = cli("push", str(bento.tag), "--bare")
     assert refused.returncode == 1
     assert "--bare" in refused.stderr and "Traceback" not in refused.stderr
-    _json(cli("models", "push", "scaler", "-o", "json"))
-    bare = _json(cli("push", str(bento.tag), "--bare", "-o", "json"))
+    cli_json(cli("models", "push", "scaler", "-o", "json"))
+    bare = cli_json(cli("push", str(bento.tag), "--bare", "-o", "json"))
     assert bare["tags"] == [str(bento.tag)]
 
 
@@ -139,10 +135,10 @@ def test_pull_to_a_folder_leaves_the_store_alone(
 ) -> None:
     make_model("scaler")
     bento = make_bento(tmp_path / "project")
-    _json(cli("push", str(bento.tag), "-o", "json"))
+    cli_json(cli("push", str(bento.tag), "-o", "json"))
     target = tmp_path / "copy"
     env = {"TIFFIN_HOME": str(other_home)}
-    _json(cli("pull", "scaler-svc", "--to", str(target), "-o", "json", env=env))
+    cli_json(cli("pull", "scaler-svc", "--to", str(target), "-o", "json", env=env))
     assert (target / "bento.yaml").read_bytes() == (bento.path / "bento.yaml").read_bytes()
     for entry in bento.info.files:
         assert (target / entry.path).read_bytes() == (bento.path / entry.path).read_bytes()
@@ -176,9 +172,9 @@ def test_bento_pull_copies_model_files_the_store_has(
 
     model = make_model("scaler", extra_bytes=200_000)
     bento = make_bento(tmp_path / "project")
-    _json(cli("push", str(bento.tag), "-o", "json"))
+    cli_json(cli("push", str(bento.tag), "-o", "json"))
     tiffin.delete(str(bento.tag))  # the model stays in the local model store
-    summary = _json(cli("pull", str(bento.tag), "-o", "json"))
+    summary = cli_json(cli("pull", str(bento.tag), "-o", "json"))
     weights = sum(f.size for f in model.info.files)
     assert summary["bytes_skipped"] >= weights
     assert summary["bytes_sent"] <= sum(f.size for f in bento.info.files) - weights

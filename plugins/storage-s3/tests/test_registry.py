@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from tiffin_s3.testing import S3Bucket, S3Server, s3_environment
 
 pytest.importorskip("tiffin_registry", reason="the registry parts need tiffin-registry")
-from tiffin_registry.testing import RegistryServer, make_model, start_registry
+from tiffin_registry.testing import RegistryServer, cli_json, make_model, start_registry
 
 pytestmark = pytest.mark.slow
 
@@ -34,17 +33,13 @@ def s3_registry(
         server.stop()
 
 
-def _json(done) -> dict:
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
 
 def test_proxy_push_and_pull_keep_blobs_in_the_bucket(s3_registry, cli, tmp_path):
     _server, bucket = s3_registry
     model = make_model("scaler", extra_bytes=3 << 20)
     total = sum(f.size for f in model.info.files)
 
-    pushed = _json(cli("models", "push", "scaler", "--strategy", "proxy", "-o", "json"))
+    pushed = cli_json(cli("models", "push", "scaler", "--strategy", "proxy", "-o", "json"))
     assert pushed["bytes_sent"] == total
 
     blobs = bucket.keys("registry/blobs/sha256/")
@@ -58,7 +53,7 @@ def test_proxy_push_and_pull_keep_blobs_in_the_bucket(s3_registry, cli, tmp_path
     assert uploads.get("Uploads", []) == []
 
     other = tmp_path / "colleague"
-    pulled = _json(
+    pulled = cli_json(
         cli(
             "models",
             "pull",

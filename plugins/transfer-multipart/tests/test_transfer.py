@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,34 +12,25 @@ import httpx
 import pytest
 
 from tiffin_multipart.testing import FlakyProxy, is_part_request
-from tiffin_registry.testing import make_model, wait_until
+from tiffin_registry.testing import assert_same_files, cli_json, make_model, wait_until
 
 pytestmark = pytest.mark.slow
 
 MiB = 1024 * 1024
 
 
-def _json(result: subprocess.CompletedProcess[str]) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def _same_files(model, home: Path) -> None:
-    copy = home / "models" / model.tag.name / model.tag.version
-    for entry in model.info.files:
-        assert (copy / entry.path).read_bytes() == (model.path / entry.path).read_bytes()
 
 
 def test_round_trip_in_parts(multipart_registry, cli, other_home: Path) -> None:
     model = make_model("big", extra_bytes=5 * MiB + 12345)
-    pushed = _json(cli("models", "push", "big", "-o", "json"))
+    pushed = cli_json(cli("models", "push", "big", "-o", "json"))
     # the large file in parts; the small one (under the threshold) by another strategy
     assert pushed["strategies"]["multipart"] == 1 and sum(pushed["strategies"].values()) == 2
-    pulled = _json(
+    pulled = cli_json(
         cli("models", "pull", "big:latest", "-o", "json", env={"TIFFIN_HOME": str(other_home)})
     )
     assert pulled["strategies"]["multipart"] == 1 and sum(pulled["strategies"].values()) == 2
-    _same_files(model, other_home)
+    assert_same_files(model, other_home)
     # nothing of the upload is left behind in the registry's staging area, nor the client's notes
     storage = Path(multipart_registry.storage)
     assert list((storage / "uploads").iterdir()) == []
@@ -49,12 +39,12 @@ def test_round_trip_in_parts(multipart_registry, cli, other_home: Path) -> None:
 
 def test_forced_multipart_sends_small_blobs_as_one_part(multipart_registry, cli, other_home) -> None:
     model = make_model("small", extra_bytes=1000)
-    pushed = _json(cli("models", "push", "small", "--strategy", "multipart", "-o", "json"))
+    pushed = cli_json(cli("models", "push", "small", "--strategy", "multipart", "-o", "json"))
     assert pushed["strategies"] == {"multipart": 2}
-    pulled = _json(cli("models", "pull", "small:latest", "--strategy", "multipart", "-o", "json",
+    pulled = cli_json(cli("models", "pull", "small:latest", "--strategy", "multipart", "-o", "json",
                        env={"TIFFIN_HOME": str(other_home)}))
     assert pulled["strategies"] == {"multipart": 2}
-    _same_files(model, other_home)
+    assert_same_files(model, other_home)
 
 
 def test_a_client_without_the_plugin_falls_back_to_proxy(multipart_registry, cli) -> None:
@@ -68,7 +58,7 @@ def test_a_client_without_the_plugin_falls_back_to_proxy(multipart_registry, cli
     lines = forced.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install tiffin-multipart" in lines[0], forced.stderr
 
-    pushed = _json(cli("models", "push", "big", "-o", "json", env=without))
+    pushed = cli_json(cli("models", "push", "big", "-o", "json", env=without))
     assert set(pushed["strategies"]) <= {"proxy", "presigned"} and pushed["files_sent"] == 2
 
 
@@ -78,15 +68,15 @@ def test_a_flaky_path_still_ends_in_a_correct_push_and_pull(
     model = make_model("big", extra_bytes=12 * MiB + 7)
     with FlakyProxy(multipart_registry.url, failure_rate=0.2) as proxy:
         env = {"TIFFIN_REGISTRY_URL": proxy.url}
-        pushed = _json(cli("models", "push", "big", "--strategy", "multipart", "-o", "json", env=env))
+        pushed = cli_json(cli("models", "push", "big", "--strategy", "multipart", "-o", "json", env=env))
         assert pushed["strategies"] == {"multipart": 2}
         failed_on_push = proxy.failures
-        pulled = _json(cli("models", "pull", "big:latest", "--strategy", "multipart", "-o", "json",
+        pulled = cli_json(cli("models", "pull", "big:latest", "--strategy", "multipart", "-o", "json",
                            env={**env, "TIFFIN_HOME": str(other_home)}))
         assert pulled["strategies"] == {"multipart": 2}
     assert failed_on_push > 0 and proxy.failures > failed_on_push  # both ways met failures
     assert proxy.failed_503 > 0 and proxy.failed_reset > 0
-    _same_files(model, other_home)
+    assert_same_files(model, other_home)
 
 
 def _held_parts(storage: Path) -> int:
@@ -118,7 +108,7 @@ def test_a_killed_push_resumes_sending_only_the_missing_parts(
         assert push.returncode == -signal.SIGKILL, "the push finished before it could be killed"
 
         # the version is not visible
-        assert _json(cli("models", "list", "--remote", "-o", "json")) == []
+        assert cli_json(cli("models", "list", "--remote", "-o", "json")) == []
         assert cli("models", "get", "big:latest", "--remote").returncode == 1
 
         # let parts already on the wire settle, then see what the registry holds
@@ -134,18 +124,18 @@ def test_a_killed_push_resumes_sending_only_the_missing_parts(
             is_part_request(method, path) and method == "PUT" and not part_bytes.append(1)
         )
         counter.failure_rate = 0.0
-        again = _json(cli("models", "push", "big", "-o", "json", env={"TIFFIN_REGISTRY_URL": counter.url}))
+        again = cli_json(cli("models", "push", "big", "-o", "json", env={"TIFFIN_REGISTRY_URL": counter.url}))
         assert again["strategies"].get("multipart") == 1
         missing = size - held * MiB
         # part bodies sent on the second try: the missing parts, plus at most one part
         assert missing <= counter.bytes_forwarded <= missing + MiB + 64 * 1024
         assert len(part_bytes) == 40 - held
 
-    pulled = _json(
+    pulled = cli_json(
         cli("models", "pull", "big:latest", "-o", "json", env={"TIFFIN_HOME": str(other_home)})
     )
     assert pulled["tags"] == [str(model.tag)]
-    _same_files(model, other_home)
+    assert_same_files(model, other_home)
 
 
 def test_gc_aborts_an_abandoned_upload_and_its_parts(multipart_registry, cli) -> None:
@@ -165,8 +155,8 @@ def test_gc_aborts_an_abandoned_upload_and_its_parts(multipart_registry, cli) ->
     assert push.returncode == -signal.SIGKILL
     assert list((storage / "uploads").iterdir())  # the staged file and its part markers
 
-    young = _json(cli("registry", "gc", "--storage", str(storage), "--grace", "1h", "-o", "json"))
+    young = cli_json(cli("registry", "gc", "--storage", str(storage), "--grace", "1h", "-o", "json"))
     assert young["uploads_deleted"] == 0 and list((storage / "uploads").iterdir())
-    report = _json(cli("registry", "gc", "--storage", str(storage), "--grace", "0s", "-o", "json"))
+    report = cli_json(cli("registry", "gc", "--storage", str(storage), "--grace", "0s", "-o", "json"))
     assert report["uploads_deleted"] >= 1
     assert list((storage / "uploads").iterdir()) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -13,20 +12,11 @@ import httpx
 import pytest
 
 from tiffin.testing.fixtures import free_port
-from tiffin_registry.testing import make_model
+from tiffin_registry.testing import assert_same_files, cli_json, make_model
 
 pytestmark = pytest.mark.slow
 
 
-def _json(result: subprocess.CompletedProcess[str]) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def _same_files(model, home: Path) -> None:
-    copy = home / "models" / model.tag.name / model.tag.version
-    for entry in model.info.files:
-        assert (copy / entry.path).read_bytes() == (model.path / entry.path).read_bytes()
 
 
 @pytest.fixture
@@ -39,12 +29,12 @@ def registry(start_registry_factory, monkeypatch):
 
 def test_round_trip_with_signed_urls(registry, cli, other_home) -> None:
     model = make_model("clf", extra_bytes=2_000_000)
-    pushed = _json(cli("models", "push", "clf", "--strategy", "presigned", "-o", "json"))
+    pushed = cli_json(cli("models", "push", "clf", "--strategy", "presigned", "-o", "json"))
     assert pushed["strategies"] == {"presigned": 2}
     read_only = {"TIFFIN_HOME": str(other_home), **{k: v for k, v in registry.env("read").items()}}
-    pulled = _json(cli("models", "pull", "clf:latest", "-o", "json", env=read_only))
+    pulled = cli_json(cli("models", "pull", "clf:latest", "-o", "json", env=read_only))
     assert pulled["strategies"] == {"presigned": 2}  # the best both sides have, unforced
-    _same_files(model, other_home)
+    assert_same_files(model, other_home)
     assert list((Path(registry.storage) / "uploads").iterdir()) == []
 
 
@@ -130,4 +120,4 @@ def test_an_unreachable_presigned_host_falls_back_to_proxy(
     pulled = cli("models", "pull", "clf:latest", "-o", "json", env={"TIFFIN_HOME": str(other_home)})
     assert pulled.returncode == 0, pulled.stderr
     assert json.loads(pulled.stdout)["strategies"] == {"proxy": 2}
-    _same_files(model, other_home)
+    assert_same_files(model, other_home)

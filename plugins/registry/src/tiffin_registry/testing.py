@@ -10,6 +10,9 @@ Enable the fixtures with ``pytest_plugins = ["tiffin.testing.fixtures",
   ``postgres`` user when run as root) and creates a fresh database per registry. Missing
   binaries skip the tests locally and fail them in CI (``$CI`` set).
 
+Checks: :func:`cli_json` (a CLI run's ``-o json`` output, asserting it succeeded) and
+:func:`assert_same_files` (a pulled model holds the pushed bytes).
+
 Fixtures: ``postgres_server`` (session), ``registry_db`` (parametrized: ``sqlite`` and
 ``postgresql``; a database URL or ``None``), ``registry`` (a running anonymous registry on the
 ``registry_db`` database, configured for this test's clients through ``TIFFIN_REGISTRY_URL``),
@@ -19,6 +22,7 @@ Fixtures: ``postgres_server`` (session), ``registry_db`` (parametrized: ``sqlite
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -40,6 +44,8 @@ __all__ = [
     "TOKENS",
     "PostgresServer",
     "RegistryServer",
+    "assert_same_files",
+    "cli_json",
     "find_postgres_binaries",
     "make_bento",
     "make_model",
@@ -200,6 +206,19 @@ def make_model(name: str = "scaler", factor: float = 3.0, extra_bytes: int = 0, 
             (model.path / "weights").mkdir()
             (model.path / "weights" / "w.bin").write_bytes(os.urandom(extra_bytes))
     return model
+
+
+def cli_json(done: subprocess.CompletedProcess[str]) -> Any:
+    """The ``-o json`` output of a CLI run that must have succeeded (its stderr if not)."""
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def assert_same_files(model: Any, home: Path) -> None:
+    """The copy of ``model`` in the model store under ``home`` holds its bytes, file by file."""
+    copy = home / "models" / model.tag.name / model.tag.version
+    for entry in model.info.files:
+        assert (copy / entry.path).read_bytes() == (model.path / entry.path).read_bytes(), entry.path
 
 
 def make_bento(folder: Path, model: str = "scaler", name: str = "scaler-svc"):
