@@ -47,16 +47,21 @@ class ResumableDownload:
 
     def __init__(self, path: str | Path, size: int, progress: Callable[[int], None]) -> None:
         self.path = Path(path)
+        self.size = size
         self._progress = progress
         self._digest = hashlib.sha256()
         kept = self.path.stat().st_size if self.path.exists() else 0
         self.start = kept if kept <= size else 0  # longer than the blob: not a prefix of it
-        self.complete = self.start == size
         if self.start:
             with open(self.path, "rb") as f:
                 while chunk := f.read(CHUNK_SIZE):
                     self._digest.update(chunk)
             progress(self.start)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the kept bytes are the whole blob (no request needed)."""
+        return self.start == self.size
 
     @property
     def sha256(self) -> str:

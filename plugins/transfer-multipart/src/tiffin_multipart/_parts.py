@@ -46,10 +46,7 @@ def run_parts(
         futures = [pool.submit(work, part) for part in parts]
         finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in finished:
-            error = future.exception()
-            if error is not None:
-                for other in futures:
-                    other.cancel()
+            if (error := future.exception()) is not None:
                 raise error
-    finally:
+    finally:  # cancels the parts not yet started, waits for those running
         pool.shutdown(wait=True, cancel_futures=True)
