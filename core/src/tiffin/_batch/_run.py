@@ -32,4 +32,8 @@ def run(job: BatchJob) -> BatchResult:
     from tiffin._registry._auto import activate as allow_auto_pull
 
     allow_auto_pull()  # a bento or model missing here comes from the configured registry
-    return engine_named(job.engine).run(job)
+    engine = engine_named(job.engine)
+    result: BatchResult = engine.run(job)
+    # the local engine checks before it writes; any other engine's output is checked here
+    job.check_failures(result.rows_in, result.skipped + result.failed, written=True)
+    return result
