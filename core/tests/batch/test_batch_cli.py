@@ -204,7 +204,11 @@ def test_on_error_null_keeps_rows_with_their_error(
         (["classify", "-i", "{tmp}/missing.parquet"], "missing.parquet: no such file or folder"),
         (["nope", "-i", "{tmp}/in.parquet"], "has no API 'nope' (its APIs: classify"),
         (["classify", "-i", "{tmp}/in.parquet", "--columns", "a,b"], "--columns names 'a', 'b'"),
-        (["classify", "-i", "{tmp}/in.parquet", "--engine", "spark"], "pip install tiffin-spark"),
+        (
+            ["classify", "-i", "{tmp}/in.parquet", "--engine", "spark"],
+            "no batch engine named 'spark' is installed (installed: local",
+        ),
+        (["classify", "-i", "{tmp}/in.parquet", "--engine", "locale"], "did you mean 'local'?"),
         (
             ["classify", "-i", "{tmp}/in.parquet", "--on-error", "ignore"],
             "--on-error must be one of",
@@ -278,8 +282,13 @@ def test_engine_ray_without_tiffin_ray_names_the_package(cli, iris, service_dir,
         cwd=service_dir, env={"TIFFIN_DISABLE_PLUGINS": "ray" if installed else ""},
     )  # fmt: skip
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [
-        "error: no batch engine named 'ray' is installed (installed: local); install it with: "
-        "pip install tiffin-ray"
-    ]
+    lines = done.stderr.strip().splitlines()
+    if installed:
+        assert len(lines) == 1 and lines[0].startswith("error: the batch engine 'ray' (tiffin-ray")
+        assert "is installed but disabled by TIFFIN_DISABLE_PLUGINS" in lines[0]
+    else:
+        assert lines == [
+            "error: no batch engine named 'ray' is installed (installed: local); install it "
+            "with: pip install tiffin-ray"
+        ]
     assert not (tmp_path / "out.parquet").exists()

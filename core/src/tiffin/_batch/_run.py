@@ -20,11 +20,9 @@ def engine_named(name: str) -> Any:
     engine = engines.get(name)
     if engine is not None:
         return engine
-    dist = _plugins.KNOWN_DISTRIBUTIONS.get(name, f"tiffin-{name.replace('_', '-')}")
-    raise MissingPlugin(
-        f"no batch engine named {name!r} is installed (installed: {', '.join(sorted(engines))}); "
-        f"install it with: pip install {dist}"
-    )
+    from tiffin._missing_plugin import missing_message
+
+    raise MissingPlugin(missing_message("batch engine", name, engines, "--engine"))
 
 
 def run(job: BatchJob) -> BatchResult:

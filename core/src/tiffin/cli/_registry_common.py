@@ -8,11 +8,21 @@ from typing import Any
 
 import typer
 
+from tiffin import _plugins
 from tiffin.cli._common import OutputFormat, echo_json
 
-STRATEGY_OPTION = typer.Option(
-    None, "--strategy", help="Use this transfer strategy (proxy, presigned, multipart)."
-)
+
+def _strategy_help() -> str:
+    """The ``--strategy`` help, naming the strategies installed here (the CLI's plugins are
+    loaded when its app is built, for their commands, so this costs nothing more)."""
+    try:
+        names = ", ".join(sorted(_plugins.transfer_strategies())) or "none"
+    except Exception:  # a broken plugin is reported by `tiffin plugins`, not by --help
+        names = "see `tiffin plugins`"
+    return f"Use this transfer strategy (installed here: {names})."
+
+
+STRATEGY_OPTION = typer.Option(None, "--strategy", help=_strategy_help())
 THREADS_OPTION = typer.Option(10, "--threads", min=1, help="Files moved at once.")
 FORCE_PUSH = typer.Option(False, "--force", help="Push even if the registry has this version.")
 FORCE_PULL = typer.Option(False, "--force", help="Pull even if the local store has this version.")
