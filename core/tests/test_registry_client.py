@@ -120,8 +120,10 @@ def test_strategy_help_lists_the_installed_strategies(cli) -> None:
 
     done = cli("models", "push", "--help", env={"COLUMNS": "300"})
     assert done.returncode == 0
-    names = ", ".join(sorted(_plugins.transfer_strategies()))
-    assert f"Use this transfer strategy (installed here: {names})." in " ".join(done.stdout.split())
+    names = "|".join(sorted(_plugins.transfer_strategies()))
+    assert f"--strategy [{names}] Use this transfer strategy: one of those installed here." in (
+        " ".join(done.stdout.split())
+    )
 
 
 def test_unreachable_registry_is_one_line(cli, monkeypatch) -> None:
