@@ -158,3 +158,16 @@ def test_registry_serve_with_a_missing_signing_key_file_is_one_line(cli, tmp_pat
     )
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: --signing-key-file {missing}: no such file"
+
+
+def test_login_to_an_unreachable_url_does_not_advise_logging_in(cli, tmp_path) -> None:
+    from tiffin.testing.fixtures import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    done = cli("registry", "login", url, "--token", "t", env={"TIFFIN_CONFIG_DIR": str(tmp_path)})
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: no registry answered at {url}")
+    assert "registry login" not in lines[0]
+    assert "check the address and that the registry is running (nothing was saved" in lines[0]
+    assert not (tmp_path / "registry.json").exists()
