@@ -114,7 +114,6 @@ def login(
     url = normalize_url(url)
     if check:
         from tiffin._registry._client import RegistryClient
-
         from tiffin.exceptions import RegistryUnreachable
 
         try:

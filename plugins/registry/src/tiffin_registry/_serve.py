@@ -104,7 +104,7 @@ def serve(
     if registry.tokens.short_lines:
         logger.warning(
             "%s line(s) %s: tokens shorter than %d characters are easy to guess; generate "
-            "each with: python -c \"import secrets; print(secrets.token_urlsafe(32))\"",
+            'each with: python -c "import secrets; print(secrets.token_urlsafe(32))"',
             tokens,
             ", ".join(map(str, registry.tokens.short_lines)),
             MIN_TOKEN_LENGTH,
