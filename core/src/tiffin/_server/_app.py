@@ -25,12 +25,18 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from tiffin._server._body import read_body
-from tiffin._server._errors import error_response, internal_error, tiffin_error_response
+from tiffin._server._errors import (
+    error_response,
+    internal_error,
+    output_mismatch,
+    tiffin_error_response,
+)
 from tiffin._server._metrics import http_metrics, render_metrics
 from tiffin._server._options import DEFAULT_MAX_BODY_SIZE
 from tiffin._server._sync import SyncCaller
 from tiffin._service import Context, InferenceAPI, Service
 from tiffin.exceptions import TiffinError
+from tiffin.io._base import OutputMismatch, output_checker
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "ServiceApp", "build_app"]
 logger = logging.getLogger("tiffin.server")
@@ -60,6 +66,8 @@ class APIEndpoint:
         self.gauge = self.metrics.gauge(api.name)
         #: how the API function is called when it is sync (see ``_sync``)
         self.sync = SyncCaller(api.func, lambda: _all_in_process(runners))
+        #: checks the output against an enforced shape/dtype (None: the descriptor enforces none)
+        self.check_output = output_checker(api.output)
 
     async def respond(self, request: Request) -> Response:
         api = self.api
@@ -93,9 +101,13 @@ class APIEndpoint:
         except Exception as exc:
             return internal_error(self.where, exc)
         try:  # what the function returned not fitting its output is the server's fault: 500
+            if self.check_output is not None:
+                self.check_output(result)
             response = await api.output.to_http(result)
             if ctx is not None:
                 ctx.response.apply(response)
+        except OutputMismatch as exc:  # a shape or dtype its descriptor enforces: say which
+            return output_mismatch(f"{self.where} (its output)", exc)
         except Exception as exc:
             return internal_error(f"{self.where} (its output)", exc)
         return response
