@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tiffin._bento import _docker, _install, _requirements
+from tiffin._bento import _conda, _docker, _install, _requirements
 from tiffin._bento._config import BuildConfig, config_from_dict, load_config
 from tiffin._bento._files import select_files
 from tiffin._bento._info import (
@@ -43,7 +43,7 @@ def _merge(config: BuildConfig, overrides: dict[str, Any], source: str) -> Build
     data = config.to_dict()
     for key, value in overrides.items():
         if (
-            key in ("python", "docker")
+            key in ("python", "docker", "conda")
             and isinstance(value, dict)
             and isinstance(data.get(key), dict)
         ):
@@ -219,6 +219,7 @@ def build(
     )
     setup_script = _setup_script(config.docker.setup_script, ctx)
     python_version = platform.python_version()
+    conda_env = _conda.environment(config.conda, ctx, python_version)
     spec = svc.to_spec()
 
     from tiffin._server._openapi import openapi_document
@@ -244,8 +245,12 @@ def build(
         )
         _write(
             stage / DOCKERFILE,
-            _docker.render_dockerfile(config.docker, python_version, envs=config.envs),
+            _docker.render_dockerfile(
+                config.docker, python_version, envs=config.envs, conda=conda_env is not None
+            ),
         )
+        if conda_env is not None:
+            _write(stage / _conda.ENVIRONMENT_YML, conda_env)
         _write(stage / _docker.ENTRYPOINT, _docker.render_entrypoint(), executable=True)
         if setup_script is not None:
             _write(stage / "env/docker/setup_script", setup_script, executable=True)
