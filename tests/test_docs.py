@@ -251,6 +251,8 @@ def _install_problem(word: str) -> str | None:
     """Why ``word`` (one requirement of a ``pip install`` line) does not install from a
     checkout, or ``None``."""
     word = word.strip("'\"")
+    if word.startswith(("~", "$")) or "<" in word:
+        return None  # a folder of the reader's own (a stored bento, $HOME/...)
     m = _REQUIREMENT.match(word)
     if m is None:
         return None

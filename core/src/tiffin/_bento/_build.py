@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tiffin._bento import _conda, _docker, _install, _requirements
+from tiffin._bento import _conda, _docker, _install, _package, _requirements
 from tiffin._bento._config import BuildConfig, config_from_dict, load_config
 from tiffin._bento._files import select_files
 from tiffin._bento._info import (
@@ -234,10 +234,17 @@ def build(
             shutil.copymode(ctx / rel, dest)
         for model in model_list:
             shutil.copytree(model.path, stage / MODELS_DIR / model.tag.name / model.tag.version)
-        _write(
-            stage / REQUIREMENTS,
-            _requirements.render_requirements(requirements, lock=config.python.lock),
-        )
+        requirements_txt = _requirements.render_requirements(requirements, lock=config.python.lock)
+        _write(stage / REQUIREMENTS, requirements_txt)
+        carried = ["bento.yaml", "src", "apis", "env"] + (["models"] if model_list else [])
+        for rel, text in _package.files(  # `pip install ./<bento>` installs it as a package
+            name,
+            description=config.description,
+            requirements=_package.requirement_lines(requirements_txt),
+            python_version=python_version,
+            folders=carried,
+        ).items():
+            _write(stage / rel, text)
         _write(
             stage / _install.INSTALL_SCRIPT,
             _install.render_install_script(config.python),
