@@ -63,3 +63,54 @@ def test_labelling_a_missing_version_or_nothing_is_one_line(secured, cli) -> Non
     assert nothing.stderr.strip() == (
         "error: nothing to change: give KEY=VALUE labels to set, or --remove KEY"
     )
+
+
+def _login(client, token: str) -> str:
+    import re
+
+    answer = client.post("/ui/login", data={"token": token})
+    assert answer.status_code == 303
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(answer.headers["location"]).text)
+    assert found
+    return found.group(1)
+
+
+def test_the_version_page_edits_labels_with_a_write_session(secured, cli) -> None:
+    import httpx
+
+    from tiffin_registry.testing import TOKENS
+
+    model = make_model("scaler", labels={"stage": "candidate"})
+    assert cli("models", "push", str(model.tag), env=secured.env("write")).returncode == 0
+    page = f"/ui/models/scaler/{model.tag.version}"
+    form = f"{page}/labels"
+
+    with httpx.Client(base_url=secured.url) as reader:
+        csrf = _login(reader, TOKENS["read"])
+        assert "Set label" not in reader.get(page).text
+        refused = reader.post(form, data={"csrf": csrf, "key": "stage", "value": "prod"})
+        assert refused.status_code == 403 and "editing labels needs a write token" in refused.text
+
+    with httpx.Client(base_url=secured.url) as writer:
+        csrf = _login(writer, TOKENS["write"])
+        assert "Set label" in writer.get(page).text
+        stale = writer.post(form, data={"csrf": csrf + "x", "key": "stage", "value": "prod"})
+        assert stale.status_code == 403
+        done = writer.post(
+            form, data={"csrf": csrf, "key": "stage", "value": "prod", "action": "set"}
+        )
+        assert done.status_code == 303 and done.headers["location"] == page
+        assert "<th>stage</th><td>prod</td>" in writer.get(page).text
+        bad = writer.post(form, data={"csrf": csrf, "key": "a=b", "action": "set"})
+        assert bad.status_code == 400 and "without &#39;=&#39;" in bad.text
+        removed = writer.post(form, data={"csrf": csrf, "key": "stage", "action": "remove"})
+        assert removed.status_code == 303
+        assert "No labels." in writer.get(page).text
+
+    remote = cli_json(
+        cli("models", "get", str(model.tag), "--remote", "-o", "json", env=secured.env("read"))
+    )
+    assert remote["labels"] == {}
+    with sqlite3.connect(Path(secured.storage) / "registry.db") as c:
+        details = [r[0] for r in c.execute("SELECT detail FROM audit_log WHERE action = 'label'")]
+    assert len(details) == 2 and all('"via": "ui"' in d for d in details)
