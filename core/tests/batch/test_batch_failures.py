@@ -118,3 +118,19 @@ def test_without_columns_the_error_names_the_columns_sent(cli, iris, service_dir
         "without --columns the API was sent every input column: id, sepal_length, sepal_width, "
         "petal_length, petal_width; choose the ones it takes with --columns a,b,c"
     ) in lines[0]
+
+
+def test_a_dataframe_api_fails_only_the_row_with_the_text_cell(
+    cli, iris, service_dir, tmp_path
+) -> None:
+    source = _csv(tmp_path / "in.csv", iris, 10, bad=(4,))
+    out = tmp_path / "out.parquet"
+    done = cli(
+        "batch", "service.py:svc", "classify_frame", "-i", str(source), "-o", str(out),
+        "--keep-columns", "id", "--on-error", "skip", cwd=service_dir,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    table = pq.read_table(out)
+    assert table.column("id").to_pylist() == [i for i in range(10) if i != 4]
+    good = iris.table(10).filter([i != 4 for i in range(10)])
+    assert table.column("classify_frame").to_pylist() == iris.expected_labels(good)
