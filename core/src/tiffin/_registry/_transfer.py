@@ -31,7 +31,7 @@ from tiffin.exceptions import (
     TiffinError,
     TransferUnavailable,
 )
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import SupportsAccepts, SupportsClientDownload, SupportsClientUpload
 
 __all__ = ["ByteCounter", "download_blob", "partial_dir", "upload_blob"]
 
@@ -57,10 +57,10 @@ class ByteCounter:
 
 def _candidates(size: int, forced: str | None, direction: str) -> list[Any]:
     strategies = _plugins.transfer_strategies()
-    method = f"client_{direction}"
+    method = SupportsClientUpload if direction == "upload" else SupportsClientDownload
     if forced is not None:
         strategy = strategies.get(forced)
-        if strategy is None or not has_capability(strategy, method):
+        if strategy is None or not isinstance(strategy, method):
             dist = _plugins.KNOWN_DISTRIBUTIONS.get(forced, f"tiffin-{forced}")
             installed = ", ".join(sorted(strategies)) or "none"
             raise MissingPlugin(
@@ -71,7 +71,7 @@ def _candidates(size: int, forced: str | None, direction: str) -> list[Any]:
     usable = [
         s
         for s in strategies.values()
-        if has_capability(s, method) and (not has_capability(s, "accepts") or s.accepts(size))
+        if isinstance(s, method) and (not isinstance(s, SupportsAccepts) or s.accepts(size))
     ]
     return sorted(usable, key=lambda s: (-int(s.priority), s.name))
 

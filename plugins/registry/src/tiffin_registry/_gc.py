@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from tiffin import _plugins
 from tiffin.exceptions import InvalidArgument
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import SupportsRegistryAbort
 from tiffin_registry._access import Registry
 from tiffin_registry._db import now
 from tiffin_registry._tables import blobs, upload_sessions, version_files
@@ -43,7 +43,7 @@ def _abort_with_strategy(registry: Registry, row: Any) -> None:
     """Let the session's strategy free what it holds beyond the staging object (the parts of
     a multipart upload, an S3 multipart upload) through its optional ``registry_abort``."""
     strategy = _plugins.transfer_strategies().get(row.strategy)
-    if strategy is None or not has_capability(strategy, "registry_abort"):
+    if not isinstance(strategy, SupportsRegistryAbort):
         return
     session = SimpleNamespace(
         id=row.id, sha256=row.sha256, size=int(row.size), strategy=row.strategy,
