@@ -31,8 +31,13 @@ def add_commands(app: Any) -> None:
         # every Typer the plugin may add to: the root app and its groups, with what each held
         targets = [("", app), *((f"{name} ", sub) for name, sub in _groups(app).items())]
         before = [
-            (prefix, target, len(target.registered_commands), len(target.registered_groups),
-             _command_names(target))
+            (
+                prefix,
+                target,
+                len(target.registered_commands),
+                len(target.registered_groups),
+                _command_names(target),
+            )
             for prefix, target in targets
         ]
         try:

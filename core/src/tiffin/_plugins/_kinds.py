@@ -41,6 +41,7 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 #: A URL scheme as RFC 3986 spells it, lowercase.
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*$")
 
+
 def collect_all() -> None:
     """Call every ``register_*`` hook now, so that every plugin's problems are known."""
     for collect in (
@@ -53,7 +54,6 @@ def collect_all() -> None:
         serving_engines,
     ):
         collect()
-
 
 
 # -- per kind ---------------------------------------------------------------------------------
@@ -90,8 +90,9 @@ def _check_strings(obj: Any, attribute: str, kind: str, pattern: re.Pattern[str]
     if isinstance(value, str) or not isinstance(value, tuple | list | frozenset | set):
         raise PluginError(
             f"{kind} {obj!r} has {attribute} = {value!r}; it must be a tuple of strings, "
-            f"like ({value!r},)" if isinstance(value, str) else
-            f"{kind} {obj!r} has {attribute} = {value!r}; it must be a tuple of strings"
+            f"like ({value!r},)"
+            if isinstance(value, str)
+            else f"{kind} {obj!r} has {attribute} = {value!r}; it must be a tuple of strings"
         )
     bad = [v for v in value if not isinstance(v, str) or (pattern and not pattern.match(v))]
     if bad or not value:
@@ -114,8 +115,13 @@ def _named(*attributes: str, kind: str, protocol: str) -> Callable[[Any], None]:
 
 def _check_container(obj: Any) -> None:
     _named(
-        "type_names", "batch", "split", "to_payload", "from_payload",
-        kind="data container", protocol="DataContainer",
+        "type_names",
+        "batch",
+        "split",
+        "to_payload",
+        "from_payload",
+        kind="data container",
+        protocol="DataContainer",
     )(obj)
     _check_strings(obj, "type_names", "data container", None)
 
@@ -137,8 +143,12 @@ def _check_strategy(obj: Any) -> None:
 
 def _check_framework(adapter: Any) -> None:
     _require(
-        "name", "framework_version", "save", "load",
-        kind="framework adapter", protocol="FrameworkAdapterProtocol",
+        "name",
+        "framework_version",
+        "save",
+        "load",
+        kind="framework adapter",
+        protocol="FrameworkAdapterProtocol",
     )(adapter)
     name = adapter.name
     if not (isinstance(name, str) and name.isidentifier() and name == name.lower()):
@@ -313,7 +323,6 @@ def serving_engines() -> dict[str, hookspecs.ServingEngine]:
     )
 
 
-
 def plugins_used_by(objects: Any) -> set[str]:
     """Names of the entry-point plugins whose code ``objects`` come from, or that they rely on.
 
@@ -334,11 +343,13 @@ def plugins_used_by(objects: Any) -> set[str]:
             top = (klass.__module__ or "").split(".")[0]
             if top in packages:
                 used.add(packages[top])
-    owners = {
-        item: plugin for plugin, items in manager._registered_by.items() for item in items
-    }
+    owners = {item: plugin for plugin, items in manager._registered_by.items() for item in items}
     for type_name in data_containers():
         owner = owners.get(f"container:{type_name}")
-        if owner is not None and owner in packages.values() and type_name.split(".")[0] in sys.modules:
+        if (
+            owner is not None
+            and owner in packages.values()
+            and type_name.split(".")[0] in sys.modules
+        ):
             used.add(owner)
     return used

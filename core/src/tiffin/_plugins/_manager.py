@@ -6,6 +6,7 @@ asks for a registered object, never at ``import tiffin``. A plugin that fails to
 it an error). ``TIFFIN_PLUGINS=a,b`` loads only those entry-point plugins;
 ``TIFFIN_DISABLE_PLUGINS=a,b`` skips those. Built-ins always load.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -46,8 +47,18 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
 
 #: Entry-point groups that look like a typo of ``tiffin``'s: a distribution declaring one is
 #: told so, instead of its plugin silently never loading.
-_GROUP_TYPOS = ("tiffin.plugins", "tiffin_plugins", "tiffin-plugins", "tiffin.plugin", "tifin",
-                "tiffen", "tiffins", "tiffin_plugin", "tiffin-plugin", "Tiffin")
+_GROUP_TYPOS = (
+    "tiffin.plugins",
+    "tiffin_plugins",
+    "tiffin-plugins",
+    "tiffin.plugin",
+    "tifin",
+    "tiffen",
+    "tiffins",
+    "tiffin_plugin",
+    "tiffin-plugin",
+    "Tiffin",
+)
 
 #: Well-known plugins, so that a missing one gets an exact ``pip install`` hint.
 KNOWN_DISTRIBUTIONS = {
@@ -145,9 +156,7 @@ class _Manager:
         only = _env_list("TIFFIN_PLUGINS")
         disabled = _env_list("TIFFIN_DISABLE_PLUGINS") or set()
         seen: dict[str, str] = {}
-        for ep in sorted(
-            metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
-        ):
+        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = ep.dist.name if ep.dist else "?"
             dist_version = ep.dist.version if ep.dist else "?"
             if ep.name in seen:
