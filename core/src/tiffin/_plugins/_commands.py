@@ -70,6 +70,7 @@ def add_commands(app: Any) -> None:
                         )
                         continue
                     taken.add(name)
+                    registry[:] = [i for i in registry if not _is_placeholder(i, name)]
                     registry.append(info)
                     manager.note_registered(plugin, f"command:{prefix}{name}")
 
@@ -87,5 +88,18 @@ def _info_name(info: Any) -> str:
     return callback.__name__.lower().replace("_", "-") if callback is not None else "?"
 
 
+def _is_placeholder(info: Any, name: str | None = None) -> bool:
+    """A core command that only says which package provides it (``tiffin registry serve``
+    without tiffin-registry): the plugin's command of that name replaces it."""
+    callback = getattr(info, "callback", None)
+    return bool(getattr(callback, "tiffin_placeholder", False)) and (
+        name is None or _info_name(info) == name
+    )
+
+
 def _command_names(app: Any) -> set[str]:
-    return {_info_name(i) for i in (*app.registered_commands, *app.registered_groups)}
+    return {
+        _info_name(i)
+        for i in (*app.registered_commands, *app.registered_groups)
+        if not _is_placeholder(i)
+    }

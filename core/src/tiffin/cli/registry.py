@@ -9,12 +9,36 @@ from __future__ import annotations
 
 import typer
 
+from tiffin.cli._common import fail
+
 __all__ = ["app"]
 
 app = typer.Typer(
     help="Log in to a registry; pip install tiffin-registry adds serve, gc and token to run one.",
     no_args_is_help=True,
 )
+
+
+def _placeholder(name: str) -> None:
+    """``tiffin registry NAME`` before tiffin-registry is installed: one line saying so.
+
+    Marked ``tiffin_placeholder``: a plugin's command of the same name replaces it.
+    """
+
+    def needs_server(ctx: typer.Context) -> None:
+        raise fail("the registry server is not installed: pip install tiffin-registry")
+
+    needs_server.tiffin_placeholder = True  # type: ignore[attr-defined]
+    app.command(
+        name,
+        hidden=True,
+        add_help_option=False,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )(needs_server)
+
+
+for _name in ("serve", "gc", "token"):
+    _placeholder(_name)
 
 
 @app.command("login")
