@@ -15,6 +15,7 @@ import errno
 import fcntl
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,13 @@ def _negotiate(
             if forced is not None:
                 raise
             candidates = [s for s in candidates if s.name != chosen]
+        except Exception as exc:
+            # a typed failure fails the transfer; anything else is the strategy's own bug
+            if forced is not None or isinstance(exc, TiffinError | OSError):
+                raise
+            _broken_client_half(chosen, direction, exc)
+            declined.append(f"{chosen} (raised {type(exc).__name__})")
+            candidates = [s for s in candidates if s.name != chosen]
     offered = ", ".join(answer.get("offered") or []) if candidates else ""
     if forced is not None:
         raise TransferUnavailable(
@@ -120,6 +128,16 @@ def _negotiate(
         f"(this client has: {mine}; the registry offers: {offered or 'none'}"
         + (f"; declined: {'; '.join(declined)}" if declined else "")
         + ")"
+    )
+
+
+def _broken_client_half(name: str, direction: str, exc: Exception) -> None:
+    warnings.warn(
+        f"transfer strategy {name!r} (from {_plugins.distribution_of('strategy', name)}) raised "
+        f"in client_{direction}: {type(exc).__name__}: {' '.join(str(exc).split())}; falling back "
+        f"to the next strategy. Report it to the plugin's authors, or uninstall it",
+        _plugins.TiffinPluginWarning,
+        stacklevel=4,
     )
 
 

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,6 +50,7 @@ __all__ = [
     "find_postgres_binaries",
     "make_bento",
     "make_model",
+    "registry_in_process",
     "start_registry",
     "write_tokens",
 ]
@@ -194,6 +196,39 @@ svc = tiffin.Service("{name}", runners=[runner])
 async def predict(values):
     return {{"scaled": await runner.scale.async_run(values)}}
 """
+
+
+@contextlib.contextmanager
+def registry_in_process(
+    storage: str | Path, db: str | None = None, tokens: str | Path | None = None
+) -> Iterator[str]:
+    """A registry served by uvicorn on a thread of *this* process; yields its URL.
+
+    For tests that register plugins in-process (``tiffin._plugins.plugin_manager().register``)
+    and need the registry to see them: a deliberately broken strategy, a strategy under
+    development. :func:`start_registry` runs the real ``tiffin registry serve`` command instead.
+    """
+    import uvicorn
+
+    from tiffin_registry._app import build_app
+    from tiffin_registry._serve import open_registry
+
+    registry = open_registry(str(storage), db, tokens)
+    app = build_app(registry, ui=False)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/healthz", None, timeout=30)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        registry.engine.dispose()
 
 
 def make_model(name: str = "scaler", factor: float = 3.0, extra_bytes: int = 0, labels=None):
