@@ -16,7 +16,7 @@ class BatchJob(Protocol):
     the pieces that give the local engine's answers.
 
     - ``target``, ``api``, ``input``, ``output``, ``batch_size``, ``workers``, ``on_error``
-      (``"fail"``, ``"skip"`` or ``"record"``), ``address`` (the cluster to join, if any).
+      (``"fail"``, ``"skip"`` or ``"null"``), ``address`` (the cluster to join, if any).
     - ``sources()``: the input files and their format.
     - ``scorer()``: a picklable object that loads the service once per process with
       ``open()`` and scores one Arrow batch with ``score(batch)``, exactly as the server would.
