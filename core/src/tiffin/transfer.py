@@ -67,6 +67,8 @@ class ResumableDownload:
         self.size = size
         self._progress = progress
         self._digest = hashlib.sha256()
+        if size == 0:
+            self.path.touch()  # an empty blob is complete at once: the file must still exist
         kept = self.path.stat().st_size if self.path.exists() else 0
         self.start = kept if kept <= size else 0  # longer than the blob: not a prefix of it
         if self.start:

@@ -10,6 +10,8 @@ Enable the fixtures with ``pytest_plugins = ["tiffin.testing.fixtures",
   ``postgres`` user when run as root) and creates a fresh database per registry. Missing
   binaries skip the tests locally and fail them in CI (``$CI`` set).
 
+The transfer strategy kit: :class:`TransferStrategyContract` (subclass it, set ``strategy``).
+
 Checks: :func:`cli_json` (a CLI run's ``-o json`` output, asserting it succeeded) and
 :func:`assert_same_files` (a pulled model holds the pushed bytes).
 
@@ -40,11 +42,13 @@ from typing import Any
 import pytest
 
 from tiffin.testing.fixtures import free_port, wait_for_http
+from tiffin_registry._contract import TransferStrategyContract
 
 __all__ = [
     "TOKENS",
     "PostgresServer",
     "RegistryServer",
+    "TransferStrategyContract",
     "assert_same_files",
     "cli_json",
     "find_postgres_binaries",
