@@ -99,9 +99,7 @@ def _push_and_pull(url: str, tmp_path: Path, monkeypatch) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "broken", ["registry_routes", "registry_routes_not_a_list"], indirect=True
-)
+@pytest.mark.parametrize("broken", ["registry_routes", "registry_routes_not_a_list"], indirect=True)
 def test_routes_that_raise_disable_the_strategy_at_start(broken, tmp_path, monkeypatch) -> None:
     storage = tmp_path / "storage"
     with pytest.warns(TiffinPluginWarning) as caught:
@@ -114,7 +112,9 @@ def test_routes_that_raise_disable_the_strategy_at_start(broken, tmp_path, monke
         assert "registry_routes" in message and "plugin 'broken'" in message
         assert "the other strategies are still offered" in message
         listed = httpx.get(f"{url}/api/v1/transfer").json()["strategies"]
-        assert "broken" not in {s["name"] for s in listed} and "proxy" in {s["name"] for s in listed}
+        assert "broken" not in {s["name"] for s in listed} and "proxy" in {
+            s["name"] for s in listed
+        }
         monkeypatch.setenv("TIFFIN_REGISTRY_URL", url)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # nothing more to say: every transfer uses proxy
@@ -147,9 +147,7 @@ def test_an_offer_that_raises_disables_the_strategy_once(broken, tmp_path, monke
 
 @pytest.mark.slow
 @pytest.mark.parametrize("broken", ["client_upload", "client_download"], indirect=True)
-def test_a_client_half_that_raises_falls_back_with_a_warning(
-    broken, tmp_path, monkeypatch
-) -> None:
+def test_a_client_half_that_raises_falls_back_with_a_warning(broken, tmp_path, monkeypatch) -> None:
     with registry_in_process(tmp_path / "storage") as url:
         monkeypatch.setenv("TIFFIN_REGISTRY_URL", url)
         with pytest.warns(TiffinPluginWarning, match=f"raised in {broken.raises_in}") as caught:

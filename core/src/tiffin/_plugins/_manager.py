@@ -21,8 +21,8 @@ import attrs
 import pluggy
 
 from tiffin import hookspecs
-from tiffin.hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME
 from tiffin.exceptions import PluginError
+from tiffin.hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME
 
 __all__ = [
     "DEFAULT_PLUGINS",

@@ -161,8 +161,10 @@ class BatchEngineContract:
             "the engine's predictions differ from the local engine's. Fix: score each Arrow batch "
             "with job.scorer().score(batch), as the local engine does"
         )
-        assert (mine.rows_in, mine.rows_out) == (local.rows_in, local.rows_out) == (
-            self.rows, self.rows
+        assert (
+            (mine.rows_in, mine.rows_out)
+            == (local.rows_in, local.rows_out)
+            == (self.rows, self.rows)
         ), f"BatchResult counts {mine.rows_in}/{mine.rows_out} should be {self.rows}/{self.rows}"
         assert mine.engine == self.engine, "BatchResult.engine must name the engine"
 

@@ -69,7 +69,9 @@ class TransferStrategyContract:
             monkeypatch.setenv(key, value)
         monkeypatch.delenv("TIFFIN_REGISTRY_TOKEN", raising=False)
 
-    def _start(self, factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, **kw: Any) -> Any:
+    def _start(
+        self, factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, **kw: Any
+    ) -> Any:
         env = {**self.registry_env(), **kw.pop("env", {})}
         server = factory(env=env, **kw)
         monkeypatch.setenv("TIFFIN_REGISTRY_URL", server.url)
@@ -139,10 +141,19 @@ class TransferStrategyContract:
         )
         s = strategies[name]
         assert isinstance(s, hookspecs.TransferStrategy)
-        client = [p.__name__ for p in (hookspecs.SupportsClientUpload,
-                                       hookspecs.SupportsClientDownload) if isinstance(s, p)]
-        registry = [p.__name__ for p in (hookspecs.SupportsRegistryOfferUpload,
-                                         hookspecs.SupportsRegistryOfferDownload) if isinstance(s, p)]
+        client = [
+            p.__name__
+            for p in (hookspecs.SupportsClientUpload, hookspecs.SupportsClientDownload)
+            if isinstance(s, p)
+        ]
+        registry = [
+            p.__name__
+            for p in (
+                hookspecs.SupportsRegistryOfferUpload,
+                hookspecs.SupportsRegistryOfferDownload,
+            )
+            if isinstance(s, p)
+        ]
         assert len(client) == len(registry) == 2, (
             f"{name!r} implements {client + registry}: a strategy moving blobs both ways needs "
             f"client_upload, client_download, registry_offer_upload and registry_offer_download "
@@ -191,9 +202,11 @@ class TransferStrategyContract:
         sent.write_bytes(os.urandom(size))  # same size, other bytes
         offer = self._offer(sqlite_registry, "upload", announced, size)
         strategy: Any = _plugins.transfer_strategies()[self.strategy]
-        with httpx.Client(base_url=sqlite_registry.url, timeout=60) as http:
-            with pytest.raises(TiffinError):
-                strategy.client_upload(offer["offer"], sent, size, http, lambda n: None)
+        with (
+            httpx.Client(base_url=sqlite_registry.url, timeout=60) as http,
+            pytest.raises(TiffinError),
+        ):
+            strategy.client_upload(offer["offer"], sent, size, http, lambda n: None)
         missing = httpx.post(
             f"{sqlite_registry.url}/api/v1/blobs/check",
             json={"blobs": [{"sha256": _sha256(announced), "size": size}]},
@@ -268,8 +281,8 @@ class TransferStrategyContract:
 
         from tiffin import _plugins
         from tiffin.hookspecs import SupportsRegistryRoutes
-        from tiffin_registry.testing import TOKENS
         from tiffin_registry.access import open_registry
+        from tiffin_registry.testing import TOKENS
 
         strategy = _plugins.transfer_strategies()[self._name()]
         if not isinstance(strategy, SupportsRegistryRoutes):
@@ -282,7 +295,9 @@ class TransferStrategyContract:
         server = self._start(start_registry_factory, monkeypatch, tokens=True)
         values = {"sha256": _sha256(b""), "part_number": "1"}
         for route in routes:
-            path = re.sub(r"{(\w+)(:\w+)?}", lambda m: values.get(m[1], "no-such-thing"), route.path)
+            path = re.sub(
+                r"{(\w+)(:\w+)?}", lambda m: values.get(str(m[1]), "no-such-thing"), route.path
+            )
             url = f"{server.url}/api/v1/transfer/{self.strategy}{path}"
             for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
                 anonymous = httpx.request(method, url, timeout=30)

@@ -50,7 +50,7 @@ def _abort_with_strategy(registry: Registry, row: Any) -> None:
         state=row.state, data=dict(row.data or {}),
     )
     try:
-        strategy.registry_abort(registry, session)  # type: ignore[attr-defined]
+        strategy.registry_abort(registry, session)
     except Exception as exc:  # one strategy's failure must not stop the collection
         logger.warning(
             "gc: the %s strategy could not abort upload %s: %s: %s",

@@ -8,6 +8,7 @@ offered, and says so once, naming the distribution that registered it; the other
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import warnings
@@ -34,7 +35,6 @@ def disable(strategies: dict[str, Any], name: str, where: str, exc: BaseExceptio
         f"plugin's authors, or uninstall it"
     )
     logger.warning("%s", message)
-    try:
+    # warnings turned into errors (python -W error) must not fail the request: the log says it
+    with contextlib.suppress(Warning):
         warnings.warn(message, TiffinPluginWarning, stacklevel=2)
-    except Warning:  # warnings turned into errors (python -W error): the log line says it
-        pass
