@@ -16,6 +16,7 @@ import pytest
 
 import tiffin
 from tiffin import _plugins, hookspecs
+from tiffin.frameworks import FrameworkAdapter
 from tiffin.testing.fixtures import PluginSite, run_cli
 
 CORE_SRC = Path(tiffin.__file__).resolve().parent
@@ -316,3 +317,43 @@ def test_mypy_strict_rejects_a_strategy_with_a_wrong_client_upload(tmp_path: Pat
         timeout=600,
     )
     assert done.returncode == 0, done.stdout
+
+
+# -- what an adapter returns ------------------------------------------------------------------------
+
+
+class _Adapter(FrameworkAdapter):
+    name = "contractcheck"
+    distribution = "tiffin-contractcheck"
+    version: object = "1.0"
+    saved: object = None
+
+    def framework_version(self):
+        return self.version
+
+    def save(self, model, path, options):
+        (path / "m.txt").write_text(str(model))
+        return self.saved
+
+    def load(self, model, **kwargs):
+        return (model.path / "m.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "message"),
+    [
+        ("version", 2, "framework_version() returned 2, not a version string"),
+        ("saved", ["opt"], "save() returned a list, not a dict of options or None"),
+    ],
+)
+def test_an_adapter_breaking_the_contract_is_one_error_and_stores_nothing(
+    attribute: str, value: object, message: str
+) -> None:
+    from tiffin.exceptions import PluginError
+
+    adapter = _Adapter()
+    setattr(adapter, attribute, value)
+    with pytest.raises(PluginError, match=re.escape(message)) as caught:
+        adapter.save_model("broken_contract", "weights", signatures={"upper": {}})
+    assert "(from tiffin-contractcheck)" in str(caught.value)
+    assert tiffin.models.list("broken_contract") == []
