@@ -1,6 +1,6 @@
 """The transfer strategy that docs/plugins.md walks through works, end to end.
 
-The page's ``tiffin_gzip.py`` block is imported as a module and registered in-process (as a
+The page's ``tiffin_gzip`` block is imported as a module and registered in-process (as a
 plugin under development would be), and a registry on a thread of this process serves it.
 """
 
@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 import tiffin
-from tiffin import _plugins
+from tiffin import plugins
 from tiffin_registry.testing import TOKENS, registry_in_process, write_tokens
 
 GUIDE = Path(__file__).resolve().parents[3] / "docs" / "plugins.md"
@@ -26,18 +26,17 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def gzip_plugin(tmp_path: Path):
     text = GUIDE.read_text()
-    code = re.search(r"<!-- file: tiffin_gzip.py -->\n```python\n(.*?)^```", text, re.S | re.M)
-    assert code, "docs/plugins.md lost its tiffin_gzip.py block"
+    code = re.search(r'^```python\n("""tiffin_gzip:.*?)^```', text, re.S | re.M)
+    assert code, "docs/plugins.md lost its tiffin_gzip block"
     source = tmp_path / "tiffin_gzip.py"
     source.write_text(code[1])
     spec = importlib.util.spec_from_file_location("tiffin_gzip", source)
     module = importlib.util.module_from_spec(spec)
     sys.modules["tiffin_gzip"] = module
     spec.loader.exec_module(module)
-    _plugins.reset()
-    _plugins.plugin_manager().register(module, name="gzip")
+    plugins.register_in_process(module, "gzip")
     yield module
-    _plugins.reset()
+    plugins.reset()
     sys.modules.pop("tiffin_gzip", None)
 
 

@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 import tiffin
-from tiffin import _plugins
-from tiffin._plugins import TiffinPluginWarning
+from tiffin import plugins
+from tiffin.plugins import TiffinPluginWarning
 from tiffin_registry.testing import assert_same_files, make_model, registry_in_process
 
 
@@ -73,10 +73,9 @@ def broken(request) -> Iterator[Broken]:
         register(strategy)
 
     plugin.register_transfer_strategies = register_transfer_strategies  # type: ignore[attr-defined]
-    _plugins.reset()
-    _plugins.plugin_manager().register(plugin, name="broken")
+    plugins.register_in_process(plugin, "broken")
     yield strategy
-    _plugins.reset()
+    plugins.reset()
 
 
 def _sessions(storage: Path) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 import tiffin
-from tiffin import _plugins, hookspecs
+from tiffin import hookspecs, plugins
 from tiffin.exceptions import InvalidArgument, NotFound, ServiceUnavailable, TiffinError
 from tiffin.hookspecs import StorageBackend
 from tiffin_s3 import S3AccessDenied, S3Storage
@@ -27,7 +27,7 @@ CAPABILITIES = (
 
 
 def test_registered_for_s3_and_s3a_with_every_capability():
-    backends = _plugins.storage_backends()
+    backends = plugins.storage_backends()
     assert isinstance(backends["s3"], S3Storage) and backends["s3a"] is backends["s3"]
     assert isinstance(backends["s3"], StorageBackend)
     missing = [p.__name__ for p in CAPABILITIES if not isinstance(backends["s3"], p)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -138,7 +139,9 @@ class _Manager:
 
     def _load(self) -> None:
         version = _tiffin_version()
-        for name, module_name in DEFAULT_PLUGINS:
+        # read through the package: tests extend tiffin._plugins.DEFAULT_PLUGINS there
+        package = sys.modules.get("tiffin._plugins")
+        for name, module_name in getattr(package, "DEFAULT_PLUGINS", DEFAULT_PLUGINS):
             module = importlib.import_module(module_name)
             self.pm.register(module, name=name)
             self.records.append(

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from tiffin import _plugins
+from tiffin import plugins
 from tiffin.exceptions import TiffinError
 from tiffin.hookspecs import SupportsRegistryRoutes
 from tiffin_registry._access import Registry
@@ -85,7 +85,7 @@ def build_app(registry: Registry, *, ui: bool = True) -> Starlette:
     """The ASGI app for ``registry`` (its engine migrated already)."""
     catalog = Catalog(registry.engine)
     # a copy: a strategy that raises is dropped from this registry's offers (see _isolation)
-    strategies = dict(_plugins.transfer_strategies())
+    strategies = dict(plugins.transfer_strategies())
     context = RegistryApp(registry, catalog, strategies)
 
     async def healthz(request: Request) -> Response:

@@ -131,9 +131,9 @@ class TransferStrategyContract:
     # -- the contract --------------------------------------------------------------------------
 
     def test_registered_with_a_complete_typed_contract(self) -> None:
-        from tiffin import _plugins, hookspecs
+        from tiffin import hookspecs, plugins
 
-        strategies = _plugins.transfer_strategies()
+        strategies = plugins.transfer_strategies()
         name = self._name()
         assert name in strategies, (
             f"no transfer strategy {name!r} is registered (registered: {sorted(strategies)}). "
@@ -193,7 +193,7 @@ class TransferStrategyContract:
     def test_a_body_with_another_sha256_is_refused(self, sqlite_registry, tmp_path, kind) -> None:
         import httpx
 
-        from tiffin import _plugins
+        from tiffin import plugins
         from tiffin.exceptions import TiffinError
 
         size = self.short_size if kind == "short" else self.long_size
@@ -201,7 +201,7 @@ class TransferStrategyContract:
         sent = tmp_path / "other-bytes"
         sent.write_bytes(os.urandom(size))  # same size, other bytes
         offer = self._offer(sqlite_registry, "upload", announced, size)
-        strategy: Any = _plugins.transfer_strategies()[self.strategy]
+        strategy: Any = plugins.transfer_strategies()[self.strategy]
         with (
             httpx.Client(base_url=sqlite_registry.url, timeout=60) as http,
             pytest.raises(TiffinError),
@@ -221,7 +221,7 @@ class TransferStrategyContract:
         import httpx
 
         import tiffin
-        from tiffin import _plugins
+        from tiffin import plugins
 
         model = self._model("contract-resume")
         tiffin.models.push(model.tag, strategy=self._name())
@@ -230,7 +230,7 @@ class TransferStrategyContract:
         part = tmp_path / "blob.part"
         part.write_bytes(data[: len(data) // 2])
         moved: list[int] = []
-        strategy: Any = _plugins.transfer_strategies()[self.strategy]
+        strategy: Any = plugins.transfer_strategies()[self.strategy]
         with httpx.Client(base_url=sqlite_registry.url, timeout=60) as http:
             digest = strategy.client_download(offer["offer"], part, len(data), http, moved.append)
         assert part.read_bytes() == data, (
@@ -279,12 +279,12 @@ class TransferStrategyContract:
         import httpx
         from starlette.routing import Route
 
-        from tiffin import _plugins
+        from tiffin import plugins
         from tiffin.hookspecs import SupportsRegistryRoutes
         from tiffin_registry.access import open_registry
         from tiffin_registry.testing import TOKENS
 
-        strategy = _plugins.transfer_strategies()[self._name()]
+        strategy = plugins.transfer_strategies()[self._name()]
         if not isinstance(strategy, SupportsRegistryRoutes):
             return  # no routes: nothing to guard
         local = open_registry(str(tmp_path / "routes-storage"))

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tiffin import _plugins
+from tiffin import plugins
 from tiffin.exceptions import InvalidArgument
 from tiffin.hookspecs import SupportsRegistryAbort
 from tiffin_registry._access import Registry
@@ -42,7 +42,7 @@ def parse_duration(text: str) -> float:
 def _abort_with_strategy(registry: Registry, row: Any) -> None:
     """Let the session's strategy free what it holds beyond the staging object (the parts of
     a multipart upload, an S3 multipart upload) through its optional ``registry_abort``."""
-    strategy = _plugins.transfer_strategies().get(row.strategy)
+    strategy = plugins.transfer_strategies().get(row.strategy)
     if not isinstance(strategy, SupportsRegistryAbort):
         return
     session = SimpleNamespace(

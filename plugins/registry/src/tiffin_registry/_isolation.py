@@ -14,8 +14,8 @@ import threading
 import warnings
 from typing import Any
 
-from tiffin import _plugins
-from tiffin._plugins import TiffinPluginWarning
+from tiffin import plugins
+from tiffin.plugins import TiffinPluginWarning
 
 __all__ = ["disable"]
 
@@ -29,7 +29,7 @@ def disable(strategies: dict[str, Any], name: str, where: str, exc: BaseExceptio
         if strategies.pop(name, None) is None:
             return  # already disabled by a concurrent request: one warning only
     message = (
-        f"transfer strategy {name!r} (from {_plugins.distribution_of('strategy', name)}) raised "
+        f"transfer strategy {name!r} (from {plugins.distribution_of('strategy', name)}) raised "
         f"in {where}: {type(exc).__name__}: {' '.join(str(exc).split())}; it is disabled on this "
         f"registry until restart and the other strategies are still offered. Report it to the "
         f"plugin's authors, or uninstall it"

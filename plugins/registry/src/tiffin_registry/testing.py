@@ -208,7 +208,7 @@ def registry_in_process(
 ) -> Iterator[str]:
     """A registry served by uvicorn on a thread of *this* process; yields its URL.
 
-    For tests that register plugins in-process (``tiffin._plugins.plugin_manager().register``)
+    For tests that register plugins in-process (``tiffin.plugins.register_in_process``)
     and need the registry to see them: a deliberately broken strategy, a strategy under
     development. :func:`start_registry` runs the real ``tiffin registry serve`` command instead.
     """
