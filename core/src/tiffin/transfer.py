@@ -1,18 +1,35 @@
-"""Building blocks for a transfer strategy's client side (see ``tiffin.hookspecs``).
+"""Building blocks for a transfer strategy's client half (see ``tiffin.hookspecs.transfer``).
 
 Every strategy that moves a blob in one HTTP request streams the file up in chunks and, on
 the way down, continues an interrupted download after the bytes already in ``path``. These
 two pieces do that once, for the built-in proxy strategy and for plugins alike, so that each
 strategy only says where the bytes go and how its own errors read.
+
+Errors: :func:`raise_for_registry` turns a registry's failure answer into the typed
+:class:`tiffin.exceptions.TiffinError` it stands for (``NotFound``, ``DigestMismatch``,
+``Unauthorized``...), and :func:`translate_errors` turns httpx's transport failures into one
+readable :class:`tiffin.exceptions.RegistryUnreachable` line. A strategy raises
+:class:`tiffin.exceptions.TransferUnavailable` to let the client fall back to the next one.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["CHUNK_SIZE", "ResumableDownload", "file_chunks"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "CHUNK_SIZE",
+    "ResumableDownload",
+    "file_chunks",
+    "raise_for_registry",
+    "translate_errors",
+]
 
 #: Bytes per read and per write: large enough to stay off the profile, small enough to
 #: keep memory flat whatever the blob's size.
@@ -50,6 +67,8 @@ class ResumableDownload:
         self.size = size
         self._progress = progress
         self._digest = hashlib.sha256()
+        if size == 0:
+            self.path.touch()  # an empty blob is complete at once: the file must still exist
         kept = self.path.stat().st_size if self.path.exists() else 0
         self.start = kept if kept <= size else 0  # longer than the blob: not a prefix of it
         if self.start:
@@ -89,3 +108,27 @@ class ResumableDownload:
                 self._digest.update(chunk)
                 self._progress(len(chunk))
         return self.sha256
+
+
+def raise_for_registry(response: httpx.Response, url: str) -> None:
+    """Raise the typed :class:`tiffin.exceptions.TiffinError` a registry's failure answer
+    (``{"error": ..., "kind": ...}``) stands for; return when ``response`` succeeded.
+
+    ``url`` is the registry's, for the message. A 401 says how to log in, a 403 which scope
+    is missing; ``kind`` picks the class (``not_found``: ``NotFound``, ``digest_mismatch``:
+    ``DigestMismatch``...), else the status does, else ``RegistryError``.
+    """
+    # deferred: httpx is heavy, and the entry-point modules that import this one stay light
+    from tiffin._registry._client import raise_for_registry as check
+
+    check(response, url)
+
+
+@contextmanager
+def translate_errors(url: str) -> Iterator[None]:
+    """Turn httpx's transport failures inside the block into one readable
+    :class:`tiffin.exceptions.RegistryUnreachable` line naming ``url``."""
+    from tiffin._registry._client import translate_errors as translate  # deferred, as above
+
+    with translate(url):
+        yield
