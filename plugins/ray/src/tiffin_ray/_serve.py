@@ -195,7 +195,9 @@ def _options(config: Any, what: str) -> dict[str, Any]:
     if config is None:
         return {}
     if not isinstance(config, dict):
-        raise InvalidArgument(f"{what} must be a dict of Ray Serve deployment options, got {config!r}")
+        raise InvalidArgument(
+            f"{what} must be a dict of Ray Serve deployment options, got {config!r}"
+        )
     unknown = sorted(set(config) - set(_OPTIONS))
     if unknown:
         raise InvalidArgument(
@@ -235,7 +237,9 @@ def deployment(
     ingress_options = _options(api_config, "api_config")
     runner_options = runner_config or {}
     if not isinstance(runner_options, dict):
-        raise InvalidArgument(f"runner_config must be a dict keyed by runner name, got {runner_config!r}")
+        raise InvalidArgument(
+            f"runner_config must be a dict keyed by runner name, got {runner_config!r}"
+        )
     bento = bento_of_target(target, base)
     svc = resolve_target(str(bento.path) if bento is not None else target, base)
     names = [r.name for r in svc.runners]
@@ -260,15 +264,13 @@ def deployment(
     handles: dict[str, Any] = {}
     for runner in svc.runners:
         options = dict(_runner_defaults or {})
-        options.update(
-            _options(runner_options.get(runner.name), f"runner_config[{runner.name!r}]")
-        )
+        options.update(_options(runner_options.get(runner.name), f"runner_config[{runner.name!r}]"))
         options.setdefault(
             "max_ongoing_requests", max(m.max_batch_size for m in runner.methods.values())
         )
-        handles[runner.name] = TiffinRunner.options(
-            name=f"runner-{runner.name}", **options
-        ).bind(where, shipped, key, runner.name)
+        handles[runner.name] = TiffinRunner.options(name=f"runner-{runner.name}", **options).bind(
+            where, shipped, key, runner.name
+        )
     return TiffinIngress.options(name=name or svc.name, **ingress_options).bind(
         where, shipped, key, handles
     )

@@ -70,17 +70,17 @@ class RayServingEngine:
             ) from None
         stop = threading.Event()
         previous = {
-            sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+            sig: signal.signal(sig, lambda *_: stop.set())
+            for sig in (signal.SIGINT, signal.SIGTERM)
         }
         deployed = False
         try:
             from tiffin_ray._serve import deployment
 
             serve.start(http_options={"host": options.host, "port": options.port})
+            _check_port(options.port)
             defaults = {"num_replicas": options.replicas} if options.replicas else {}
-            app = deployment(
-                target, working_dir=options.working_dir, _runner_defaults=defaults
-            )
+            app = deployment(target, working_dir=options.working_dir, _runner_defaults=defaults)
             try:
                 serve.run(app, name=APP_NAME, route_prefix="/")
             except TiffinError:
@@ -104,6 +104,18 @@ class RayServingEngine:
             ray.shutdown()  # a local cluster stops; a user's keeps running
 
 
+def _check_port(port: int) -> None:
+    """A cluster has one Serve HTTP proxy port: say so when Serve already runs on another."""
+    from ray.serve.context import _get_global_client  # no public way to read it
+
+    running = getattr(getattr(_get_global_client(), "http_config", None), "port", port)
+    if running != port:
+        raise RayServeFailed(
+            f"Ray Serve already runs on this cluster with its HTTP port {running}, and a cluster "
+            f"has one: pass --port {running}"
+        )
+
+
 def _delete(serve: Any, timeout_s: float = 60.0) -> None:
     """Remove the application from the user's cluster, giving up after ``timeout_s``."""
     done = threading.Event()
@@ -119,8 +131,7 @@ def _delete(serve: Any, timeout_s: float = 60.0) -> None:
     threading.Thread(target=delete, daemon=True).start()
     if not done.wait(timeout_s):
         logger.warning(
-            "the application %r was not removed within %gs: remove it with "
-            "`serve delete %s`",
+            "the application %r was not removed within %gs: remove it with `serve delete %s`",
             APP_NAME,
             timeout_s,
             APP_NAME,
