@@ -191,6 +191,11 @@ class TiffinIngress:
         return build_app(self.svc)
 
 
+def _deployment(cls: Any) -> Any:
+    """A ``@serve.deployment`` class as what it is at run time (a Ray Serve Deployment)."""
+    return cls
+
+
 def _options(config: Any, what: str) -> dict[str, Any]:
     if config is None:
         return {}
@@ -268,9 +273,13 @@ def deployment(
         options.setdefault(
             "max_ongoing_requests", max(m.max_batch_size for m in runner.methods.values())
         )
-        handles[runner.name] = TiffinRunner.options(name=f"runner-{runner.name}", **options).bind(
-            where, shipped, key, runner.name
+        handles[runner.name] = (
+            _deployment(TiffinRunner)
+            .options(name=f"runner-{runner.name}", **options)
+            .bind(where, shipped, key, runner.name)
         )
-    return TiffinIngress.options(name=name or svc.name, **ingress_options).bind(
-        where, shipped, key, handles
+    return (
+        _deployment(TiffinIngress)
+        .options(name=name or svc.name, **ingress_options)
+        .bind(where, shipped, key, handles)
     )
