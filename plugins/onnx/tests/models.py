@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+
 @functools.cache
 def iris() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_iris
@@ -15,12 +16,14 @@ def iris() -> tuple[np.ndarray, np.ndarray]:
     x, y = load_iris(return_X_y=True)
     return x.astype(np.float32), y
 
+
 @functools.cache
 def _iris_clf() -> Any:
     from sklearn.linear_model import LogisticRegression
 
     x, y = iris()
     return LogisticRegression(max_iter=500).fit(x, y)
+
 
 def iris_onnx() -> tuple[Any, Any]:
     """A LogisticRegression and its ONNX graph: input ``X`` (float32, [N, 4]), outputs
@@ -31,6 +34,7 @@ def iris_onnx() -> tuple[Any, Any]:
     proto = to_onnx(clf, iris()[0][:1], options={id(clf): {"zipmap": False}})
     return clf, proto
 
+
 @functools.cache
 def _torch_net() -> Any:
     import torch
@@ -38,6 +42,7 @@ def _torch_net() -> Any:
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
     return net.eval()
+
 
 def _export(module: Any, args: tuple[Any, ...], inputs: list[str], outputs: list[str]) -> bytes:
     import torch
@@ -54,12 +59,14 @@ def _export(module: Any, args: tuple[Any, ...], inputs: list[str], outputs: list
     )
     return buffer.getvalue()
 
+
 def torch_onnx() -> tuple[Any, bytes]:
     """A small MLP and its ONNX export: input ``features`` [batch, 4], output ``scores``."""
     import torch
 
     net = _torch_net()
     return net, _export(net, (torch.zeros(2, 4),), ["features"], ["scores"])
+
 
 @functools.cache
 def _two_net() -> Any:
@@ -77,6 +84,7 @@ def _two_net() -> Any:
 
     torch.manual_seed(1)
     return Two().eval()
+
 
 def torch_two_onnx() -> tuple[Any, bytes]:
     """A module of two inputs (``left`` [b, 3], ``right`` [b, 5]) and two outputs

@@ -99,7 +99,7 @@ def test_several_inputs_are_keyword_arguments_and_several_outputs_a_tuple() -> N
         runner.run(left=left)
     with pytest.raises(BadInput, match=r"no input named 'middle'.*'left': float32 \(-1, 3\)"):
         runner.run(left=left, right=right, middle=left)
-    with pytest.raises(BadInput, match="takes 2 inputs.*got 3 positional"):
+    with pytest.raises(BadInput, match=r"takes 2 inputs.*got 3 positional"):
         runner.run(left, right, right)
     with pytest.raises(BadInput, match=r"input 'right': expected shape \(-1, 5\), got \(5, 3\)"):
         runner.run(left=left, right=left)
@@ -152,7 +152,9 @@ def test_intra_op_threads_follow_the_cpu_resources() -> None:
     runner.destroy()
     # a GPU asked for where onnxruntime has no CUDA: CPU, as the torch adapter does
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-        runner = started("iris_onnx:latest", runnable_init_params={"resources": {"nvidia.com/gpu": 1}})
+        runner = started(
+            "iris_onnx:latest", runnable_init_params={"resources": {"nvidia.com/gpu": 1}}
+        )
         assert runner._executor.instance._loaded.session.get_providers() == ["CPUExecutionProvider"]
 
 
@@ -162,7 +164,9 @@ def test_providers_are_checked() -> None:
     session = tiffin.onnx.load_model("iris_onnx", providers=["cpu"], intra_op_threads=1)
     assert session.get_providers() == ["CPUExecutionProvider"]
     assert session.get_session_options().intra_op_num_threads == 1
-    with pytest.raises(InvalidArgument, match="'NoSuchExecutionProvider' is not available.*CPUExecutionProvider"):
+    with pytest.raises(
+        InvalidArgument, match=r"'NoSuchExecutionProvider' is not available.*CPUExecutionProvider"
+    ):
         tiffin.onnx.load_model("iris_onnx", providers=["NoSuchExecutionProvider"])
     with pytest.raises(InvalidArgument, match="not \\['device_id'\\]"):
         tiffin.onnx.load_model("iris_onnx", device_id="cuda:0")
@@ -197,7 +201,9 @@ def test_bad_models_are_one_line_errors_and_store_nothing(tmp_path: Path) -> Non
             tiffin.onnx.save_model("bad", given)
         assert "\n" not in str(caught.value)
     _, proto = iris_onnx()
-    with pytest.raises(InvalidArgument, match=r"no method 'predict'; name one of its methods \(run\)"):
+    with pytest.raises(
+        InvalidArgument, match=r"no method 'predict'; name one of its methods \(run\)"
+    ):
         tiffin.onnx.save_model("bad", proto, signatures={"predict": {"batchable": True}})
     assert tiffin.models.list() == []
 

@@ -112,7 +112,11 @@ def test_v2_with_the_graphs_tensor_names(server) -> None:
     clf = iris_onnx()[0]
     x = iris()[0][::15]
     # JSON tensors, the input named as in the graph
-    body = {"inputs": [{"name": "X", "datatype": "FP32", "shape": list(x.shape), "data": x.ravel().tolist()}]}
+    body = {
+        "inputs": [
+            {"name": "X", "datatype": "FP32", "shape": list(x.shape), "data": x.ravel().tolist()}
+        ]
+    }
     answer = httpx.post(f"{server.url}/v2/models/classify/infer", json=body, timeout=30)
     assert answer.status_code == 200, answer.text
     assert answer.json()["outputs"][0]["data"] == clf.predict(x).tolist()

@@ -133,9 +133,7 @@ class OnnxAdapter(FrameworkAdapter):
             )
         if threads is not None:
             if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-                raise InvalidArgument(
-                    f"intra_op_threads must be a positive int, got {threads!r}"
-                )
+                raise InvalidArgument(f"intra_op_threads must be a positive int, got {threads!r}")
             options.intra_op_num_threads = threads
         return onnxruntime.InferenceSession(str(file), sess_options=options, providers=providers)
 
@@ -253,9 +251,11 @@ def _check_batch_axes(proto: Any, signatures: Any) -> None:
     if not isinstance(signatures, dict):
         return  # core's save_model reports it
     for method, sig in signatures.items():
-        read = sig.get if isinstance(sig, dict) else lambda key, default: getattr(sig, key, default)
-        dim = read("batch_dim", 0)
-        if read("batchable", False) is not True:
+        if isinstance(sig, dict):
+            batchable, dim = sig.get("batchable", False), sig.get("batch_dim", 0)
+        else:
+            batchable, dim = getattr(sig, "batchable", False), getattr(sig, "batch_dim", 0)
+        if batchable is not True:
             continue
         dim = dim[0] if isinstance(dim, list | tuple) and dim else dim
         if isinstance(dim, bool) or not isinstance(dim, int):
@@ -289,7 +289,7 @@ def _resolve_providers(requested: Any) -> list[Any]:
     available = onnxruntime.get_available_providers()
     resolved = []
     for item in requested:
-        name, options = (item if isinstance(item, tuple) and len(item) == 2 else (item, None))
+        name, options = item if isinstance(item, tuple) and len(item) == 2 else (item, None)
         if not isinstance(name, str):
             raise InvalidArgument(f"a provider is a name (str) or (name, options), got {item!r}")
         name = _ALIASES.get(name.lower(), name)

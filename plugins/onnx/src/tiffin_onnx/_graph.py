@@ -133,17 +133,21 @@ def _checked(info: TensorInfo, value: Any) -> Any:
         else:
             raise BadInput(
                 f"input {info.name!r} takes {expected}, got {arr.dtype}; send {expected}"
-                + (" (float64 is cast to float32, nothing else is)" if expected == "float32" else "")
+                + (
+                    " (float64 is cast to float32, nothing else is)"
+                    if expected == "float32"
+                    else ""
+                )
             )
     shape = info.shape
-    if shape is not None:
-        if len(arr.shape) != len(shape) or any(
-            n != -1 and got != n for got, n in zip(arr.shape, shape, strict=True)
-        ):
-            raise BadInput(
-                f"input {info.name!r}: expected shape {_shape_text(shape)}, got "
-                f"{_shape_text(arr.shape)} (-1 is any size)"
-            )
+    if shape is not None and (
+        len(arr.shape) != len(shape)
+        or any(n != -1 and got != n for got, n in zip(arr.shape, shape, strict=True))
+    ):
+        raise BadInput(
+            f"input {info.name!r}: expected shape {_shape_text(shape)}, got "
+            f"{_shape_text(arr.shape)} (-1 is any size)"
+        )
     return arr
 
 
