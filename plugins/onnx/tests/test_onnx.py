@@ -202,7 +202,8 @@ def test_bad_models_are_one_line_errors_and_store_nothing(tmp_path: Path) -> Non
         assert "\n" not in str(caught.value)
     _, proto = iris_onnx()
     with pytest.raises(
-        InvalidArgument, match=r"no method 'predict'; name one of its methods \(run\)"
+        InvalidArgument,
+        match=r"tiffin_onnx.OnnxCallable has no method .predict.; name one of its methods \(run\)",
     ):
         tiffin.onnx.save_model("bad", proto, signatures={"predict": {"batchable": True}})
     assert tiffin.models.list() == []

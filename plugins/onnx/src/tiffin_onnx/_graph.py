@@ -120,6 +120,9 @@ class OnnxCallable:
         return f"<OnnxCallable inputs=[{self._describe()}] outputs=[{outs}]>"
 
 
+OnnxCallable.__module__ = "tiffin_onnx"  # its public home, named in messages
+
+
 def _checked(info: TensorInfo, value: Any) -> Any:
     import numpy as np
 
