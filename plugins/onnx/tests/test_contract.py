@@ -1,8 +1,8 @@
 """tiffin-onnx passes the framework contract every tiffin framework plugin must pass.
 
 What is saved (an ONNX graph) is not what is called (the session running it): the adapter
-declares ``signature_target``, so the kit predicts on that. ``test_onnx.py`` and
-``test_serving.py`` compare the answers with the original scikit-learn and PyTorch models.
+declares ``signature_target``, so the kit predicts on that, and ``reference`` holds every
+answer to the original scikit-learn or PyTorch model's.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ class TestOnnxContract(FrameworkContract):
     def inputs(self) -> Any:
         return iris()[0][:10]
 
+    def reference(self, inputs: Any) -> Any:
+        return iris_onnx()[0].predict(inputs)  # scikit-learn's own answer
+
     def more_inputs(self) -> Any:
         return iris()[0][-7:]
 
@@ -46,6 +49,12 @@ class TestTorchExportedContract(FrameworkContract):
 
     def more_inputs(self) -> Any:
         return np.random.default_rng(1).normal(size=(3, 4)).astype(np.float32)
+
+    def reference(self, inputs: Any) -> Any:
+        import torch
+
+        with torch.no_grad():
+            return torch_onnx()[0](torch.from_numpy(np.asarray(inputs))).numpy()
 
     def compare(self, a: Any, b: Any) -> None:
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)

@@ -44,7 +44,8 @@ class FrameworkContract:
 
     Optional overrides: :attr:`signatures` (what ``save_model`` is given; ``None`` tests the
     adapter's defaults), :attr:`predict_method`, :attr:`heavy_modules`, :meth:`more_inputs`
-    (a second batch for the batching tests), :meth:`compare` (equality of two predictions),
+    (a second batch for the batching tests), :meth:`reference` (the answers to expect),
+    :meth:`compare` (equality of two predictions),
     and for the serving round trip :meth:`serving_io` (the API's IO descriptors),
     :meth:`serving_request` (how :meth:`inputs` travel over HTTP) and :meth:`serving_answer`
     (how an HTTP answer turns back into a prediction).
@@ -53,7 +54,8 @@ class FrameworkContract:
     (:class:`tiffin.frameworks.SupportsSignatureTarget`, like tiffin-onnx: :meth:`model` returns
     an ONNX graph, the signatures name methods of the session that runs it), every prediction
     is made on ``adapter.signature_target(<loaded model>)``, and the expected answers come from
-    the saved model loaded back (compare it with the original framework in your own tests).
+    :meth:`reference` (override it with the original framework's predictions), else from the
+    saved model loaded back.
     """
 
     #: The plugin's name: its entry point in group ``tiffin`` and ``tiffin.<framework>``.
@@ -83,6 +85,14 @@ class FrameworkContract:
     def more_inputs(self) -> Any:
         """A second input batch, concatenated with :meth:`inputs` by the batching tests."""
         return self.inputs()
+
+    def reference(self, inputs: Any) -> Any:
+        """What the model must predict for ``inputs``, or ``None`` (the default) to take the
+        trained model's own prediction; for an adapter whose saved object is not what is called
+        (``signature_target``), that of the saved model loaded back. Override it to hold the
+        adapter to another framework's answers (the scikit-learn model an ONNX graph came from).
+        """
+        return None
 
     def compare(self, a: Any, b: Any) -> None:
         """Assert that two predictions are equal (override for tolerances or odd types)."""
@@ -176,10 +186,13 @@ class FrameworkContract:
         return obj
 
     def _expected(self, saved: Any, inputs: Any) -> Any:
-        """The reference prediction: the trained model's, or (for an adapter whose saved object
-        is not what is called) that of ``saved`` loaded back and made callable."""
+        """The reference prediction: :meth:`reference`'s, else the trained model's, else (for an
+        adapter whose saved object is not what is called) that of ``saved`` loaded back."""
         from tiffin.frameworks import SupportsSignatureTarget
 
+        given = self.reference(inputs)
+        if given is not None:
+            return given
         adapter = self._adapter()
         if isinstance(adapter, SupportsSignatureTarget):
             return self._predict(adapter.load_model(saved), inputs)
