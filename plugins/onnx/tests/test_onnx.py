@@ -36,7 +36,8 @@ def test_tiffin_onnx_is_the_adapter_and_declares_the_capability() -> None:
     assert done.returncode == 0, done.stderr
     record = {r["name"]: r for r in json.loads(done.stdout)}["onnx"]
     assert (record["distribution"], record["status"]) == ("tiffin-onnx", "loaded")
-    assert record["registered"] == ["framework:onnx"]
+    assert sorted(record["registered"]) == ["framework:onnx", "io:OnnxTensors"]
+    assert record["hooks"] == ["register_frameworks", "register_io_descriptors"]
 
 
 def test_sklearn_graph_round_trip_matches_scikit_learn() -> None:

@@ -46,6 +46,21 @@ async def scores(x):
     return await mlp.async_run(x)
 
 
+# the graphs' own tensor names, over JSON and V2
+iris_in, iris_out = tiffin.onnx.io_descriptors("iris_onnx:latest")
+two_in, two_out = tiffin.onnx.io_descriptors("two:latest")
+
+
+@svc.api(input=iris_in, output=iris_out)
+def iris_tensors(tensors):
+    return iris.run(**tensors)
+
+
+@svc.api(input=two_in, output=two_out)
+async def two_tensors(tensors):
+    return await two.async_run(**tensors)
+
+
 @svc.api(input=JSON(), output=JSON())
 def combine(body):
     total, best = two.run(**{k: np.asarray(v, dtype=np.float32) for k, v in body.items()})
@@ -137,3 +152,47 @@ def test_v2_with_the_graphs_tensor_names(server) -> None:
         np.testing.assert_allclose(result.as_numpy("output"), expected, rtol=1e-5, atol=1e-5)
     finally:
         client.close()
+
+
+def test_v2_models_named_after_the_graphs_tensors(server) -> None:
+    meta = httpx.get(f"{server.url}/v2/models/iris_tensors", timeout=30).json()
+    assert meta["inputs"] == [{"name": "X", "datatype": "FP32", "shape": [-1, 4]}]
+    assert meta["outputs"] == [
+        {"name": "label", "datatype": "INT64", "shape": [-1]},
+        {"name": "probabilities", "datatype": "FP32", "shape": [-1, 3]},
+    ]
+    clf = iris_onnx()[0]
+    x = iris()[0][::20]
+    answer = httpx.post(f"{server.url}/iris_tensors", json={"X": x.tolist()}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["label"] == clf.predict(x).tolist()
+    np.testing.assert_allclose(
+        answer.json()["probabilities"], clf.predict_proba(x), rtol=1e-4, atol=1e-5
+    )
+
+    # two inputs and two outputs, each under its graph name, through Triton's client
+    net = torch_two_onnx()[0]
+    rng = np.random.default_rng(9)
+    left = rng.normal(size=(4, 3)).astype(np.float32)
+    right = rng.normal(size=(4, 5)).astype(np.float32)
+    client = triton.InferenceServerClient(url=server.url.removeprefix("http://"))
+    try:
+        tensors = []
+        for name, value in (("left", left), ("right", right)):
+            tensor = triton.InferInput(name, list(value.shape), "FP32")
+            tensor.set_data_from_numpy(value, binary_data=True)
+            tensors.append(tensor)
+        wanted = [triton.InferRequestedOutput(n, binary_data=True) for n in ("total", "best")]
+        result = client.infer("two_tensors", tensors, outputs=wanted)
+        with torch.no_grad():
+            total, best = net(torch.from_numpy(left), torch.from_numpy(right))
+        np.testing.assert_allclose(result.as_numpy("total"), total.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(result.as_numpy("best"), best.numpy())
+    finally:
+        client.close()
+    missing = httpx.post(
+        f"{server.url}/v2/models/two_tensors/infer",
+        json={"inputs": [{"name": "left", "datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3]}]},
+        timeout=30,
+    )
+    assert missing.status_code == 400 and "missing 'right'" in missing.text, missing.text

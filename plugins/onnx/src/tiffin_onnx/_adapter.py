@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from tiffin.exceptions import InvalidArgument
 from tiffin.frameworks import FrameworkAdapter
-from tiffin_onnx._graph import OnnxCallable
+from tiffin_onnx._graph import OnnxCallable, numpy_dtype
+from tiffin_onnx._io import OnnxTensors
 
 if TYPE_CHECKING:
     from tiffin import Model, Runnable
@@ -142,6 +143,23 @@ class OnnxAdapter(FrameworkAdapter):
         :class:`tiffin.frameworks.SupportsSignatureTarget`)."""
         return OnnxCallable(loaded)
 
+    def io_descriptors(self, tag_or_model: Any) -> tuple[OnnxTensors, OnnxTensors]:
+        """``(input, output)`` descriptors naming the saved graph's tensors, for an API that
+        takes and answers them by name (JSON objects; V2 tensors under the graph's names)."""
+        from tiffin._model import Model
+
+        model = tag_or_model if isinstance(tag_or_model, Model) else self.get(tag_or_model)
+        session = self.load(self._check_framework(model))
+        inputs = [
+            {"name": i.name, "dtype": _dtype(i.name, i.type), "shape": _dims(i.shape)}
+            for i in session.get_inputs()
+        ]
+        outputs = [
+            {"name": o.name, "dtype": _dtype(o.name, o.type), "shape": _dims(o.shape)}
+            for o in session.get_outputs()
+        ]
+        return OnnxTensors(inputs), OnnxTensors(outputs)
+
     def runnable(self, model: Model) -> type[Runnable]:
         """Core's runnable for the saved signatures, whose constructor sizes the session.
 
@@ -217,6 +235,22 @@ def _as_model_proto(model: Any) -> Any:
     except Exception as exc:  # onnx.checker.ValidationError, or a proto too large to check
         raise InvalidArgument(f"{what} is not a valid ONNX model: {_first_line(exc)}") from None
     return proto
+
+
+def _dtype(name: str, ort_type: str) -> str:
+    found = numpy_dtype(ort_type)
+    if found is None:
+        raise InvalidArgument(
+            f"graph tensor {name!r} is a {ort_type}, not a tensor: OnnxTensors cannot carry it "
+            f"(skl2onnx: convert classifiers with options={{id(model): {{'zipmap': False}}}})"
+        )
+    return found
+
+
+def _dims(shape: Any) -> list[int] | None:
+    if shape is None:
+        return None
+    return [d if isinstance(d, int) and d > 0 else -1 for d in shape]
 
 
 def _first_line(exc: BaseException) -> str:
