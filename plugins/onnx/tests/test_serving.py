@@ -170,6 +170,20 @@ def test_v2_models_named_after_the_graphs_tensors(server) -> None:
         answer.json()["probabilities"], clf.predict_proba(x), rtol=1e-4, atol=1e-5
     )
 
+    only_label = httpx.post(
+        f"{server.url}/v2/models/iris_tensors/infer",
+        json={
+            "inputs": [
+                {"name": "X", "datatype": "FP32", "shape": [1, 4], "data": [5.9, 3.0, 5.1, 1.8]}
+            ],
+            "outputs": [{"name": "label"}],
+        },
+        timeout=30,
+    )
+    assert only_label.status_code == 200, only_label.text
+    (label,) = only_label.json()["outputs"]
+    assert (label["name"], label["datatype"], label["data"]) == ("label", "INT64", [2])
+
     # two inputs and two outputs, each under its graph name, through Triton's client
     net = torch_two_onnx()[0]
     rng = np.random.default_rng(9)
