@@ -210,6 +210,27 @@ def test_bad_models_are_one_line_errors_and_store_nothing(tmp_path: Path) -> Non
     assert tiffin.models.list() == []
 
 
+def test_a_graph_onnxruntime_cannot_run_is_refused_at_save_time() -> None:
+    from onnx import TensorProto, helper
+
+    node = helper.make_node("Mystery", ["x"], ["y"], domain="com.example")
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])],
+    )
+    proto = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]
+    )
+    with pytest.raises(
+        InvalidArgument, match=r"onnxruntime .* cannot load model .*Mystery"
+    ) as caught:
+        tiffin.onnx.save_model("mystery", proto)
+    assert "\n" not in str(caught.value)
+    assert tiffin.models.list() == []
+
+
 def test_the_cli_shows_an_onnx_model() -> None:
     _, proto = iris_onnx()
     tiffin.onnx.save_model("iris_onnx", proto)

@@ -136,7 +136,15 @@ class OnnxAdapter(FrameworkAdapter):
             if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
                 raise InvalidArgument(f"intra_op_threads must be a positive int, got {threads!r}")
             options.intra_op_num_threads = threads
-        return onnxruntime.InferenceSession(str(file), sess_options=options, providers=providers)
+        try:
+            return onnxruntime.InferenceSession(
+                str(file), sess_options=options, providers=providers
+            )
+        except Exception as exc:  # onnxruntime's own error classes, one per status code
+            raise InvalidArgument(
+                f"onnxruntime {onnxruntime.__version__} cannot load model {model.tag}: "
+                f"{_first_line(exc)}"
+            ) from None
 
     def signature_target(self, loaded: Any) -> OnnxCallable:
         """The session wrapped so that the signature ``run`` takes arrays (the capability
