@@ -254,6 +254,9 @@ def deployment(
             f"runner_config names {', '.join(unknown)}, which the service does not have; its "
             f"runners are: {', '.join(names) or 'none'}"
         )
+    checked = {  # every option checked before Ray is touched
+        n: _options(runner_options.get(n), f"runner_config[{n!r}]") for n in names
+    }
     shipped: Any = None
     key: str | None = None
     where = target if bento is None else str(bento.path)
@@ -269,7 +272,7 @@ def deployment(
     handles: dict[str, Any] = {}
     for runner in svc.runners:
         options = dict(_runner_defaults or {})
-        options.update(_options(runner_options.get(runner.name), f"runner_config[{runner.name!r}]"))
+        options.update(checked[runner.name])
         options.setdefault(
             "max_ongoing_requests", max(m.max_batch_size for m in runner.methods.values())
         )
