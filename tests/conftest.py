@@ -1,1 +1,6 @@
-pytest_plugins = ["tiffin.testing.fixtures", "tiffin_registry.testing", "tiffin_s3.testing"]
+pytest_plugins = [
+    "tiffin.testing.fixtures",
+    "tiffin.testing.skips",
+    "tiffin_registry.testing",
+    "tiffin_s3.testing",
+]

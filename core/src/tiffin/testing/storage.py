@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tiffin.testing.skips import not_applicable
+
 __all__ = ["StorageBackendContract"]
 
 
@@ -80,7 +82,7 @@ class StorageBackendContract:
 
         backend = self.backend()
         if not has_capability(backend, name):
-            pytest.skip(f"the backend has no {name}() (an optional capability)")
+            not_applicable(f"the backend has no {name}() (an optional capability)")
         return getattr(backend, name)
 
     # -- required ------------------------------------------------------------------------------
