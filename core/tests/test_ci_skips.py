@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-TESTS = '''
+TESTS = """
 import pytest
 
 from tiffin.testing.skips import not_applicable
@@ -35,7 +35,7 @@ def test_kit_capability_not_applicable():
 @pytest.mark.xfail(reason="known", strict=True)
 def test_expected_failure():
     raise AssertionError
-'''
+"""
 
 
 def run(project: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
