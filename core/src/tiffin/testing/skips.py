@@ -65,11 +65,14 @@ def _failure(what: str, reason: str) -> str:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     outcome = yield
     report = outcome.get_result()
-    if not report.skipped or hasattr(report, "wasxfail") or not in_ci():
-        return
-    if any(item.get_closest_marker(name) for name in ALLOWED_MARKERS):
+    if not report.skipped or hasattr(report, "wasxfail"):
         return
     if call.excinfo is not None and call.excinfo.errisinstance(NotApplicable):
+        # reported at the test, like pytest.skip(), not at the line in this module
+        path, line, _ = item.reportinfo()
+        report.longrepr = (str(path), (line or 0) + 1, f"Skipped: {call.excinfo.value.msg}")
+        return
+    if not in_ci() or any(item.get_closest_marker(name) for name in ALLOWED_MARKERS):
         return
     report.outcome = "failed"
     report.longrepr = _failure(item.nodeid, _reason(report.longrepr))
