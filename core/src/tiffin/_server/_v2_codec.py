@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from tiffin.exceptions import BadInput
+from tiffin.io._npy import lazy_numpy
 from tiffin.io._tensors import (
     DATATYPES,
     Tensor,
@@ -23,17 +24,6 @@ from tiffin.io._tensors import (
 )
 
 __all__ = ["HEADER_LENGTH", "MODEL_VERSION", "decode_inputs", "encode_outputs", "parse_request"]
-
-_np: Any = None
-
-
-def _numpy() -> Any:
-    global _np
-    if _np is None:
-        import numpy
-
-        _np = numpy
-    return _np
 
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -58,7 +48,7 @@ def _shape_of(spec: dict[str, Any], name: str) -> tuple[int, ...]:
 
 def _tensor_from_json(spec: Any, binary: bytes, offset: int) -> tuple[Tensor, int]:
     """One request input (and how many binary bytes it used)."""
-    np = _numpy()
+    np = lazy_numpy()
     if type(spec) is not dict:
         raise BadInput("each entry of 'inputs' must be an object with name, datatype, shape, data")
     name = spec.get("name")

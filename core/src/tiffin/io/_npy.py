@@ -14,7 +14,7 @@ from typing import Any
 from tiffin.exceptions import BadInput
 from tiffin.io._base import header, media_type_of
 
-__all__ = ["fmt_shape", "parse_shape", "read_npy", "wanted_binary"]
+__all__ = ["fmt_shape", "lazy_numpy", "parse_shape", "read_npy", "wanted_binary"]
 
 JSON = "application/json"
 NPY = "application/x-npy"
@@ -27,7 +27,8 @@ NUMERIC_KINDS = "biuf"
 _np: Any = None
 
 
-def _numpy() -> Any:
+def lazy_numpy() -> Any:
+    """numpy, imported on first use (``import tiffin`` stays light)."""
     global _np
     if _np is None:
         import numpy
@@ -62,7 +63,7 @@ def read_npy(data: bytes) -> Any:
     ``np.load`` on a file object allocates what the header claims before reading the data,
     so a 100-byte body could ask for terabytes; the header is read and checked first here.
     """
-    np = _numpy()
+    np = lazy_numpy()
     from numpy.lib import format as npy
 
     stream = io.BytesIO(data)

@@ -33,8 +33,8 @@ from tiffin.io._npy import (
     NUMERIC_KINDS,
     RAW,
     SHAPE_HEADER,
-    _numpy,
     fmt_shape,
+    lazy_numpy,
     parse_shape,
     read_npy,
     wanted_binary,
@@ -51,7 +51,7 @@ _JSON_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
 def _json_default(obj: Any) -> Any:
-    np = _numpy()
+    np = lazy_numpy()
     if isinstance(obj, np.ndarray):
         if obj.ndim and obj.dtype.kind in _NUMERIC_KINDS and not obj.flags.c_contiguous:
             return np.ascontiguousarray(obj)
@@ -81,7 +81,7 @@ class NumpyNdarray(IODescriptor):
         enforce_dtype: bool = False,
         enforce_shape: bool = False,
     ) -> None:
-        np = _numpy()
+        np = lazy_numpy()
         try:
             self._dtype = np.dtype(dtype) if dtype is not None else None
         except TypeError as exc:
@@ -144,7 +144,7 @@ class NumpyNdarray(IODescriptor):
         return None
 
     def _from_json(self, parsed: Any) -> Any:
-        np = _numpy()
+        np = lazy_numpy()
         if not isinstance(parsed, list):
             self._check_json_scalar(parsed)
         dtype = self._dtype
@@ -191,7 +191,7 @@ class NumpyNdarray(IODescriptor):
 
     def _from_objects(self, arr: Any) -> Any:
         """Object or text arrays: nulls become NaN, big integers floats; anything else is a 400."""
-        np = _numpy()
+        np = lazy_numpy()
         if arr.dtype.kind in "US":
             hint = " or set dtype= to parse numbers written as text" if self._dtype is None else ""
             raise BadInput(
@@ -219,7 +219,7 @@ class NumpyNdarray(IODescriptor):
         return read_npy(data)
 
     def _from_csv(self, data: bytes) -> Any:
-        np = _numpy()
+        np = lazy_numpy()
         try:
             with np.errstate(all="ignore"):
                 return np.loadtxt(
@@ -229,7 +229,7 @@ class NumpyNdarray(IODescriptor):
             raise BadInput(f"NumpyNdarray CSV input is not a table of numbers: {exc}") from None
 
     def _from_raw(self, data: bytes, dtype_text: str | None, shape_text: str | None) -> Any:
-        np = _numpy()
+        np = lazy_numpy()
         if dtype_text is None and self._dtype is None:
             raise BadInput(
                 f"NumpyNdarray application/octet-stream input needs its dtype: send the header "
@@ -262,7 +262,7 @@ class NumpyNdarray(IODescriptor):
     # -- dtype and shape -----------------------------------------------------------------------
 
     def _cast(self, arr: Any) -> Any:
-        np = _numpy()
+        np = lazy_numpy()
         dtype = self._dtype
         if dtype is None or arr.dtype == dtype:
             return arr
@@ -308,7 +308,7 @@ class NumpyNdarray(IODescriptor):
     # -- output --------------------------------------------------------------------------------
 
     def _as_array(self, value: Any) -> Any:
-        np = _numpy()
+        np = lazy_numpy()
         if isinstance(value, np.ndarray):
             return value
         try:
@@ -337,7 +337,7 @@ class NumpyNdarray(IODescriptor):
         arr = self._as_array(value)
         if binary == NPY:
             buffer = io.BytesIO()
-            _numpy().save(buffer, arr, allow_pickle=False)
+            lazy_numpy().save(buffer, arr, allow_pickle=False)
             return Response(buffer.getvalue(), media_type=NPY)
         if arr.dtype.kind not in _NUMERIC_KINDS + "c":
             raise wrong_output(self, "a numeric numpy array", value)
@@ -428,7 +428,7 @@ class NumpyNdarray(IODescriptor):
     @classmethod
     def from_sample(cls, sample: Any, **kwargs: Any) -> NumpyNdarray:
         """Dtype, shape and example from an array (or nested lists); kwargs override them."""
-        arr = _numpy().asarray(sample)
+        arr = lazy_numpy().asarray(sample)
         kwargs.setdefault("dtype", arr.dtype)
         kwargs.setdefault("shape", arr.shape)
         descriptor = cls(**kwargs)
