@@ -16,7 +16,8 @@ the package's ``tests/requirements.txt`` (or ``.ci/run`` for system tools) inste
 from __future__ import annotations
 
 import os
-from typing import NoReturn
+from collections.abc import Generator
+from typing import Any, NoReturn
 
 import pytest
 
@@ -26,7 +27,7 @@ __all__ = ["ALLOWED_MARKERS", "NotApplicable", "in_ci", "not_applicable"]
 ALLOWED_MARKERS = ("gpu",)
 
 
-class NotApplicable(pytest.skip.Exception):  # type: ignore[misc,name-defined]
+class NotApplicable(pytest.skip.Exception):  # type: ignore[name-defined]
     """The skip of a kit test that does not apply to the subject (allowed in CI)."""
 
 
@@ -62,7 +63,9 @@ def _failure(what: str, reason: str) -> str:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
     if not report.skipped or hasattr(report, "wasxfail"):
@@ -70,7 +73,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if call.excinfo is not None and call.excinfo.errisinstance(NotApplicable):
         # reported at the test, like pytest.skip(), not at the line in this module
         path, line, _ = item.reportinfo()
-        report.longrepr = (str(path), (line or 0) + 1, f"Skipped: {call.excinfo.value.msg}")
+        report.longrepr = (
+            str(path),
+            (line or 0) + 1,
+            f"Skipped: {getattr(call.excinfo.value, 'msg', '')}",
+        )
         return
     if not in_ci() or any(item.get_closest_marker(name) for name in ALLOWED_MARKERS):
         return
@@ -79,7 +86,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_make_collect_report(collector: pytest.Collector):  # type: ignore[no-untyped-def]
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
     if report.skipped and in_ci():
