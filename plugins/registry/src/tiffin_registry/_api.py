@@ -155,7 +155,7 @@ def api_routes(registry: Registry, catalog: Catalog, strategies: dict[str, Any])
         return JSONResponse({"missing": missing})
 
     async def offer_upload(request: Request) -> Response:
-        await registry.authorize(request, "write")
+        actor = await registry.authorize(request, "write")
         sha256 = check_sha256(request.path_params["sha256"])
         data = await read_json(request)
         size = data.get("size")
@@ -170,7 +170,9 @@ def api_routes(registry: Registry, catalog: Catalog, strategies: dict[str, Any])
         for name in wanted:
             if name not in available:
                 continue
-            session = await run_in_threadpool(registry.create_session, sha256, size, name)
+            session = await run_in_threadpool(
+                lambda: registry.create_session(sha256, size, name, actor=actor)
+            )
             offer = await run_in_threadpool(
                 strategies[name].registry_offer_upload, registry, session, mount_url(request, name)
             )

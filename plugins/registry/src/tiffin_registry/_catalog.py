@@ -129,8 +129,10 @@ class Catalog:
         digests = sorted(sizes)
         with self.engine.begin() as c:
             for part in _chunks(digests):
-                rows = c.execute(
-                    sa.select(blobs.c.sha256, blobs.c.size).where(blobs.c.sha256.in_(part))
+                rows = c.execute(  # an unverified blob counts as missing: the push heals it
+                    sa.select(blobs.c.sha256, blobs.c.size).where(
+                        blobs.c.sha256.in_(part), blobs.c.verified.is_(True)
+                    )
                 )
                 have.update({r.sha256: int(r.size) for r in rows})
                 c.execute(blobs.update().where(blobs.c.sha256.in_(part)).values(last_seen_at=now()))

@@ -87,6 +87,8 @@ blobs = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     # last time a push was told the blob exists: gc spares it for a grace period after that
     sa.Column("last_seen_at", Timestamp, nullable=False),
+    # hashed at rest after its last writer closed it; rows from before revision 0002 are not
+    sa.Column("verified", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 upload_sessions = sa.Table(
@@ -96,10 +98,12 @@ upload_sessions = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False, index=True),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("strategy", sa.String(64), nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),  # open, done, aborted
+    # open; receiving or landing (one writer holds it); done; aborted
+    sa.Column("state", sa.String(16), nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=True),  # who opened it (audited when it lands)
 )
 
 audit_log = sa.Table(
