@@ -14,10 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tiffin._converter import load_yaml
 from tiffin._storage.tag import validate_name, validate_version
 from tiffin.exceptions import Conflict, InvalidArgument, NotFound
 from tiffin_registry._db import as_utc, now
+from tiffin_registry._manifest import check_path, check_shape, load_plain_yaml, optional_string
 from tiffin_registry._tables import blobs, repositories, version_files, version_labels, versions
 
 __all__ = ["KINDS", "Catalog", "MissingBlobs", "parse_manifest"]
@@ -50,14 +50,22 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 
 def parse_manifest(kind: str, name: str, version: str, text: bytes) -> dict[str, Any]:
     """The fields the registry needs from a pushed manifest; InvalidArgument (400) on any flaw."""
-    what = KINDS[kind][0]
+    what, reserved = KINDS[kind]
     try:
         decoded = text.decode("utf-8")
-        data = load_yaml(decoded)
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(f"the {what} manifest is not valid UTF-8: {exc}") from None
+    if "\0" in decoded:
+        raise InvalidArgument(f"the {what} manifest holds a NUL character")
+    try:
+        data = load_plain_yaml(decoded, what)
+    except InvalidArgument:
+        raise
     except Exception as exc:
-        raise InvalidArgument(f"the {what} manifest is not valid UTF-8 YAML: {exc}") from None
+        raise InvalidArgument(f"the {what} manifest is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidArgument(f"the {what} manifest must be a mapping")
+    check_shape(data, "the manifest")
     if data.get("name") != name or str(data.get("version")) != version:
         raise InvalidArgument(
             f"the manifest names {data.get('name')}:{data.get('version')}, but it was pushed as "
@@ -72,8 +80,7 @@ def parse_manifest(kind: str, name: str, version: str, text: bytes) -> dict[str,
         if not isinstance(entry, dict):
             raise InvalidArgument(f"files[{i}] must be a mapping with path, size and sha256")
         path, size, digest = entry.get("path"), entry.get("size"), entry.get("sha256")
-        if not isinstance(path, str) or not path or path.startswith("/") or ".." in path.split("/"):
-            raise InvalidArgument(f"files[{i}].path {path!r} is not a safe relative path")
+        path = check_path(path, f"files[{i}].path", reserved)
         if path in seen:
             raise InvalidArgument(f"files[{i}].path {path!r} is listed twice")
         seen.add(path)
@@ -97,13 +104,23 @@ def parse_manifest(kind: str, name: str, version: str, text: bytes) -> dict[str,
     if not isinstance(created, datetime):
         created = now()
     summary: dict[str, Any] = {}
+    for key in ("metadata", "signatures", "apis", "options", "context"):
+        if data.get(key) is not None and not isinstance(data[key], dict | list):
+            raise InvalidArgument(f"the {what} manifest's {key!r} must be a mapping")
     if kind == "models":
-        summary["framework"] = str(data.get("framework") or "")
+        summary["framework"] = optional_string(data, "framework", what)
     else:
-        summary["service"] = str(data.get("service") or "")
-        summary["models"] = [
-            str(m.get("tag")) for m in data.get("models") or [] if isinstance(m, dict)
-        ]
+        summary["service"] = optional_string(data, "service", what)
+        models = data.get("models") or []
+        if not isinstance(models, list):
+            raise InvalidArgument(f"the {what} manifest's 'models' must be a list of models")
+        tags = []
+        for i, m in enumerate(models):
+            tag = m.get("tag") if isinstance(m, dict) else m
+            if not isinstance(tag, str):
+                raise InvalidArgument(f"the {what} manifest's models[{i}] must name a tag")
+            tags.append(tag)
+        summary["models"] = tags
     return {
         "text": decoded,
         "files": parsed_files,
