@@ -77,5 +77,6 @@ def test_complete_and_sign_bodies_are_capped(multipart_registry) -> None:
         for _ in range(40):  # 40 MiB, over the 16 MiB cap of every JSON body
             yield b" " * MiB
 
-    response = httpx.post(offer["complete_url"], content=endless(), timeout=60)
+    response = httpx.post(offer["complete_url"], content=endless(), timeout=60,
+                          headers={"Content-Type": "application/json"})
     assert response.status_code == 413, response.text

@@ -49,6 +49,9 @@ def serve(
         help="Tokens file: one 'TOKEN read|write' per line. Required off loopback.",
     ),
     no_ui: bool = typer.Option(False, "--no-ui", help="Serve the API only, without the web UI."),
+    allowed_host: list[str] = typer.Option(
+        [], "--allowed-host", help="A Host name clients reach the registry by (repeatable)."
+    ),
     signing_key_file: Path = typer.Option(
         None,
         "--signing-key-file",
@@ -67,7 +70,8 @@ def serve(
         os.environ["TIFFIN_REGISTRY_SIGNING_KEY_FILE"] = str(signing_key_file.resolve())
     server = _server()
     server.serve(  # type: ignore[attr-defined]
-        storage, db=db, host=host, port=port, tokens=tokens, ui=not no_ui, log_level=log_level
+        storage, db=db, host=host, port=port, tokens=tokens, ui=not no_ui, log_level=log_level,
+        **({"allowed_hosts": allowed_host} if allowed_host else {}),
     )
 
 

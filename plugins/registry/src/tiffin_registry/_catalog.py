@@ -272,9 +272,25 @@ class Catalog:
             )
 
     def delete(self, kind: str, name: str, version: str, actor: str) -> str:
+        """Delete one exact version: never ``latest`` nor a prefix, which name whatever happens
+        to match at the time of the request."""
         check_kind(kind)
+        what = KINDS[kind][0]
         with self.engine.begin() as c:
-            row = self._resolve(c, kind, name, version)
+            row = c.execute(
+                sa.select(versions.c.id, versions.c.version)
+                .join(repositories)
+                .where(
+                    repositories.c.kind == kind,
+                    repositories.c.name == name,
+                    versions.c.version == version,
+                )
+            ).first()
+            if row is None:
+                raise NotFound(
+                    f"the registry has no {what} {name}:{version}; deleting takes an exact "
+                    f"version (not 'latest' nor a prefix)"
+                )
             c.execute(versions.delete().where(versions.c.id == row.id))
         return f"{name}:{row.version}"
 

@@ -41,9 +41,17 @@ class PayloadTooLarge(InvalidArgument):
     error_kind = "payload_too_large"
 
 
+class UnsupportedMediaType(InvalidArgument):
+    status_code = 415
+    error_kind = "unsupported_media_type"
+
+
 async def _json(request: Request) -> dict[str, Any]:
     import json
 
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":  # a web page's cross-site text/plain POST is refused
+        raise UnsupportedMediaType(f"this route takes application/json, not {media or 'none'!r}")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_JSON_BODY:
         raise PayloadTooLarge(f"the request body is {declared} bytes; the limit is {MAX_JSON_BODY}")
