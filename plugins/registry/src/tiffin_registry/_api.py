@@ -8,6 +8,7 @@ app's exception handler, so nothing a client sends can cause a 500.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -208,7 +209,7 @@ def api_routes(registry: Registry, catalog: Catalog, strategies: dict[str, Any])
             if name not in available:
                 continue
             session = await run_in_threadpool(
-                lambda: registry.create_session(sha256, size, name, actor=actor)
+                functools.partial(registry.create_session, sha256, size, name, actor=actor)
             )
             offer = await run_in_threadpool(
                 strategies[name].registry_offer_upload, registry, session, mount_url(request, name)

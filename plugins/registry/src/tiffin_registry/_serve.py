@@ -6,6 +6,7 @@ loopback address; anything else is refused before binding, with the fix in the m
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
@@ -66,10 +67,8 @@ def _raise_open_files_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or soft < hard:
         target = 65536 if hard == resource.RLIM_INFINITY else hard
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, target), hard))
-        except (ValueError, OSError):
-            pass
 
 
 def default_db_url(storage: BlobStorage) -> str:

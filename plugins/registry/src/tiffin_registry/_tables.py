@@ -15,6 +15,7 @@ __all__ = [
     "metadata",
     "repositories",
     "settings",
+    "ui_revoked",
     "upload_sessions",
     "version_files",
     "version_labels",
@@ -115,6 +116,13 @@ audit_log = sa.Table(
     sa.Column("action", sa.String(32), nullable=False),
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
+)
+
+ui_revoked = sa.Table(  # UI sessions signed out before they expire (by their CSRF token)
+    "ui_revoked",
+    metadata,
+    sa.Column("session", sa.String(64), primary_key=True),
+    sa.Column("expires_at", Timestamp, nullable=False),
 )
 
 settings = sa.Table(

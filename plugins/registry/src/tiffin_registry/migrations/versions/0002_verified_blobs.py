@@ -1,4 +1,4 @@
-"""Blobs verified at rest, and the actor of each upload session (issue 25).
+"""Blobs verified at rest, the actor of each upload session, revoked UI sessions (issue 25).
 
 Blobs recorded before this revision were hashed as they streamed in, not as they landed: a
 second writer could have changed them afterwards. They start unverified; the registry checks
@@ -27,9 +27,15 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("upload_sessions") as batch:
         batch.add_column(sa.Column("actor", sa.String(64), nullable=True))
+    op.create_table(
+        "ui_revoked",
+        sa.Column("session", sa.String(64), primary_key=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("ui_revoked")
     with op.batch_alter_table("upload_sessions") as batch:
         batch.drop_column("actor")
     with op.batch_alter_table("blobs") as batch:
