@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tiffin.exceptions import Conflict, DigestMismatch, InvalidArgument, NotFound
 from tiffin_registry._auth import Tokens
-from tiffin_registry._db import as_utc, now, signing_secret
+from tiffin_registry._db import as_utc, now
+from tiffin_registry._keys import load_signing_key
 from tiffin_registry._storage import BlobStorage
 from tiffin_registry._tables import audit_log, blobs, upload_sessions
 
@@ -76,7 +77,7 @@ class Registry:
         self.engine = engine
         self.storage = storage
         self.tokens = tokens
-        self._secret = signing_secret(engine)
+        self._secret = load_signing_key(engine, storage)
 
     # -- RegistryAccess: storage ---------------------------------------------------------------
 
