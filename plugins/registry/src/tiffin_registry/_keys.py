@@ -56,10 +56,15 @@ def _read_stored(storage: BlobStorage, path: str) -> bytes | None:
 
 
 def _write_stored(storage: BlobStorage, path: str, key: bytes) -> None:
-    if storage.local:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key + b"\n")
+    if storage.local:  # whole or not at all: written aside, then linked in if still absent
+        tmp = f"{path}.{secrets.token_hex(6)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(key + b"\n")
+            os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
         return
     with storage.fs.open(path, "wb") as f:
         f.write(key + b"\n")
