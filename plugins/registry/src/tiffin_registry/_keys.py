@@ -16,7 +16,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from tiffin.exceptions import InvalidArgument
+from tiffin.exceptions import InvalidArgument, NotFound
 from tiffin_registry._db import forget_legacy_secret, take_legacy_secret
 from tiffin_registry._storage import BlobStorage
 
@@ -48,10 +48,12 @@ def _read_file(path: str) -> bytes:
 
 
 def _read_stored(storage: BlobStorage, path: str) -> bytes | None:
+    if not storage.exists(path):
+        return None
     try:
         with storage.open_read(path) as f:
             return f.read().strip() or None
-    except FileNotFoundError:
+    except (FileNotFoundError, NotFound):
         return None
 
 
