@@ -215,7 +215,7 @@ class Catalog:
                         pushed_at=now(),
                         pushed_by=actor,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key[0]  # type: ignore[index]
                 if m["files"]:
                     c.execute(
                         version_files.insert(),
@@ -336,7 +336,7 @@ class Catalog:
                 .where(version_files.c.version_id == row.id)
                 .order_by(version_files.c.path)
             ).all()
-            manifest = c.execute(
+            manifest: str = c.execute(
                 sa.select(versions.c.manifest).where(versions.c.id == row.id)
             ).scalar_one()
         record["files"] = [{"path": f.path, "size": int(f.size), "sha256": f.sha256} for f in files]

@@ -153,7 +153,7 @@ def signing_secret(engine: sa.Engine) -> bytes:
     except sa.exc.IntegrityError:
         pass  # another replica created it first
     with engine.begin() as connection:
-        value = connection.execute(
+        value: str = connection.execute(
             sa.select(settings.c.value).where(settings.c.key == "signing_secret")
         ).scalar_one()
     return bytes.fromhex(value)

@@ -160,7 +160,7 @@ def _sweep_storage(registry: Registry, cutoff: datetime, dry_run: bool) -> int:
     landing and their row, and staging files and ``.parts`` folders of closed uploads."""
     storage, engine = registry.storage, registry.engine
     with engine.connect() as c:
-        live = set(
+        live: set[str] = set(
             c.execute(
                 sa.select(upload_sessions.c.id).where(
                     upload_sessions.c.state.in_(("open", "receiving", "landing"))
@@ -182,7 +182,7 @@ def _sweep_storage(registry: Registry, cutoff: datetime, dry_run: bool) -> int:
         if not names:
             continue
         with engine.connect() as c:
-            known = set(
+            known: set[str] = set(
                 c.execute(
                     sa.select(blobs.c.sha256).where(blobs.c.sha256.in_(list(names)))
                 ).scalars()
