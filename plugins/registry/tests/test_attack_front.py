@@ -134,3 +134,18 @@ def test_presigned_signatures_stay_out_of_the_access_log(start_registry_factory)
     log = server.logs()
     assert "/api/v1/transfer/presigned/blobs/" in log
     assert "abcdef" not in log and "sig=REDACTED" in log
+
+
+def test_a_body_that_stops_arriving_is_closed(start_registry_factory) -> None:
+    server: RegistryServer = start_registry_factory(env={"TIFFIN_REGISTRY_BODY_TIMEOUT": "2"})
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(b"PUT /api/v1/models/m/versions/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Length: 1000\r\n\r\nname: m\n")
+        started = time.monotonic()
+        try:
+            while s.recv(4096):
+                pass
+        except OSError:
+            pass
+        assert time.monotonic() - started < 20
+    assert httpx.get(f"{server.url}/healthz").status_code == 200

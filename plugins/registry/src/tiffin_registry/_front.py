@@ -7,7 +7,9 @@
 - :class:`GuardedH11Protocol` (uvicorn's h11 protocol with a deadline): a connection must send
   its whole request head within :func:`header_timeout` seconds, and at most
   :func:`max_pending_heads` connections may be waiting for theirs; past that the oldest is
-  closed, so thousands of half-sent requests cannot keep ``/healthz`` from answering.
+  closed, so thousands of half-sent requests cannot keep ``/healthz`` from answering. A body
+  that stops arriving for :func:`body_timeout` seconds (while the server waits for it, not
+  while the server is busy) closes the connection too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "FrontGuard",
     "GuardedH11Protocol",
     "allowed_hosts_from_env",
+    "body_timeout",
     "header_timeout",
     "is_loopback_name",
     "max_connections",
@@ -58,6 +61,12 @@ def header_timeout() -> float:
     """Seconds a connection may take to send a request head (``TIFFIN_REGISTRY_HEADER_TIMEOUT``,
     default 20); also how long an idle keep-alive connection stays open."""
     return _number_env("TIFFIN_REGISTRY_HEADER_TIMEOUT", 20.0, 0.1)
+
+
+def body_timeout() -> float:
+    """Seconds a request body may go without a byte while the server waits for it
+    (``TIFFIN_REGISTRY_BODY_TIMEOUT``, default 60)."""
+    return _number_env("TIFFIN_REGISTRY_BODY_TIMEOUT", 60.0, 0.1)
 
 
 def max_pending_heads() -> int:
@@ -170,6 +179,8 @@ class GuardedH11Protocol(H11Protocol):
         self._pending: OrderedDict[GuardedH11Protocol, None] = pending
         self._head_timeout_s = header_timeout()
         self._max_pending = max_pending_heads()
+        self._body_timeout_s = body_timeout()
+        self._body_timer: asyncio.TimerHandle | None = None
 
     def _arm(self) -> None:
         self._disarm()
@@ -196,12 +207,35 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._stop_body_timer()
         super().connection_lost(exc)
 
     def handle_events(self) -> None:
         super().handle_events()
         if self._head_timer is not None and self.conn.their_state is not h11.IDLE:
-            self._disarm()  # the head is complete (the body has its own pace)
+            self._disarm()  # the head is complete (the body has its own deadline)
+        if self.conn.their_state is h11.SEND_BODY:
+            self._start_body_timer()  # (re)started by every chunk that arrives
+        else:
+            self._stop_body_timer()
+
+    def _start_body_timer(self) -> None:
+        self._stop_body_timer()
+        self._body_timer = self.loop.call_later(self._body_timeout_s, self._body_stalled)
+
+    def _stop_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_stalled(self) -> None:
+        self._body_timer = None
+        if self.conn.their_state is not h11.SEND_BODY or self.transport.is_closing():
+            return
+        if self.flow.read_paused:  # the server is the slow one: wait for it
+            self._start_body_timer()
+            return
+        self.transport.close()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
