@@ -149,3 +149,19 @@ def test_a_body_that_stops_arriving_is_closed(start_registry_factory) -> None:
             pass
         assert time.monotonic() - started < 20
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_an_allowed_host_is_an_origin_behind_a_proxy_that_rewrites_host(
+    start_registry_factory,
+) -> None:
+    server: RegistryServer = start_registry_factory(
+        tokens=True, extra_args=("--allowed-host", "models.example.com")
+    )
+    headers = {"Authorization": f"Bearer {TOKENS['write']}", "Content-Type": "application/json"}
+    sha = hashlib.sha256(b"x").hexdigest()
+    url = f"{server.url}/api/v1/blobs/{sha}/upload"
+    body = b'{"size": 1, "strategies": ["proxy"]}'
+    ok = httpx.post(url, content=body, headers={**headers, "Origin": "https://models.example.com"})
+    assert ok.status_code == 200, ok.text
+    evil = httpx.post(url, content=body, headers={**headers, "Origin": "https://evil.example"})
+    assert evil.status_code == 403

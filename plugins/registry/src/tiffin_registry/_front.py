@@ -3,7 +3,8 @@
 - :class:`FrontGuard` (ASGI middleware): an anonymous registry answers only loopback Host names
   (so a web page cannot reach it through DNS rebinding); with tokens, ``--allowed-host`` names
   (or ``TIFFIN_REGISTRY_ALLOWED_HOSTS``) restrict it the same way. A state-changing request
-  that carries an ``Origin`` must come from the registry's own origin.
+  that carries an ``Origin`` must come from the registry's own origin (its Host, or a name
+  given with ``--allowed-host``, for a proxy that rewrites Host).
 - :class:`GuardedH11Protocol` (uvicorn's h11 protocol with a deadline): a connection must send
   its whole request head within :func:`header_timeout` seconds, and at most
   :func:`max_pending_heads` connections may be waiting for theirs; past that the oldest is
@@ -145,7 +146,8 @@ class FrontGuard:
         origin = headers.get("origin")
         if scope["method"] not in _SAFE_METHODS and origin is not None:
             netloc = urlsplit(origin).netloc.lower() if origin != "null" else ""
-            if not netloc or netloc != host.strip().lower():
+            named = any(_matches(_hostname(netloc), p) for p in self.allowed) if netloc else False
+            if not netloc or (netloc != host.strip().lower() and not named):
                 await _refuse(send, 403, "forbidden",
                               f"a change from another origin ({origin!r}) is refused; use the "
                               f"registry's own UI or a client with a token")
