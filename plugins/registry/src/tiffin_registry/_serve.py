@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tiffin.exceptions import InvalidArgument
 from tiffin_registry._access import Registry
-from tiffin_registry._auth import load_tokens
+from tiffin_registry._auth import MIN_TOKEN_LENGTH, load_tokens
 from tiffin_registry._db import connect, migrate
 from tiffin_registry._front import (
     FrontGuard,
@@ -138,6 +138,14 @@ def serve(
     logging.getLogger("uvicorn.access").addFilter(RedactSignatures())
     _raise_open_files_limit()
     registry = open_registry(storage, db, tokens)
+    if registry.tokens.short_lines:
+        logger.warning(
+            "%s line(s) %s: tokens shorter than %d characters are easy to guess; generate "
+            'each with: python -c "import secrets; print(secrets.token_urlsafe(32))"',
+            tokens,
+            ", ".join(map(str, registry.tokens.short_lines)),
+            MIN_TOKEN_LENGTH,
+        )
     app = FrontGuard(
         build_app(registry, ui=ui), anonymous=registry.tokens.anonymous, allowed_hosts=hosts
     )
