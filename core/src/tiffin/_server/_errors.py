@@ -42,6 +42,6 @@ def internal_error(where: str, exc: BaseException) -> JSONResponse:
 
 def tiffin_error_response(where: str, exc: TiffinError) -> JSONResponse:
     status = exc.status_code
-    if status >= 500 and status != 503:
+    if status >= 500 and status not in (503, 504):  # busy, or a timeout: said as they are
         return internal_error(where, exc)
     return error_response(status, exc.message, exc.error_kind)
