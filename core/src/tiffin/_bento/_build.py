@@ -56,9 +56,13 @@ def _merge(config: BuildConfig, overrides: dict[str, Any], source: str) -> Build
 
 
 def _runner_models(svc: Any) -> list[Any]:
+    """The runners' models, and a class service's ``BentoModel`` attributes (its dependencies'
+    too), resolved: a model stored nowhere here is pulled from the configured registry."""
     found = []
     for runner in svc.runners:
         found.extend(getattr(runner, "models", None) or [])
+    for reference in getattr(svc, "all_bento_models", list)():
+        found.append(reference.resolve())
     return found
 
 

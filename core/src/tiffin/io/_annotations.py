@@ -149,6 +149,11 @@ class Field:
     def from_part(self, data: bytes, media_type: str | None, filename: str | None) -> Any:
         """The parameter's value from a multipart part."""
         if self.kind == "primitive":
+            if media_type == JSON_MEDIA:
+                try:
+                    return self.from_json(orjson.loads(data))
+                except orjson.JSONDecodeError as exc:
+                    raise BadInput(f"field {self.name!r} is not valid JSON: {exc}") from None
             if self.types == (str,):
                 return data.decode("utf-8", "replace")
             try:
