@@ -6,7 +6,8 @@ per parameter (files, images). Each parameter's annotation picks the descriptor 
 its value:
 
 - ``np.ndarray`` -> :class:`~tiffin.io.NumpyNdarray` (dtype and shape from ``typing.Annotated``
-  metadata: ``Annotated[np.ndarray, Shape((-1, 4)), DType("float32")]``),
+  metadata: ``Annotated[np.ndarray, Shape((-1, 4)), DType("float32")]`` with
+  :mod:`tiffin.validators`, or a plain ``{"dtype": ..., "shape": ...}``),
 - ``pd.DataFrame`` -> :class:`~tiffin.io.PandasDataFrame`,
 - a pydantic model (or an attrs class / dataclass) -> :class:`~tiffin.io.JSON` with that model,
 - ``PIL.Image.Image`` -> :class:`~tiffin.io.Image`; ``pathlib.Path`` and file objects ->
@@ -100,17 +101,21 @@ def _array_options(metadata: list[Any]) -> dict[str, Any]:
     for item in metadata:
         if isinstance(item, dict):
             options.update({k: v for k, v in item.items() if k in ("dtype", "shape")})
+            if "shape" in item:
+                options["enforce_shape"] = True
             continue
         dtype = getattr(item, "dtype", None)
         shape = getattr(item, "shape", None)
-        if dtype is not None and not hasattr(item, "ndim"):
+        if dtype is not None and not hasattr(item, "ndim"):  # tiffin.validators.DType
             options["dtype"] = dtype
-        if shape is not None and not hasattr(item, "ndim"):
+        if shape is not None and not hasattr(item, "ndim"):  # tiffin.validators.Shape
             options["shape"] = tuple(shape)
+            options["enforce_shape"] = True
         if isinstance(item, str):
             options["dtype"] = item
         elif isinstance(item, tuple) and all(isinstance(s, int) for s in item):
             options["shape"] = item
+            options["enforce_shape"] = True
     return options
 
 
