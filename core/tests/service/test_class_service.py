@@ -175,6 +175,8 @@ def test_apis_over_http() -> None:
     with session(Echo) as s:
         r = s.post("/total", json={"input_series": [[1, 2], [3, 4]]})
         assert (r.status_code, r.json()) == (200, [3, 7])
+        r = s.post("/total", json=[[1, 2]])  # one parameter: its value may come bare
+        assert (r.status_code, r.json()) == (200, [3])
         r = s.post("/greet", json={"name": "ann", "times": 2})
         assert (r.status_code, r.text) == (200, "hi ann ann")
         r = s.post("/points/move", json={"point": {"x": 1}, "by": 2})
@@ -191,7 +193,7 @@ def test_apis_over_http() -> None:
     ("route", "body", "message"),
     [
         ("/total", {"input": [[1]]}, "missing field 'input_series'"),
-        ("/total", [[1, 2]], "must be a JSON object with the field 'input_series'"),
+        ("/total", {"input_series": [[1]], "x": 1}, "unknown field(s) 'x'"),
         ("/total", {"input_series": "abc"}, "field 'input_series'"),
         ("/greet", {"name": 5}, "field 'name' must be str"),
         ("/greet", {"name": "a", "extra": 1}, "unknown field"),

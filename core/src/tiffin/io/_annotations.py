@@ -19,7 +19,9 @@ its value:
 or JSON-model parameter gets that parameter's descriptor, *keyed*: it reads the JSON object and
 hands the field's value to the descriptor it extends, so everything that works for that
 descriptor (the V2 protocol, ``tiffin batch``, binary ``.npy`` bodies) works for the API too.
-Any other API gets :class:`Arguments`, which calls the method with keyword arguments.
+Such an API also takes its one value bare (``[[5.9, 3.0, 5.1, 1.8]]``, a 1.0-style body) when
+that value is not a JSON object. Any other API gets :class:`Arguments`, which calls the method
+with keyword arguments.
 """
 
 from __future__ import annotations
@@ -362,11 +364,8 @@ class _Keyed:
 
     def from_object(self, parsed: Any) -> Any:
         name = self._field.name
-        if not isinstance(parsed, dict):
-            raise BadInput(
-                f"the request body must be a JSON object with the field {name!r}, got "
-                f"{type(parsed).__name__}"
-            )
+        if not isinstance(parsed, dict):  # the one parameter's value, sent bare (``[[1, 2]]``)
+            return self._field.from_json(parsed)
         if name not in parsed:
             raise BadInput(f"missing field {name!r}")
         unknown = [k for k in parsed if k != name]
