@@ -38,6 +38,7 @@ class APITimeout(TiffinError):
     """An API call ran past the service's ``traffic={"timeout": ...}`` (HTTP 504)."""
 
     status_code = 504
+    error_kind = "api_timeout"
 
 
 @attrs.frozen
