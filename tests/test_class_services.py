@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,7 +60,13 @@ class IrisClassifier:
 def test_a_service_from_bentomls_docs_serves_builds_and_answers(
     tmp_path: Path, serve: Any, cli: Any
 ) -> None:
-    tiffin.sklearn.save_model("iris_clf", _train())
+    saved = tiffin.sklearn.save_model("iris_clf", _train())
+    # every framework's load_model takes a BentoModel, as well as a Model or a tag
+    loaded = tiffin.sklearn.load_model(tiffin.models.BentoModel("iris_clf:latest"))
+    assert (
+        loaded.predict(IRIS_ROW).tolist()
+        == tiffin.sklearn.load_model(saved).predict(IRIS_ROW).tolist()
+    )
     project = tmp_path / "project"
     project.mkdir()
     (project / "service.py").write_text(BENTOML_DOC_SERVICE.replace("bentoml", "tiffin"))
@@ -103,7 +108,11 @@ class IrisClassifier:
 
 
 def test_a_pushed_model_is_pulled_on_start_and_its_bento_needs_no_registry(
-    tmp_path: Path, start_registry_factory: Any, serve: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    start_registry_factory: Any,
+    serve: Any,
+    cli: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     registry = start_registry_factory()
     monkeypatch.setenv("TIFFIN_REGISTRY_URL", registry.url)
@@ -127,7 +136,9 @@ def test_a_pushed_model_is_pulled_on_start_and_its_bento_needs_no_registry(
     assert "pulling it from" in server.stop()
     assert (deploy_home / "models" / "sentiment_model" / model.tag.version).is_dir()
 
-    done = cli("build", "--service", "service.py:IrisClassifier", "-o", "json", cwd=project, env=env)
+    done = cli(
+        "build", "--service", "service.py:IrisClassifier", "-o", "json", cwd=project, env=env
+    )
     assert done.returncode == 0, done.stderr
     bento_dir = next((deploy_home / "bentos" / "irisclassifier").iterdir())
     spec = (bento_dir / "bento.yaml").read_text()

@@ -202,7 +202,11 @@ def _encode_fields(api: _API, value: Any, kwargs: dict[str, Any]) -> dict[str, A
 
             buffer = io.BytesIO()
             part.save(buffer, format=part.format or "PNG")
-            files[key] = (f"{key}.{(part.format or 'PNG').lower()}", buffer.getvalue(), f"image/{(part.format or 'PNG').lower()}")
+            files[key] = (
+                f"{key}.{(part.format or 'PNG').lower()}",
+                buffer.getvalue(),
+                f"image/{(part.format or 'PNG').lower()}",
+            )
         elif isinstance(part, bytes):
             files[key] = (key, part, _OCTET)
         else:

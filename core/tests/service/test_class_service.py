@@ -123,7 +123,11 @@ def test_decorators_bare_and_with_arguments() -> None:
             return "pong"
 
     spec = Tuned.to_spec()
-    assert (spec["resources"], spec["traffic"], spec["workers"]) == ({"cpu": "2"}, {"timeout": 3}, 2)
+    assert (spec["resources"], spec["traffic"], spec["workers"]) == (
+        {"cpu": "2"},
+        {"timeout": 3},
+        2,
+    )
     assert Tuned.name == "tuned" and Tuned.inner.__name__ == "Tuned"
     assert Tuned().ping() == "pong"  # calling the service makes an instance, as in BentoML
 
@@ -213,9 +217,7 @@ def test_concurrent_calls_of_a_batchable_api_share_batches() -> None:
     with session(Echo) as s:
 
         async def many() -> list[httpx.Response]:
-            calls = [
-                s.client.post("/double", json={"input_series": [[i, i]]}) for i in range(24)
-            ]
+            calls = [s.client.post("/double", json={"input_series": [[i, i]]}) for i in range(24)]
             return await asyncio.gather(*calls)
 
         answers = s.run(many())
@@ -229,7 +231,9 @@ def test_tensor_api_is_a_v2_model_and_schema_json_describes_routes() -> None:
     with session(Echo) as s:
         r = s.post(
             "/v2/models/total/infer",
-            json={"inputs": [{"name": "input", "datatype": "FP64", "shape": [1, 2], "data": [1, 2]}]},
+            json={
+                "inputs": [{"name": "input", "datatype": "FP64", "shape": [1, 2], "data": [1, 2]}]
+            },
         )
         assert r.status_code == 200, r.text
         assert r.json()["outputs"][0]["data"] == [3.0]
@@ -241,7 +245,10 @@ def test_tensor_api_is_a_v2_model_and_schema_json_describes_routes() -> None:
     assert routes["greet"]["input"]["required"] == ["name"]
     assert routes["count"]["output"]["is_stream"] is True
     body = docs["paths"]["/greet"]["post"]["requestBody"]["content"]["application/json"]
-    assert body["schema"]["properties"] == {"name": {"type": "string"}, "times": {"type": "integer"}}
+    assert body["schema"]["properties"] == {
+        "name": {"type": "string"},
+        "times": {"type": "integer"},
+    }
 
 
 def test_traffic_timeout_is_a_504_and_max_concurrency_a_503() -> None:
@@ -304,7 +311,7 @@ def test_depends_composes_services_in_process() -> None:
     with session(Pipeline) as s:
         assert s.post("/run", json={"values": [1, 2]}).json() == [22, 24]
         assert s.post("/run_async", json={"values": [1]}).json() == [11]
-    with pytest.raises(InvalidArgument, match="@tiffin.service class"):
+    with pytest.raises(InvalidArgument, match=r"@tiffin\.service class"):
         tiffin.depends(object)
 
 
@@ -323,7 +330,9 @@ def _save_model(name: str, text: str) -> Any:
     return m
 
 
-def test_bento_model_resolves_and_bentos_carry_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bento_model_resolves_and_bentos_carry_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = _save_model("answer", "42")
     ref = tiffin.models.BentoModel(str(model.tag))
     assert ref.resolve().tag == model.tag and str(ref) == str(model.tag)
@@ -368,3 +377,37 @@ def test_bento_model_missing_everywhere_is_not_found(monkeypatch: pytest.MonkeyP
         tiffin.models.BentoModel("nothing:v1").resolve()
     with pytest.raises(InvalidArgument, match="BentoModel"):
         tiffin.models.BentoModel("Bad Tag!")
+
+
+def test_resources_are_recorded_in_the_bento_and_its_kubernetes_manifests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from tiffin._bento._containerize import containerize
+
+    (tmp_path / "sized.py").write_text(
+        textwrap.dedent(
+            """
+            import tiffin
+
+            @tiffin.service(resources={"cpu": "2", "memory": "1Gi"})
+            class Sized:
+                @tiffin.api
+                def ping(self) -> str:
+                    return "pong"
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    bento = tiffin.build("sized.py:Sized", build_ctx=tmp_path)
+    sys.modules.pop("sized", None)
+    assert bento.info.resources == {"cpu": "2", "memory": "1Gi"}
+    assert tiffin.get(str(bento.tag)).info.resources == {"cpu": "2", "memory": "1Gi"}
+    done = containerize(
+        str(bento.tag), output=tmp_path / "ctx", kubernetes=True, build=False, wheels=False
+    )
+    deployment = yaml.safe_load((done.context / "kubernetes" / "deployment.yaml").read_text())
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["requests"] == {"cpu": "2", "memory": "1Gi"}
+    assert container["resources"]["limits"] == {"memory": "1Gi"}

@@ -85,7 +85,13 @@ def test_run_batch_and_build_then_serve_the_bento(
     rows.write_text("a,b\n1,2\n0,1\n")
     out = tmp_path / "out.csv"
     done = cli(
-        "batch", "service.py:Summer", "classify_batch", "--input", str(rows), "--output", str(out),
+        "batch",
+        "service.py:Summer",
+        "classify_batch",
+        "--input",
+        str(rows),
+        "--output",
+        str(out),
         cwd=project,
     )
     assert done.returncode == 0, done.stderr

@@ -267,6 +267,7 @@ def build(
             runners=tuple(spec.get("runners", ())),
             models=tuple(BentoModel(str(m.tag), m.info.framework) for m in model_list),
             envs=tuple({"name": n, "value": v} for n, v in config.envs),
+            resources=dict(spec.get("resources") or {}),
             python={
                 "lock": config.python.lock,
                 "requirements": requirements,

@@ -174,7 +174,10 @@ def bentoml_io_spec(spec: Any) -> dict[str, Any] | None:
     if kind == "JSON":
         return {
             "id": "bentoml.io.JSON",
-            "args": {"has_pydantic_model": bool(args.get("pydantic_model")), "has_json_encoder": False},
+            "args": {
+                "has_pydantic_model": bool(args.get("pydantic_model")),
+                "has_json_encoder": False,
+            },
         }
     if kind == "Image":
         return {
@@ -191,7 +194,10 @@ def bentoml_io_spec(spec: Any) -> dict[str, Any] | None:
             return None
         return {"id": "bentoml.io.Multipart", "args": parts}
     if kind in _LEGACY_ARGS:
-        return {"id": f"bentoml.io.{kind}", "args": {k: args.get(k) for k in _LEGACY_ARGS[kind] if k in args}}
+        return {
+            "id": f"bentoml.io.{kind}",
+            "args": {k: args.get(k) for k in _LEGACY_ARGS[kind] if k in args},
+        }
     return None
 
 
@@ -253,7 +259,10 @@ def service_schema(svc: Service) -> dict[str, Any]:
                 "required": [name for name, f in items.items() if f.required],
             }
         else:  # a 1.0-style API: the body is the one value
-            input_schema = {**_schema_of(_descriptor_spec(api.input), api.input), "root_input": True}
+            input_schema = {
+                **_schema_of(_descriptor_spec(api.input), api.input),
+                "root_input": True,
+            }
         output_spec = _descriptor_spec(api.output)
         output_schema = _schema_of(output_spec, api.output)
         if type(api.output).__name__ == "Stream":

@@ -34,7 +34,9 @@ class BentoModel:
             except InvalidArgument as exc:
                 raise InvalidArgument(f"BentoModel({tag!r}): {exc}") from None
         else:
-            raise InvalidArgument(f"BentoModel() takes a model tag such as 'iris_clf:v1', got {tag!r}")
+            raise InvalidArgument(
+                f"BentoModel() takes a model tag such as 'iris_clf:v1', got {tag!r}"
+            )
         self._model: Any = None
         self._lock = threading.Lock()
 

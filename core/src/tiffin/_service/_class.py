@@ -88,7 +88,9 @@ def api(
     serves it at ``POST /<route>`` (the method's name by default).
     """
     if not isinstance(batchable, bool):
-        raise InvalidArgument(f"@tiffin.api(batchable=...) must be True or False, got {batchable!r}")
+        raise InvalidArgument(
+            f"@tiffin.api(batchable=...) must be True or False, got {batchable!r}"
+        )
     config = APIConfig(name, route, doc, batchable, batch_dim, max_batch_size, max_latency_ms)
 
     def mark(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -115,9 +117,7 @@ class Dependency:
 
     def __init__(self, on: ClassService) -> None:
         if not isinstance(on, ClassService):
-            raise InvalidArgument(
-                f"tiffin.depends() takes a @tiffin.service class, got {on!r}"
-            )
+            raise InvalidArgument(f"tiffin.depends() takes a @tiffin.service class, got {on!r}")
         self.on = on
         self.attr: str | None = None
 
@@ -192,7 +192,9 @@ def _check_traffic(traffic: Any, name: str) -> dict[str, Any]:
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
     ):
-        raise InvalidArgument(f"service {name!r}: traffic timeout must be positive seconds, got {timeout!r}")
+        raise InvalidArgument(
+            f"service {name!r}: traffic timeout must be positive seconds, got {timeout!r}"
+        )
     limit = traffic.get("max_concurrency")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidArgument(
@@ -234,7 +236,9 @@ class _Gate:
                 )
             self.active += 1
             try:
-                call = func(*args, **kwargs) if is_async else run_in_threadpool(func, *args, **kwargs)
+                call = (
+                    func(*args, **kwargs) if is_async else run_in_threadpool(func, *args, **kwargs)
+                )
                 if self.timeout is None:
                     return await call
                 try:
@@ -285,7 +289,9 @@ class ClassService(Service):
         if workers is not None and (
             isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
         ):
-            raise InvalidArgument(f"service {name!r}: workers= must be a positive integer, got {workers!r}")
+            raise InvalidArgument(
+                f"service {name!r}: workers= must be a positive integer, got {workers!r}"
+            )
         self.workers = workers
         self.config = dict(config)
         self._instance: Any = None
@@ -293,8 +299,13 @@ class ClassService(Service):
         self.dependencies: dict[str, ClassService] = {}
         self.bento_models: list[Any] = []
         self._gate: _Gate | None = None
-        if self.traffic.get("timeout") is not None or self.traffic.get("max_concurrency") is not None:
-            self._gate = _Gate(name, self.traffic.get("timeout"), self.traffic.get("max_concurrency"))
+        if (
+            self.traffic.get("timeout") is not None
+            or self.traffic.get("max_concurrency") is not None
+        ):
+            self._gate = _Gate(
+                name, self.traffic.get("timeout"), self.traffic.get("max_concurrency")
+            )
         self._scan()
         self.on_startup(self._startup)
 
@@ -504,7 +515,9 @@ def _signature(keyed: bool, ctx_name: str | None) -> inspect.Signature:
     if keyed:
         params.append(inspect.Parameter("value", inspect.Parameter.POSITIONAL_ONLY))
     if ctx_name is not None:
-        params.append(inspect.Parameter(ctx_name, inspect.Parameter.KEYWORD_ONLY, annotation=Context))
+        params.append(
+            inspect.Parameter(ctx_name, inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+        )
     if not keyed:
         params.append(inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD))
     return inspect.Signature(params)

@@ -135,8 +135,10 @@ class Field:
     def from_json(self, value: Any) -> Any:
         """The parameter's value from its place in a JSON object body."""
         if self.kind == "primitive":
-            if self.types and not isinstance(value, self.types) or (
-                self.types and bool not in self.types and isinstance(value, bool)
+            if (
+                (self.types
+                and not isinstance(value, self.types))
+                or (self.types and bool not in self.types and isinstance(value, bool))
             ):
                 wanted = " or ".join(t.__name__ for t in self.types)
                 raise BadInput(
@@ -170,7 +172,9 @@ class Field:
         assert self.descriptor is not None
         if filename is None and media_type is None and self.descriptor.accepts(JSON_MEDIA):
             media_type = JSON_MEDIA
-        value = self._decode(data, media_type if self.descriptor.accepts(media_type) else None, filename)
+        value = self._decode(
+            data, media_type if self.descriptor.accepts(media_type) else None, filename
+        )
         if self.kind == "path":
             return _to_path(value, filename)
         return value
@@ -223,7 +227,14 @@ def field_for(name: str, annotation: Any, default: Any = inspect.Parameter.empty
     if origin in _PRIMITIVES:
         return Field(name, None, "primitive", _PRIMITIVES[origin], required, value_default)
     if _is_class(origin, "numpy", "ndarray"):
-        return Field(name, io.NumpyNdarray(**_array_options(metadata)), "descriptor", (), required, value_default)
+        return Field(
+            name,
+            io.NumpyNdarray(**_array_options(metadata)),
+            "descriptor",
+            (),
+            required,
+            value_default,
+        )
     if _is_class(origin, "pandas", "DataFrame"):
         return Field(name, io.PandasDataFrame(), "descriptor", (), required, value_default)
     if _is_class(origin, "pandas", "Series"):
@@ -411,7 +422,9 @@ def keyed(field: Field) -> IODescriptor:
     base = type(field.descriptor)
     cls = _KEYED_CLASSES.get(base)
     if cls is None:
-        cls = _KEYED_CLASSES[base] = type(base.__name__, (_Keyed, base), {"__module__": base.__module__})
+        cls = _KEYED_CLASSES[base] = type(
+            base.__name__, (_Keyed, base), {"__module__": base.__module__}
+        )
     descriptor = copy.copy(field.descriptor)
     descriptor.__class__ = cls
     descriptor._field = field  # type: ignore[attr-defined]
@@ -475,9 +488,7 @@ class Stream(IODescriptor):
                     yield self._chunk(item)
 
             return StreamingResponse(chunks(), media_type=self._media_type)
-        return StreamingResponse(
-            (self._chunk(item) for item in value), media_type=self._media_type
-        )
+        return StreamingResponse((self._chunk(item) for item in value), media_type=self._media_type)
 
     def to_cli(self, value: Any) -> Any:
         if hasattr(value, "__aiter__"):
@@ -527,4 +538,3 @@ def output_descriptor(func: Callable[..., Any], annotation: Any) -> IODescriptor
     if isinstance(base, IODescriptor):
         return base
     return JSON()
-
