@@ -135,10 +135,8 @@ class Field:
     def from_json(self, value: Any) -> Any:
         """The parameter's value from its place in a JSON object body."""
         if self.kind == "primitive":
-            if (
-                (self.types
-                and not isinstance(value, self.types))
-                or (self.types and bool not in self.types and isinstance(value, bool))
+            if (self.types and not isinstance(value, self.types)) or (
+                self.types and bool not in self.types and isinstance(value, bool)
             ):
                 wanted = " or ".join(t.__name__ for t in self.types)
                 raise BadInput(
@@ -355,6 +353,7 @@ class _Keyed:
     """Mixed into a copy of a descriptor: its JSON body is ``{"<field>": value}``."""
 
     _field: Field
+    _tensor = False  # a NumpyNdarray whose parsed-JSON reading can be called directly
     input_kwargs = False
 
     def decode(self, data: bytes, media_type: str | None, filename: str | None = None) -> Any:
@@ -379,11 +378,16 @@ class _Keyed:
             return self._field.from_json(parsed)
         if name not in parsed:
             raise BadInput(f"missing field {name!r}")
-        unknown = [k for k in parsed if k != name]
-        if unknown:
+        if len(parsed) != 1:
+            unknown = [k for k in parsed if k != name]
             raise BadInput(
                 f"unknown field(s) {', '.join(map(repr, unknown))}; the only field is {name!r}"
             )
+        if self._tensor:  # NumpyNdarray's own reading of parsed JSON: no second parse
+            try:
+                return self._check_shape(self._from_json(parsed[name]))  # type: ignore[attr-defined]
+            except BadInput as exc:
+                raise BadInput(f"field {name!r}: {exc}") from None
         return self._field.from_json(parsed[name])
 
     def from_cli(self, data: bytes, filename: str | None) -> Any:
@@ -428,6 +432,9 @@ def keyed(field: Field) -> IODescriptor:
     descriptor = copy.copy(field.descriptor)
     descriptor.__class__ = cls
     descriptor._field = field  # type: ignore[attr-defined]
+    descriptor._tensor = base.__name__ == "NumpyNdarray" and all(  # type: ignore[attr-defined]
+        callable(getattr(descriptor, m, None)) for m in ("_from_json", "_check_shape")
+    )
     return descriptor
 
 
