@@ -411,3 +411,35 @@ def test_resources_are_recorded_in_the_bento_and_its_kubernetes_manifests(
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["resources"]["requests"] == {"cpu": "2", "memory": "1Gi"}
     assert container["resources"]["limits"] == {"memory": "1Gi"}
+
+
+def test_frames_images_and_optional_parameters() -> None:
+    import io
+
+    import pandas as pd
+    import PIL.Image
+
+    @tiffin.service
+    class Kinds:
+        @tiffin.api
+        def frame(self, df: pd.DataFrame, scale: float | None = None) -> pd.DataFrame:
+            return df * (scale or 1)
+
+        @tiffin.api
+        def flip(self, image: PIL.Image.Image, note: str = "") -> PIL.Image.Image:
+            return image.transpose(PIL.Image.Transpose.FLIP_LEFT_RIGHT)
+
+    png = io.BytesIO()
+    PIL.Image.new("RGB", (3, 2), (10, 20, 30)).save(png, format="PNG")
+    with session(Kinds) as s:
+        r = s.post("/frame", json={"df": [{"a": 1, "b": 2}], "scale": None})
+        assert (r.status_code, r.json()) == (200, [{"a": 1, "b": 2}])
+        r = s.post("/frame", json={"df": [{"a": 1, "b": 2}], "scale": 2})
+        assert r.json() == [{"a": 2, "b": 4}]
+        r = s.post(
+            "/flip", files={"image": ("a.png", png.getvalue(), "image/png")}, data={"note": "x"}
+        )
+        assert r.status_code == 200, r.text
+        assert PIL.Image.open(io.BytesIO(r.content)).size == (3, 2)
+        r = s.post("/flip", files={"image": ("a.png", b"not an image", "image/png")})
+        assert r.status_code == 400 and "field 'image'" in r.json()["error"]

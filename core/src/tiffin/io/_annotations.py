@@ -70,9 +70,47 @@ _PRIMITIVES: dict[Any, tuple[type, ...]] = {
 # -- annotations -> descriptors ------------------------------------------------------------------
 
 
+_BY_NAME: dict[str, tuple[str, str] | type] = {
+    "ndarray": ("numpy", "ndarray"),
+    "DataFrame": ("pandas", "DataFrame"),
+    "Series": ("pandas", "Series"),
+    "Image": ("PIL.Image", "Image"),
+    "Path": pathlib.Path,
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+    "bytes": bytes,
+}
+
+
+def _from_string(annotation: str) -> Any:
+    """An annotation left as text (``from __future__ import annotations`` in a scope whose
+    names cannot be resolved): the known types by their last dotted name, else ``Any``."""
+    import importlib
+
+    parts = [p.strip() for p in annotation.split("|") if p.strip() not in ("None", "")]
+    text = parts[0] if len(parts) == 1 else annotation
+    if text.startswith(("Optional[", "typing.Optional[")) and text.endswith("]"):
+        text = text[text.index("[") + 1 : -1]
+    found = _BY_NAME.get(text.split("[")[0].split(".")[-1])
+    if found is None:
+        return Any
+    if isinstance(found, tuple):
+        try:
+            return getattr(importlib.import_module(found[0]), found[1])
+        except ImportError:
+            return Any
+    return found
+
+
 def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
     """``Annotated[T, m1, m2]`` -> ``(T, [m1, m2])``; ``Optional[T]`` -> ``(T, [])``."""
     metadata: list[Any] = []
+    if isinstance(annotation, str):
+        annotation = _from_string(annotation)
     if typing.get_origin(annotation) is typing.Annotated:
         annotation, *metadata = typing.get_args(annotation)
     args = typing.get_args(annotation)
@@ -134,6 +172,8 @@ class Field:
 
     def from_json(self, value: Any) -> Any:
         """The parameter's value from its place in a JSON object body."""
+        if value is None and not self.required and self.default is None:
+            return None  # an optional parameter (``x: int | None = None``) sent as null
         if self.kind == "primitive":
             if (self.types and not isinstance(value, self.types)) or (
                 self.types and bool not in self.types and isinstance(value, bool)
