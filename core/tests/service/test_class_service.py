@@ -365,10 +365,13 @@ def test_bento_model_resolves_and_bentos_carry_it(
     assert (bento.path / "models" / "answer" / model.tag.version / "value.txt").read_text() == "42"
     sys.modules.pop("service", None)
     tiffin.models.delete(str(model.tag))  # the bento serves with its own copy
-    svc = tiffin.load(str(bento.tag))
-    with session(svc) as s:
-        assert s.post("/ask", json={}).text == "42"
-    sys.modules.pop("service", None)
+    svc = tiffin.load(str(bento.tag))  # puts the bento's models in front of the store chain
+    try:
+        with session(svc) as s:
+            assert s.post("/ask", json={}).text == "42"
+    finally:
+        tiffin.models.stores().clear_front()
+        sys.modules.pop("service", None)
 
 
 def test_bento_model_missing_everywhere_is_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
