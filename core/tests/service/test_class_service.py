@@ -446,3 +446,11 @@ def test_frames_images_and_optional_parameters() -> None:
         assert PIL.Image.open(io.BytesIO(r.content)).size == (3, 2)
         r = s.post("/flip", files={"image": ("a.png", b"not an image", "image/png")})
         assert r.status_code == 400 and "field 'image'" in r.json()["error"]
+
+
+def test_serving_an_undecorated_class_says_to_decorate_it(tmp_path: Path, cli: Any) -> None:
+    (tmp_path / "plain.py").write_text("class Plain:\n    pass\n")
+    done = cli("serve", "plain.py:Plain", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "decorate it with @tiffin.service" in done.stderr
+    assert "Traceback" not in done.stderr

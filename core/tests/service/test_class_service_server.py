@@ -97,6 +97,20 @@ def test_run_batch_and_build_then_serve_the_bento(
     assert done.returncode == 0, done.stderr
     assert [float(v) for v in out.read_text().splitlines()[1:]] == [21.0, 10.0]
 
+    # an API of several parameters: each row's columns are its arguments
+    rows = tmp_path / "texts.jsonl"
+    rows.write_text('{"text": "ab", "upper": true}\n{"text": "cd", "upper": false}\n')
+    out = tmp_path / "labels.jsonl"
+    done = cli(
+        "batch", "service.py:Summer", "label", "--input", str(rows), "--output", str(out),
+        cwd=project,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["label_label"] for line in out.read_text().splitlines()] == [
+        "AB",
+        "cd",
+    ]
+
     done = cli("build", "--service", "service.py:Summer", "-o", "json", cwd=project)
     assert done.returncode == 0, done.stderr
     bento = tiffin.get("summer:latest")
