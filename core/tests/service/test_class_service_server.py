@@ -118,3 +118,24 @@ def test_run_batch_and_build_then_serve_the_bento(
     server = serve(str(bento.path), cwd=tmp_path)
     r = httpx.post(f"{server.url}/classify", json={"input_series": [[2, 2]]})
     assert r.json() == [22.0]
+
+
+def test_the_decorators_workers_are_the_servers_api_workers(tmp_path: Path, serve: Any) -> None:
+    (tmp_path / "pids.py").write_text(
+        textwrap.dedent(
+            """
+            import os
+            import tiffin
+
+            @tiffin.service(workers=2)
+            class Pids:
+                @tiffin.api
+                def pid(self) -> int:
+                    return os.getpid()
+            """
+        )
+    )
+    server = serve("pids.py:Pids", cwd=tmp_path)
+    r = httpx.post(f"{server.url}/pid", json={}, timeout=10)
+    assert r.status_code == 200 and isinstance(r.json(), int)
+    assert server.output().count("Started server process") == 2, server.output()
