@@ -164,12 +164,13 @@ def bentoml_python() -> Path:
     default = Path.home() / ".cache" / "tiffin-tests" / "bentoml-venv"
     venv = Path(os.environ.get("TIFFIN_BENTOML_VENV") or default)
     python = venv / "bin" / "python"
-    check = [str(python), "-c", "import bentoml, numpy"]
+    check = [str(python), "-c", "import bentoml, numpy, PIL"]
     if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
         return python
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", BENTOML_SPEC],
+        [str(python), "-m", "pip", "install", "-q", BENTOML_SPEC, "pillow"],
         capture_output=True,
         text=True,
         timeout=900,
@@ -179,7 +180,10 @@ def bentoml_python() -> Path:
 
 
 CLASS_SERVICE = """
+from pathlib import Path
+
 import numpy as np
+import PIL.Image
 import tiffin
 
 
@@ -201,6 +205,14 @@ class Summer:
     def count(self, n: int):
         for i in range(n):
             yield f"{i};"
+
+    @tiffin.api
+    def size(self, upload: Path, note: str = "") -> dict:
+        return {"size": upload.stat().st_size, "note": note}
+
+    @tiffin.api
+    def flip(self, image: PIL.Image.Image) -> PIL.Image.Image:
+        return image.transpose(PIL.Image.Transpose.FLIP_LEFT_RIGHT)
 """
 
 LEGACY_SERVICE = """
@@ -221,8 +233,9 @@ def words(text):
 """
 
 BENTOML_CALLS = """
-import json, sys
+import json, pathlib, sys
 import numpy as np
+import PIL.Image
 import bentoml
 
 out = {}
@@ -231,6 +244,11 @@ with bentoml.SyncHTTPClient(sys.argv[1]) as client:
     out["doubled"] = client.doubled(input_series=np.array([[1.0, 2.0]])).tolist()
     out["greet"] = client.greet(name="ann", times=2)
     out["count"] = list(client.count(n=3))
+    blob = pathlib.Path("blob.bin")
+    blob.write_bytes(b"12345")
+    out["size"] = client.size(upload=blob, note="hello")
+    PIL.Image.new("RGB", (3, 2), (1, 2, 3)).save("in.png")
+    out["flip"] = list(client.flip(image=PIL.Image.open("in.png")).size)
 
 
 async def use_async():
@@ -272,6 +290,8 @@ def test_bentomls_clients_call_tiffin_services(
         "doubled": [[2.0, 4.0]],
         "greet": "hi ann hi ann",
         "count": ["0;", "1;", "2;"],
+        "size": {"size": 5, "note": "hello"},
+        "flip": [3, 2],
         "async_total": [10.0],
         "legacy_total": [3.0],
         "legacy_words": {"words": 3},

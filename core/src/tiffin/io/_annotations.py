@@ -201,12 +201,17 @@ class Field:
                     return self.from_json(orjson.loads(data))
                 except orjson.JSONDecodeError as exc:
                     raise BadInput(f"field {self.name!r} is not valid JSON: {exc}") from None
+            text = data.decode("utf-8", "replace")
             if self.types == (str,):
-                return data.decode("utf-8", "replace")
+                try:  # BentoML's clients send form fields as JSON: '"text"'
+                    parsed = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    return text
+                return parsed if isinstance(parsed, str) else text
             try:
                 return self.from_json(orjson.loads(data))
             except orjson.JSONDecodeError:
-                return self.from_json(data.decode("utf-8", "replace"))
+                return self.from_json(text)
         assert self.descriptor is not None
         if filename is None and media_type is None and self.descriptor.accepts(JSON_MEDIA):
             media_type = JSON_MEDIA
