@@ -122,6 +122,11 @@ def test_a_pushed_model_is_pulled_on_start_and_its_bento_needs_no_registry(
     done = cli("models", "push", str(model.tag))
     assert done.returncode == 0, done.stderr
 
+    # a notebook with an empty store: BentoModel pulls too, not only under `tiffin serve`
+    monkeypatch.setenv("TIFFIN_HOME", str(tmp_path / "notebook-home"))
+    pulled = tiffin.models.BentoModel(str(model.tag)).resolve()
+    assert pulled.tag == model.tag and pulled.path.is_relative_to(tmp_path / "notebook-home")
+
     # the deployment: an empty store, the registry configured
     deploy_home = tmp_path / "deploy-home"
     project = tmp_path / "project"
