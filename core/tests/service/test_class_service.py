@@ -454,3 +454,26 @@ def test_serving_an_undecorated_class_says_to_decorate_it(tmp_path: Path, cli: A
     assert done.returncode == 1
     assert "decorate it with @tiffin.service" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_missing_bento_model_is_one_line_before_serving(tmp_path: Path, cli: Any) -> None:
+    (tmp_path / "missing.py").write_text(
+        textwrap.dedent(
+            """
+            import tiffin
+
+            @tiffin.service
+            class Missing:
+                model = tiffin.models.BentoModel("nothere:v1")
+
+                @tiffin.api
+                def ping(self) -> str:
+                    return "pong"
+            """
+        )
+    )
+    done = cli(
+        "serve", "missing.py:Missing", "--port", "0", cwd=tmp_path, env={"TIFFIN_REGISTRY_URL": ""}
+    )
+    assert done.returncode == 1
+    assert "no model named 'nothere'" in done.stderr and "Traceback" not in done.stderr

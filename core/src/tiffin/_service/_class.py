@@ -307,6 +307,7 @@ class ClassService(Service):
                 name, self.traffic.get("timeout"), self.traffic.get("max_concurrency")
             )
         self._scan()
+        self.on_deployment(self._resolve_models)
         self.on_startup(self._startup)
 
     # -- the class -------------------------------------------------------------------------------
@@ -463,6 +464,12 @@ class ClassService(Service):
                     dependency.get_instance()
                 self._instance = self.inner()
             return self._instance
+
+    def _resolve_models(self) -> None:
+        """Before any worker starts (``tiffin serve``, ``tiffin run``): find or pull every model
+        the service and its dependencies name, once, so a missing one is one clear error."""
+        for reference in self.all_bento_models():
+            reference.resolve()
 
     def _startup(self) -> None:
         self.get_instance()
