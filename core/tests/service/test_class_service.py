@@ -72,8 +72,11 @@ class Echo:
     """Echo values back."""
 
     def __init__(self) -> None:
+        import tempfile
+
         self.calls = 0
         self.batch_sizes: list[int] = []
+        self.tmp = tempfile.mkdtemp(prefix="tiffin-echo-")
 
     @tiffin.api
     def total(self, input_series: np.ndarray) -> np.ndarray:
@@ -108,11 +111,26 @@ class Echo:
     def size(self, upload: Path) -> int:
         return upload.stat().st_size
 
+    @tiffin.api
+    def report(self, text: str) -> Path:
+        out = Path(self.tmp) / "report.txt"
+        out.write_text(text.upper())
+        return out
+
 
 def test_decorators_bare_and_with_arguments() -> None:
     assert isinstance(Echo, tiffin.Service)
     assert Echo.name == "echo"
-    assert list(Echo.apis) == ["total", "double", "greet", "move", "count", "whoami", "size"]
+    assert list(Echo.apis) == [
+        "total",
+        "double",
+        "greet",
+        "move",
+        "count",
+        "whoami",
+        "size",
+        "report",
+    ]
     assert Echo.apis["move"].route == "points/move"
     assert Echo.apis["total"].doc == "Row sums."
 
@@ -191,6 +209,9 @@ def test_apis_over_http() -> None:
         assert (r.json(), r.headers["x-seen"]) == ({"user": "bo"}, "bo")
         r = s.post("/size", files={"upload": ("a.bin", b"12345", "application/octet-stream")})
         assert (r.status_code, r.json()) == (200, 5)
+        r = s.post("/report", json={"text": "ok"})  # a Path returned: the file's bytes
+        assert (r.status_code, r.content) == (200, b"OK")
+        assert r.headers["content-type"].startswith("text/plain")
 
 
 @pytest.mark.parametrize(

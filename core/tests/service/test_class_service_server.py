@@ -4,6 +4,7 @@ keyword arguments, against real servers on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
 from pathlib import Path
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 import tiffin
-from tiffin.client import Client
+from tiffin.client import AsyncClient, Client
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +73,12 @@ def test_python_client_takes_keyword_arguments(project: Path, serve: Any) -> Non
         with pytest.raises(tiffin.exceptions.InvalidArgument, match="needs the argument"):
             client.label(upper=True)
 
+    async def use_async() -> Any:
+        async with AsyncClient(server.url) as client:
+            return await client.label(text="xy", upper=True)
+
+    assert asyncio.run(use_async()) == {"label": "XY"}
+
 
 def test_run_batch_and_build_then_serve_the_bento(
     project: Path, serve: Any, cli: Any, tmp_path: Path
@@ -102,7 +109,13 @@ def test_run_batch_and_build_then_serve_the_bento(
     rows.write_text('{"text": "ab", "upper": true}\n{"text": "cd", "upper": false}\n')
     out = tmp_path / "labels.jsonl"
     done = cli(
-        "batch", "service.py:Summer", "label", "--input", str(rows), "--output", str(out),
+        "batch",
+        "service.py:Summer",
+        "label",
+        "--input",
+        str(rows),
+        "--output",
+        str(out),
         cwd=project,
     )
     assert done.returncode == 0, done.stderr

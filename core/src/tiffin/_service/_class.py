@@ -531,8 +531,14 @@ def _signature(keyed: bool, ctx_name: str | None) -> inspect.Signature:
 
 
 def _path_out(result: Any, to_path: bool) -> Any:
+    """A ``Path`` a file API returned, as the file's bytes with its name and media type."""
     if to_path and isinstance(result, pathlib.PurePath):
-        return pathlib.Path(result).open("rb")
+        import mimetypes
+
+        from tiffin.io._file import NamedBytesIO
+
+        path = pathlib.Path(result)
+        return NamedBytesIO(path.read_bytes(), path.name, mimetypes.guess_type(path.name)[0])
     return result
 
 
