@@ -8,10 +8,29 @@ from typing import Any
 
 import typer
 
+from tiffin import _plugins
 from tiffin.cli._common import OutputFormat, echo_json
 
+
+class _InstalledStrategies:
+    """``--strategy``'s metavar in ``--help``: the strategies installed here, looked up only
+    when the help is drawn (loading every strategy plugin would slow each start-up)."""
+
+    def __str__(self) -> str:
+        try:
+            return "[" + "|".join(sorted(_plugins.transfer_strategies())) + "]"
+        except Exception:  # a broken plugin is reported by `tiffin plugins`, not by --help
+            return "NAME"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 STRATEGY_OPTION = typer.Option(
-    None, "--strategy", help="Use this transfer strategy (proxy, presigned, multipart)."
+    None,
+    "--strategy",
+    metavar=_InstalledStrategies(),  # type: ignore[arg-type]
+    help="Use this transfer strategy: one of those installed here.",
 )
 THREADS_OPTION = typer.Option(10, "--threads", min=1, help="Files moved at once.")
 FORCE_PUSH = typer.Option(False, "--force", help="Push even if the registry has this version.")

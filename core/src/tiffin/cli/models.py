@@ -152,7 +152,9 @@ def get_model(
         if output == ManifestFormat.json:
             from tiffin._converter import load_yaml
 
-            echo_json(load_yaml(record["manifest"]))
+            data = load_yaml(record["manifest"])
+            data["labels"] = record.get("labels", data.get("labels"))  # edited after the push
+            echo_json(data)
         else:
             sys.stdout.write(record["manifest"])
         return

@@ -114,8 +114,16 @@ def login(
     url = normalize_url(url)
     if check:
         from tiffin._registry._client import RegistryClient
+        from tiffin.exceptions import RegistryUnreachable
 
-        with RegistryClient(RegistryConfig(url, token)) as client:
-            client.json("GET", "/transfer")  # needs read scope: proves the token too
+        try:
+            with RegistryClient(RegistryConfig(url, token)) as client:
+                client.json("GET", "/transfer")  # needs read scope: proves the token too
+        except RegistryUnreachable as exc:  # its advice (`tiffin registry login`) is this command
+            reason = str(exc).split("; check TIFFIN_REGISTRY_URL", 1)[0]
+            raise RegistryUnreachable(
+                f"{reason}; check the address and that the registry is running (nothing was "
+                f"saved; --no-check saves it without asking)"
+            ) from None
     path = save(url, token)
     typer.echo(f"logged in to {url} (saved in {path})")
