@@ -377,6 +377,12 @@ class Arguments(IODescriptor):
         }
 
     def _openapi_content(self, first_only: bool = False) -> dict[str, Any]:
+        files = any(
+            f.kind == "path" or (f.descriptor is not None and not f.descriptor.accepts(JSON_MEDIA))
+            for f in self.fields.values()
+        )
+        if files:  # a file travels only in a multipart part
+            return {MULTIPART: {"schema": self.openapi_schema()}}
         content: dict[str, Any] = {JSON_MEDIA: {"schema": self.openapi_schema()}}
         if not first_only:
             content[MULTIPART] = {"schema": self.openapi_schema()}
