@@ -65,7 +65,16 @@ __all__ = [
     "testing",
 ]
 
-_SUBMODULES = {"client", "containers", "exceptions", "frameworks", "io", "models", "testing"}
+_SUBMODULES = {
+    "client",
+    "containers",
+    "exceptions",
+    "frameworks",
+    "io",
+    "models",
+    "plugins",
+    "testing",
+}
 _LAZY = {
     "Bento": "tiffin._bento",
     "build": "tiffin._bento",

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from tiffin.exceptions import InvalidArgument
+from tiffin.exceptions import InvalidArgument, PluginError
 
 if TYPE_CHECKING:
     from tiffin._model import Model
@@ -202,6 +202,12 @@ class FrameworkAdapter(abc.ABC):
                 for method, sig in converted.items()
             }
 
+        version = self.framework_version()
+        if not isinstance(version, str) or not version:
+            raise PluginError(
+                f"the {self.name!r} framework adapter{self._from()} broke the contract: "
+                f"framework_version() returned {version!r}, not a version string"
+            )
         with models.create(
             name,
             labels=labels,
@@ -209,14 +215,23 @@ class FrameworkAdapter(abc.ABC):
             signatures=converted,
             custom_objects=custom_objects,
             framework=self.name,
-            framework_version=self.framework_version(),
+            framework_version=version,
         ) as stored:
             extra = self.save(model, Path(stored.path), {**stored.info.options, **save_options})
+            if extra is not None and not isinstance(extra, Mapping):
+                raise PluginError(
+                    f"the {self.name!r} framework adapter{self._from()} broke the contract: "
+                    f"save() returned a {type(extra).__name__}, not a dict of options or None; "
+                    f"nothing was stored"
+                )
             if extra:
                 stored.info = attrs.evolve(stored.info, options={**stored.info.options, **extra})
             if called_later:  # what is saved is not what is called: check what loads back
                 _check_signature_methods(self.callable_model(self.load(stored)), converted)
         return stored  # create() pointed it at the committed version
+
+    def _from(self) -> str:
+        return f" (from {self.distribution})" if self.distribution else ""
 
     def get(self, tag: str | Tag) -> Model:
         """The stored model ``tag``, which must have been saved by this framework."""

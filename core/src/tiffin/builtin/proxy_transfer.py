@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from tiffin.hookspecs import hookimpl
-from tiffin.transfer import CHUNK_SIZE, ResumableDownload, file_chunks
+from tiffin.transfer import (
+    CHUNK_SIZE,
+    ResumableDownload,
+    file_chunks,
+    raise_for_registry,
+    translate_errors,
+)
 
 __all__ = ["ProxyStrategy"]
 
@@ -39,8 +45,6 @@ class ProxyStrategy:
         http: Any,
         progress: Callable[[int], None],
     ) -> None:
-        from tiffin._registry._client import raise_for_registry, translate_errors
-
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
         base = str(http.base_url)
         with translate_errors(base):
@@ -60,8 +64,6 @@ class ProxyStrategy:
         http: Any,
         progress: Callable[[int], None],
     ) -> str | None:
-        from tiffin._registry._client import raise_for_registry, translate_errors
-
         download = ResumableDownload(path, size, progress)
         if download.complete:
             return download.sha256

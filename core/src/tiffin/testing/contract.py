@@ -458,7 +458,7 @@ class FrameworkContract:
 
     def _batching(self, value: Any) -> Any:
         from tiffin import _plugins
-        from tiffin.hookspecs import has_capability
+        from tiffin.hookspecs import SupportsFrameworkBatching
 
         containers = _plugins.data_containers()
         for cls in type(value).__mro__:
@@ -469,7 +469,7 @@ class FrameworkContract:
                 if name in containers:
                     return containers[name]
         adapter = self._adapter()
-        if has_capability(adapter, "batch") and has_capability(adapter, "split"):
+        if isinstance(adapter, SupportsFrameworkBatching):
             return adapter
         pytest.fail(
             f"nothing knows how to batch a {type(value).__module__}.{type(value).__qualname__}. "
