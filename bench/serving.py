@@ -10,6 +10,9 @@ It trains the iris LogisticRegression once, then serves the same model from
       ``tiffin.sklearn.get(...).to_runner()``, ``NumpyNdarray`` in and out), ``tiffin serve``,
       with four APIs measured as four systems: a sync and an async API function, each with a
       plain runner and with a batchable one (``signatures={"predict": {"batchable": True}}``);
+      and the same as a class-style service (``@tiffin.service``, ``BentoModel``), a plain API
+      and a batchable one (``@tiffin.api(batchable=True)``), each compared with its 1.0-style
+      peer (the issue's bar: within 10% of it at c=32);
   (b) a bare Starlette handler (``np.asarray(await request.json())``, ``model.predict``,
       ``JSONResponse``) run by uvicorn from the same venv (same uvicorn extras), one worker, no
       access log: the floor of this stack;
@@ -35,11 +38,11 @@ with the scikit-learn API of the same shape.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,31 +52,12 @@ import time
 from pathlib import Path
 
 import httpx
+from _common import IRIS_SERVICE, ensure_wrk, free_port, wrk_figures
 
 HERE = Path(__file__).resolve().parent
 BODY = "[[5.9, 3, 5.1, 1.8]]"
 BENTOML_VERSION = "1.4.40"  # the version the serving targets name
 BENTOML_SPEC = f"bentoml=={BENTOML_VERSION}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("installing wrk with apt-get ...", file=sys.stderr)
-        subprocess.run(["apt-get", "update", "-qq"], check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
-        found = shutil.which("wrk")
-    if not found:
-        sys.exit("wrk is needed: install it (Debian: apt-get install wrk)")
-    return found
 
 
 def ensure_bentoml(venv: Path) -> Path | None:
@@ -188,11 +172,6 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
 def run_wrk(
     wrk: str, server: Server | Target, concurrency: int, duration: float, workdir: Path
 ) -> dict:
@@ -209,7 +188,7 @@ def _run_wrk(
 ) -> dict:
     script = workdir / f"post_{server.port}.lua"
     script.write_text(
-        f'wrk.method = "POST"\nwrk.body = {server.body!r}\n'.replace("'", '"')
+        f'wrk.method = "POST"\nwrk.body = {json.dumps(server.body)}\n'  # a valid Lua string
         + 'wrk.headers["Content-Type"] = "application/json"\n'
     )
     threads = str(min(2, concurrency))
@@ -230,24 +209,15 @@ def _run_wrk(
     ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     out = done.stdout
-    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))  # wrk pads "2.23s "
-    if done.returncode != 0 or rps_match is None or "99" not in pct:
+    figures = wrk_figures(out)
+    if done.returncode != 0 or figures is None:
         # no answer at all within the run (a stalled server) leaves wrk without percentiles
         raise RuntimeError(
             f"wrk against {server.label} ({server.url + server.route}, c={concurrency}) gave no "
             f"latency figures; its output:\n{out}{done.stderr}\nserver log: {server.log.name}"
         )
-    rps = float(rps_match.group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
-    return {
-        "rps": rps,
-        "p50": _ms(pct["50"]),
-        "p99": _ms(pct["99"]),
-        "non2xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": errors.group(0) if errors else "",
-    }
+    return {**figures, "socket_errors": errors.group(0) if errors else ""}
 
 
 TIFFIN_SERVICE = """
@@ -274,6 +244,31 @@ def classify_batch(input_series):
 async def classify_batch_async(input_series):
     return await batch_runner.predict.async_run(input_series)
 """
+
+CLASS_SERVICE = """
+import numpy as np
+import tiffin
+
+@tiffin.service
+class IrisClassifier:
+    bento_model = tiffin.models.BentoModel("iris_clf:latest")
+
+    def __init__(self):
+        self.model = tiffin.sklearn.load_model(self.bento_model)
+
+    @tiffin.api
+    def classify(self, input_series: np.ndarray) -> np.ndarray:
+        return self.model.predict(input_series)
+
+    @tiffin.api(batchable=True, batch_dim=0)  # the runner defaults: same as "tiffin batch sync"
+    def classify_batch(self, input_series: np.ndarray) -> np.ndarray:
+        return self.model.predict(input_series)
+"""
+#: a class-style API's body: a JSON object keyed by the parameter's name
+CLASS_BODY = '{"input_series": [[5.9, 3, 5.1, 1.8]]}'
+CLASS_ROUTES = {"tiffin class": "/classify", "tiffin class batch": "/classify_batch"}
+#: each class-style API and the 1.0-style API it is compared with (same model, same batching)
+CLASS_PEERS = {"tiffin class": "tiffin sync", "tiffin class batch": "tiffin batch sync"}
 
 SKLEARN_SVC = 'svc = tiffin.Service("iris_classifier", runners=[iris_clf_runner, batch_runner])'
 ONNX_SVC = """onnx_runner = tiffin.onnx.get("iris_onnx:latest").to_runner()
@@ -354,17 +349,7 @@ async def gil_bound(x):
     return await gil.predict.async_run(x)
 """
 
-COLD_SERVICE = """
-import tiffin
-from tiffin.io import NumpyNdarray
-
-iris_clf_runner = tiffin.sklearn.get("iris_clf:latest").to_runner()
-svc = tiffin.Service("iris_classifier", runners=[iris_clf_runner])
-
-@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
-def classify(input_series):
-    return iris_clf_runner.predict.run(input_series)
-"""
+COLD_SERVICE = IRIS_SERVICE
 
 STARLETTE_APP = """
 import pickle
@@ -472,6 +457,7 @@ def prepare(
     if with_onnx:  # the same server, two more runners and APIs
         service = service.replace(SKLEARN_SVC, ONNX_SVC) + ONNX_APIS
     (workdir / "tiffin_service.py").write_text(service)
+    (workdir / "class_service.py").write_text(CLASS_SERVICE)
     (workdir / "slow_service.py").write_text(SLOW_SERVICE)
     (workdir / "scaling_service.py").write_text(SCALING_SERVICE)
     (workdir / "cold_service.py").write_text(COLD_SERVICE)
@@ -529,6 +515,17 @@ def start_all(
     targets += [Target(label, tiffin, route) for label, route in TIFFIN_ROUTES.items()]
     if with_onnx:
         targets += [Target(label, tiffin, route) for label, (route, _) in ONNX_ROUTES.items()]
+    port = free_port()
+    classy = Server(
+        "tiffin class",
+        [*tiffin_cmd, "class_service.py:IrisClassifier", "--port", str(port)],
+        workdir,
+        envs["tiffin"],
+        port,
+        body=CLASS_BODY,
+    )
+    servers.append(classy)
+    targets += [Target(label, classy, route) for label, route in CLASS_ROUTES.items()]
     port = free_port()
     servers.append(
         Server(
@@ -788,6 +785,15 @@ def main() -> None:
             peer = "bentoml batch" if "batch" in label else "bentoml"
             row += f" {t / med(peer, c, 'rps'):.2f}x |" if bentoml_python is not None else " - |"
             print(row)
+
+    print("\n| class-style API | c | req/s / its 1.0-style peer | p99 / peer | peer |")
+    print("|---|---:|---:|---:|---|")
+    for c in levels:
+        for label, peer in CLASS_PEERS.items():
+            print(
+                f"| {label} | {c} | {med(label, c, 'rps') / med(peer, c, 'rps'):.2f}x | "
+                f"{med(label, c, 'p99') / med(peer, c, 'p99'):.2f}x | {peer} |"
+            )
 
     if with_onnx:
         print(

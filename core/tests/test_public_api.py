@@ -33,6 +33,10 @@ EXPECTED = {
     "load",
     "push",
     "pull",
+    # class-style services
+    "service",
+    "api",
+    "depends",
     # public modules
     "client",
     "containers",

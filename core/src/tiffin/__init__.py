@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     )
     from tiffin._model import Model
     from tiffin._runner import Runnable, Runner
-    from tiffin._service import Context, Cookie, Service
+    from tiffin._service import Context, Cookie, Service, api, depends, service
     from tiffin._storage.tag import Tag
 
 __all__ = [
@@ -43,10 +43,12 @@ __all__ = [
     "Service",
     "Tag",
     "__version__",
+    "api",
     "build",
     "client",
     "containers",
     "delete",
+    "depends",
     "exceptions",
     "export_bento",
     "frameworks",
@@ -59,6 +61,7 @@ __all__ = [
     "models",
     "pull",
     "push",
+    "service",
     "testing",
 ]
 
@@ -89,6 +92,9 @@ _LAZY = {
     "Context": "tiffin._service",
     "Cookie": "tiffin._service",
     "Service": "tiffin._service",
+    "api": "tiffin._service",
+    "depends": "tiffin._service",
+    "service": "tiffin._service",
     "Tag": "tiffin._storage.tag",
 }
 
