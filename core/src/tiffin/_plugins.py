@@ -37,6 +37,7 @@ __all__ = [
     "frameworks",
     "io_descriptors",
     "plugin_records",
+    "remotes",
     "reset",
     "storage_backends",
     "transfer_strategies",
@@ -49,6 +50,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("builtin.io-descriptors", "tiffin.builtin.io_descriptors"),
     ("builtin.proxy-transfer", "tiffin.builtin.proxy_transfer"),
     ("builtin.batch-engines", "tiffin.builtin.batch_engines"),
+    ("builtin.registry-remote", "tiffin.builtin.registry_remote"),
 )
 
 #: Well-known plugins, so that a missing one gets an exact ``pip install`` hint.
@@ -370,6 +372,7 @@ def collect_all() -> None:
         transfer_strategies,
         io_descriptors,
         batch_engines,
+        remotes,
     ):
         collect()
 
@@ -547,6 +550,16 @@ def batch_engines() -> dict[str, Any]:
         key=lambda e: [e.name],
         check=_require("name", "run", kind="batch engine"),
         kind="engine",
+    )
+
+
+def remotes() -> dict[str, hookspecs.Remote]:
+    """Remotes (push, pull, ``--remote``, auto-pull) by URL scheme."""
+    return _get().collect(
+        "register_remotes",
+        key=lambda r: [s.lower() for s in r.schemes],
+        check=_require("schemes", "open", kind="remote"),
+        kind="remote",
     )
 
 
