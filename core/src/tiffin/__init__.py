@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from tiffin._model import Model
     from tiffin._runner import Runnable, Runner
     from tiffin._service import Context, Cookie, Service
-    from tiffin._storage.tag import Tag
+    from tiffin.store.tag import Tag
 
 __all__ = [
     "Bento",
@@ -80,7 +80,7 @@ _LAZY = {
     "Context": "tiffin._service",
     "Cookie": "tiffin._service",
     "Service": "tiffin._service",
-    "Tag": "tiffin._storage.tag",
+    "Tag": "tiffin.store.tag",
 }
 
 

@@ -19,7 +19,7 @@ from tiffin.exceptions import InvalidArgument
 if TYPE_CHECKING:
     from tiffin._model import Model
     from tiffin._runner import Runnable
-    from tiffin._storage.tag import Tag
+    from tiffin.store.tag import Tag
 
 __all__ = ["FrameworkAdapter", "cpu_threads"]
 
@@ -144,7 +144,7 @@ class FrameworkAdapter(abc.ABC):
 
         from tiffin import models
         from tiffin._signature import convert_signatures
-        from tiffin._storage.tag import validate_name
+        from tiffin.store.tag import validate_name
 
         validate_name(name, what="model name")
         unknown = sorted(set(save_options) - self.save_options)
