@@ -146,7 +146,7 @@ class FrameworkAdapter(abc.ABC):
         from tiffin._signature import convert_signatures
         from tiffin.store.tag import validate_name
 
-        validate_name(name, what="model name")
+        validate_name(name.partition(":")[0] if isinstance(name, str) else name, what="model name")
         unknown = sorted(set(save_options) - self.save_options)
         if unknown:
             allowed = ", ".join(sorted(self.save_options)) or "none"
