@@ -207,9 +207,9 @@ def test_chosen_versions_are_kept_and_latest_is_the_newest_created() -> None:
     last = _model("sentiment", b"later")
     assert [m.tag for m in tiffin.models.list("sentiment")] == [last.tag, chosen.tag, first.tag]
     assert tiffin.models.get("sentiment:latest") == last
-    with pytest.raises(AlreadyStored, match="sentiment:v1_approved is already stored"):
-        with tiffin.models.create("sentiment:v1_approved"):
-            pass
+    already = pytest.raises(AlreadyStored, match="sentiment:v1_approved is already stored")
+    with already, tiffin.models.create("sentiment:v1_approved"):
+        pass
     with pytest.raises(InvalidArgument, match="Bad"), tiffin.models.create("sentiment:Bad"):
         pass
 
@@ -222,7 +222,7 @@ def test_auto_pull_is_the_last_store_of_the_chain(remote, tmp_path, monkeypatch,
         tiffin.models.get(str(model.tag))  # not in serve/batch: no pulling behind one's back
     monkeypatch.setenv("TIFFIN_AUTO_PULL_ACTIVE", "1")  # what `tiffin serve` sets
     monkeypatch.setenv("TIFFIN_AUTO_PULL", "0")
-    with pytest.raises(NotFound, match="auto-pull is off .*tiffin models pull"):
+    with pytest.raises(NotFound, match=r"auto-pull is off .*tiffin models pull"):
         tiffin.models.get(str(model.tag))
     monkeypatch.setenv("TIFFIN_AUTO_PULL", "1")
     with pytest.raises(NotFound, match="the registry at mem://team was asked too"):
@@ -237,7 +237,7 @@ def test_auto_pull_is_the_last_store_of_the_chain(remote, tmp_path, monkeypatch,
 def test_a_url_whose_scheme_no_remote_serves_says_so(monkeypatch) -> None:
     model = _model()
     monkeypatch.setenv("TIFFIN_REGISTRY_URL", "oci://registry.example/team")
-    with pytest.raises(InvalidArgument, match="http://host.*oci:// needs tiffin-oci"):
+    with pytest.raises(InvalidArgument, match=r"http://host.*oci:// needs tiffin-oci"):
         tiffin.models.push(model.tag)
 
 
