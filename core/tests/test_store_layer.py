@@ -246,3 +246,40 @@ def test_the_summary_line_says_what_moved() -> None:
     summary.bytes_resumed = 1024
     line = summary_line(summary)
     assert line.startswith("pushed a:1: 3 files, 2.0 KiB sent") and "1.0 KiB resumed" in line
+
+
+def test_importing_a_stored_model_again_says_it_was_there(cli, tmp_path) -> None:
+    model = _model()
+    archive = str(tmp_path / "clf.tar")
+    tiffin.models.export_model(model.tag, archive)
+    again = cli("models", "import", archive)
+    assert again.returncode == 0, again.stderr
+    assert f"Model {model.tag} was already stored" in again.stdout
+    assert "Imported" not in again.stdout
+
+
+def test_an_address_that_is_no_tiffin_registry_says_so(cli) -> None:
+    import http.server
+    import threading
+
+    class NotARegistry(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # what a model server answers for an unknown path
+            self.send_response(404)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"no route /api/v1/models/versions")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotARegistry)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        done = cli("models", "list", "--remote", env={"TIFFIN_REGISTRY_URL": url})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1
+    assert f"{url} does not answer as a tiffin registry" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
