@@ -323,3 +323,18 @@ def test_save_model_keeps_a_chosen_version() -> None:
             adapter.save_model("doubler:v1_approved", Doubler(), signatures={"predict": {}})
     finally:
         _plugins.reset()
+
+
+def test_the_store_package_is_light_and_its_names_resolve() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tiffin.store as s\n"
+        "heavy = [m for m in ('httpx', 'fsspec', 'rich', 'cattrs') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "missing = [n for n in s.__all__ if getattr(s, n, None) is None]\n"
+        "assert not missing, missing\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -32,6 +32,7 @@ from tiffin.hookspecs import has_capability
 from tiffin.store._registry_client import RegistryClient
 from tiffin.store.home import tiffin_home
 from tiffin.store.manifest import hash_file
+from tiffin.store.progress import Progress
 
 __all__ = ["ByteCounter", "download_blob", "partial_dir", "upload_blob"]
 
@@ -41,7 +42,7 @@ DOWNLOADS_DIR = ".downloads"
 class ByteCounter:
     """Thread-safe running total of bytes moved, forwarded to a ``progress(done, total)`` bar."""
 
-    def __init__(self, total: int, progress: Callable[[int, int], None] | None) -> None:
+    def __init__(self, total: int, progress: Progress | None) -> None:
         self.total = total
         self.done = 0
         self._progress = progress
