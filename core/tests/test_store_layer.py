@@ -338,3 +338,18 @@ def test_the_store_package_is_light_and_its_names_resolve() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_serve_of_a_missing_tag_says_what_auto_pull_did(cli) -> None:
+    from tiffin.testing.fixtures import free_port
+
+    env = {"TIFFIN_REGISTRY_URL": "http://127.0.0.1:9", "TIFFIN_AUTO_PULL": "0"}
+    port = str(free_port())
+    off = cli("serve", "iris_clasifier:latest", "--port", port, env=env)
+    assert off.returncode == 1 and off.stderr.count("\n") == 1
+    assert "auto-pull is off (TIFFIN_AUTO_PULL=0)" in off.stderr
+    assert "run `tiffin pull iris_clasifier:latest` first" in off.stderr
+    on = cli("serve", "iris_clasifier:latest", "--port", port, env={**env, "TIFFIN_AUTO_PULL": "1"})
+    assert on.returncode == 1
+    assert on.stderr.count("pulling it from http://127.0.0.1:9\n") == 1  # the notice, once
+    assert "pulling it from the registry at http://127.0.0.1:9 failed" in on.stderr
