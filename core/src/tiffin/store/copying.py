@@ -212,7 +212,11 @@ def _push(kind: Kind, tag: Tag, place: Remote, options: TransferOptions) -> Copi
 
 
 def _push_folder(
-    remote: RemoteStore, kind: Kind, folder: Path, options: TransferOptions, summary: TransferSummary
+    remote: RemoteStore,
+    kind: Kind,
+    folder: Path,
+    options: TransferOptions,
+    summary: TransferSummary,
 ) -> None:
     info = kind.store.read_info(folder)
     manifest = (folder / kind.manifest_name).read_bytes()
