@@ -60,7 +60,7 @@ class MemoryStore:
         tag = next(f for f in manifest.decode().splitlines() if f.startswith("version:"))
         name = next(f for f in manifest.decode().splitlines() if f.startswith("name:"))
         key = (kind, name.split(":", 1)[1].strip(), tag.split(":", 1)[1].strip())
-        for entry in files:
+        for entry in () if options.bare else files:
             if entry.sha256 not in self.blobs:
                 self.blobs[entry.sha256] = (Path(folder) / entry.path).read_bytes()
                 summary.files_sent += 1
@@ -353,3 +353,15 @@ def test_serve_of_a_missing_tag_says_what_auto_pull_did(cli) -> None:
     assert on.returncode == 1
     assert on.stderr.count("pulling it from http://127.0.0.1:9\n") == 1  # the notice, once
     assert "pulling it from the registry at http://127.0.0.1:9 failed" in on.stderr
+
+
+def test_a_bare_push_sends_the_manifest_only(remote, tmp_path, monkeypatch) -> None:
+    model = _model()
+    summary = tiffin.models.push(model.tag, bare=True)
+    assert summary.bare == [str(model.tag)] and summary.bytes_sent == 0 and not remote.blobs
+    assert "bare (manifest only)" in summary_line(summary)
+    assert tiffin.models.list_remote()[0].bare
+    monkeypatch.setenv("TIFFIN_HOME", str(tmp_path / "elsewhere"))
+    with pytest.raises(NotFound, match=r"was pushed bare: .* none of its 2 files"):
+        tiffin.models.pull(str(model.tag))
+    assert tiffin.models.list() == []

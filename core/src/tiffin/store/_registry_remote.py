@@ -167,8 +167,6 @@ class RegistryRemoteStore:
         summary.bytes_sent += sent_bytes
         summary.files_skipped += len(files) - sent_files
         summary.bytes_skipped += total - sent_bytes
-        if options.bare:
-            summary.bare.append(str(tag))
 
     # -- pull ---------------------------------------------------------------------------------
 

@@ -223,6 +223,8 @@ def _push_folder(
     summary.tags.append(str(info.tag))
     summary.files += len(info.files)
     remote.push_version(kind.name, folder, manifest, list(info.files), options, summary)
+    if options.bare and str(info.tag) not in summary.unchanged:
+        summary.bare.append(str(info.tag))
 
 
 # -- pull -------------------------------------------------------------------------------------
