@@ -28,7 +28,7 @@ from tiffin._server._errors import internal_error
 from tiffin._service import Context
 from tiffin._version import __version__
 from tiffin.exceptions import BadInput, TiffinError
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import SupportsTensors
 from tiffin.io._tensors import (
     DATATYPES,
     Tensor,
@@ -81,11 +81,7 @@ def tensor_apis(svc: Service) -> dict[str, InferenceAPI]:
     for api in svc.apis.values():
         if api.input_kwargs:
             continue
-        if all(
-            has_capability(d, m)
-            for d in (api.input, api.output)
-            for m in ("tensor_specs", "from_tensors", "to_tensors")
-        ):
+        if isinstance(api.input, SupportsTensors) and isinstance(api.output, SupportsTensors):
             found[api.name] = api
     return found
 
