@@ -70,8 +70,8 @@ def _candidates(size: int, forced: str | None, direction: str) -> list[Any]:
     if forced is not None:
         strategy = strategies.get(forced)
         if strategy is None or not isinstance(strategy, method):
-            usable = [n for n, s in strategies.items() if isinstance(s, method)]
-            raise MissingPlugin(missing_message("transfer strategy", forced, usable, "--strategy"))
+            names = [n for n, s in strategies.items() if isinstance(s, method)]
+            raise MissingPlugin(missing_message("transfer strategy", forced, names, "--strategy"))
         return [strategy]
     usable = [
         s
