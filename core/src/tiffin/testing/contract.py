@@ -34,6 +34,8 @@ from typing import Any, ClassVar
 
 import pytest
 
+from tiffin.testing.skips import not_applicable
+
 __all__ = ["FrameworkContract"]
 
 _MODEL_NAME = "contract-model"
@@ -402,7 +404,7 @@ class FrameworkContract:
         if importlib.util.find_spec("tiffin._runner") is None or not hasattr(
             importlib.import_module("tiffin._runner"), "Runner"
         ):
-            pytest.skip("tiffin.Runner is not available in this tiffin version")
+            not_applicable("tiffin.Runner is not available in this tiffin version")
         runner = saved.to_runner()
         runner.init_local()
         return runner

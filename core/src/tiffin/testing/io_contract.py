@@ -28,6 +28,8 @@ from typing import Any
 
 import pytest
 
+from tiffin.testing.skips import not_applicable
+
 __all__ = ["IODescriptorContract"]
 
 
@@ -287,7 +289,7 @@ class IODescriptorContract:
         methods = ("tensor_specs", "from_tensors", "to_tensors")
         present = [m for m in methods if callable(getattr(descriptor, m, None))]
         if not present:
-            pytest.skip(f"{self._name()} has no tensor capability (optional)")
+            not_applicable(f"{self._name()} has no tensor capability (optional)")
         assert len(present) == 3, (
             f"{self._name()} has {', '.join(present)} but not all of {', '.join(methods)}: the "
             f"tensor capability needs all three"

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tiffin.testing.skips import not_applicable
+
 __all__ = ["StorageBackendContract"]
 
 
@@ -86,7 +88,7 @@ class StorageBackendContract:
         }[name]
         backend = self.backend()
         if not isinstance(backend, protocol):
-            pytest.skip(f"the backend is no {protocol.__name__} (an optional capability)")
+            not_applicable(f"the backend is no {protocol.__name__} (an optional capability)")
         return getattr(backend, name)
 
     # -- required ------------------------------------------------------------------------------
