@@ -218,6 +218,8 @@ def test_auto_pull_is_the_last_store_of_the_chain(remote, tmp_path, monkeypatch,
     model = _model()
     tiffin.models.push(model.tag)
     monkeypatch.setenv("TIFFIN_HOME", str(tmp_path / "fresh"))
+    # an in-process `tiffin batch` or serve earlier in the session leaves auto-pull enabled
+    monkeypatch.delenv("TIFFIN_AUTO_PULL_ACTIVE", raising=False)
     with pytest.raises(NotFound):
         tiffin.models.get(str(model.tag))  # not in serve/batch: no pulling behind one's back
     monkeypatch.setenv("TIFFIN_AUTO_PULL_ACTIVE", "1")  # what `tiffin serve` sets
