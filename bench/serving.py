@@ -10,6 +10,9 @@ It trains the iris LogisticRegression once, then serves the same model from
       ``tiffin.sklearn.get(...).to_runner()``, ``NumpyNdarray`` in and out), ``tiffin serve``,
       with four APIs measured as four systems: a sync and an async API function, each with a
       plain runner and with a batchable one (``signatures={"predict": {"batchable": True}}``);
+      and the same as a class-style service (``@tiffin.service``, ``BentoModel``), a plain API
+      and a batchable one (``@tiffin.api(batchable=True)``), each compared with its 1.0-style
+      peer (the issue's bar: within 10% of it at c=32);
   (b) a bare Starlette handler (``np.asarray(await request.json())``, ``model.predict``,
       ``JSONResponse``) run by uvicorn from the same venv (same uvicorn extras), one worker, no
       access log: the floor of this stack;
@@ -35,6 +38,7 @@ with the scikit-learn API of the same shape.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -184,7 +188,7 @@ def _run_wrk(
 ) -> dict:
     script = workdir / f"post_{server.port}.lua"
     script.write_text(
-        f'wrk.method = "POST"\nwrk.body = {server.body!r}\n'.replace("'", '"')
+        f'wrk.method = "POST"\nwrk.body = {json.dumps(server.body)}\n'  # a valid Lua string
         + 'wrk.headers["Content-Type"] = "application/json"\n'
     )
     threads = str(min(2, concurrency))
@@ -240,6 +244,31 @@ def classify_batch(input_series):
 async def classify_batch_async(input_series):
     return await batch_runner.predict.async_run(input_series)
 """
+
+CLASS_SERVICE = """
+import numpy as np
+import tiffin
+
+@tiffin.service
+class IrisClassifier:
+    bento_model = tiffin.models.BentoModel("iris_clf:latest")
+
+    def __init__(self):
+        self.model = tiffin.sklearn.load_model(self.bento_model)
+
+    @tiffin.api
+    def classify(self, input_series: np.ndarray) -> np.ndarray:
+        return self.model.predict(input_series)
+
+    @tiffin.api(batchable=True, batch_dim=0)  # the runner defaults: same as "tiffin batch sync"
+    def classify_batch(self, input_series: np.ndarray) -> np.ndarray:
+        return self.model.predict(input_series)
+"""
+#: a class-style API's body: a JSON object keyed by the parameter's name
+CLASS_BODY = '{"input_series": [[5.9, 3, 5.1, 1.8]]}'
+CLASS_ROUTES = {"tiffin class": "/classify", "tiffin class batch": "/classify_batch"}
+#: each class-style API and the 1.0-style API it is compared with (same model, same batching)
+CLASS_PEERS = {"tiffin class": "tiffin sync", "tiffin class batch": "tiffin batch sync"}
 
 SKLEARN_SVC = 'svc = tiffin.Service("iris_classifier", runners=[iris_clf_runner, batch_runner])'
 ONNX_SVC = """onnx_runner = tiffin.onnx.get("iris_onnx:latest").to_runner()
@@ -428,6 +457,7 @@ def prepare(
     if with_onnx:  # the same server, two more runners and APIs
         service = service.replace(SKLEARN_SVC, ONNX_SVC) + ONNX_APIS
     (workdir / "tiffin_service.py").write_text(service)
+    (workdir / "class_service.py").write_text(CLASS_SERVICE)
     (workdir / "slow_service.py").write_text(SLOW_SERVICE)
     (workdir / "scaling_service.py").write_text(SCALING_SERVICE)
     (workdir / "cold_service.py").write_text(COLD_SERVICE)
@@ -485,6 +515,17 @@ def start_all(
     targets += [Target(label, tiffin, route) for label, route in TIFFIN_ROUTES.items()]
     if with_onnx:
         targets += [Target(label, tiffin, route) for label, (route, _) in ONNX_ROUTES.items()]
+    port = free_port()
+    classy = Server(
+        "tiffin class",
+        [*tiffin_cmd, "class_service.py:IrisClassifier", "--port", str(port)],
+        workdir,
+        envs["tiffin"],
+        port,
+        body=CLASS_BODY,
+    )
+    servers.append(classy)
+    targets += [Target(label, classy, route) for label, route in CLASS_ROUTES.items()]
     port = free_port()
     servers.append(
         Server(
@@ -744,6 +785,15 @@ def main() -> None:
             peer = "bentoml batch" if "batch" in label else "bentoml"
             row += f" {t / med(peer, c, 'rps'):.2f}x |" if bentoml_python is not None else " - |"
             print(row)
+
+    print("\n| class-style API | c | req/s / its 1.0-style peer | p99 / peer | peer |")
+    print("|---|---:|---:|---:|---|")
+    for c in levels:
+        for label, peer in CLASS_PEERS.items():
+            print(
+                f"| {label} | {c} | {med(label, c, 'rps') / med(peer, c, 'rps'):.2f}x | "
+                f"{med(label, c, 'p99') / med(peer, c, 'p99'):.2f}x | {peer} |"
+            )
 
     if with_onnx:
         print(

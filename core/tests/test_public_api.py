@@ -35,6 +35,10 @@ EXPECTED = {
     "pull",
     "list_remote",
     "get_remote",
+    # class-style services
+    "service",
+    "api",
+    "depends",
     # public modules
     "client",
     "containers",

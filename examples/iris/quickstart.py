@@ -1,5 +1,8 @@
 """The quick start: train an iris classifier, save it, build its bento, serve it.
 
+The service is ``classifier.py``, a class-style service (``@tiffin.service``); ``service.py``
+is the same service in the 1.0 style (``tiffin.Service`` and a runner).
+
     python examples/iris/quickstart.py              # trains, saves, builds, serves on port 3000
     python examples/iris/quickstart.py --port 8080  # another port (or PORT=8080 in the environment)
     python examples/iris/quickstart.py --no-serve   # stops after the build
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     model = tiffin.sklearn.save_model("iris_clf", clf, signatures={"predict": {"batchable": True}})
     print(f"saved model {model.tag} into {model.path}", flush=True)
 
-    bento = tiffin.build(build_ctx=HERE)
+    bento = tiffin.build("classifier.py:IrisClassifier", build_ctx=HERE)
     print(f"built bento {bento.tag} into {bento.path}", flush=True)
     if args.no_serve:
         return

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     )
     from tiffin._model import Model
     from tiffin._runner import Runnable, Runner
-    from tiffin._service import Context, Cookie, Service
+    from tiffin._service import Context, Cookie, Service, api, depends, service
     from tiffin.store.tag import Tag
 
 __all__ = [
@@ -45,10 +45,12 @@ __all__ = [
     "Service",
     "Tag",
     "__version__",
+    "api",
     "build",
     "client",
     "containers",
     "delete",
+    "depends",
     "exceptions",
     "export_bento",
     "frameworks",
@@ -63,6 +65,7 @@ __all__ = [
     "models",
     "pull",
     "push",
+    "service",
     "store",
     "testing",
 ]
@@ -97,6 +100,9 @@ _LAZY = {
     "Context": "tiffin._service",
     "Cookie": "tiffin._service",
     "Service": "tiffin._service",
+    "api": "tiffin._service",
+    "depends": "tiffin._service",
+    "service": "tiffin._service",
     "Tag": "tiffin.store.tag",
 }
 

@@ -62,13 +62,16 @@ def _rebuild(spec: dict[str, Any] | None) -> tuple[IODescriptor | None, str | No
 
 
 class _API:
-    __slots__ = ("input", "input_problem", "name", "output", "output_problem", "route")
+    __slots__ = ("fields", "input", "input_problem", "name", "output", "output_problem", "route")
 
     def __init__(self, route: str, op: dict[str, Any]) -> None:
         io_info = op.get("x-tiffin-io") or {}
         self.name: str = op.get("operationId") or route.strip("/")
         self.route = route
         self.input, self.input_problem = _rebuild(io_info.get("input_spec"))
+        #: a class-style API's parameters (name -> field spec): its body is a JSON object of them
+        fields = (io_info.get("input_spec") or {}).get("fields")
+        self.fields: dict[str, Any] | None = fields if isinstance(fields, dict) else None
         self.output, self.output_problem = _rebuild(io_info.get("output_spec"))
 
     def input_descriptor(self) -> IODescriptor:
@@ -128,6 +131,8 @@ def _encode(api: _API, value: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     The input descriptor's own ``encode`` writes the body; a path or open file is sent as its
     bytes, typed by its extension.
     """
+    if api.fields is not None:
+        return _encode_fields(api, value, kwargs)
     descriptor = api.input_descriptor()
     if kwargs or descriptor.input_kwargs:
         if value is not None:
@@ -152,6 +157,61 @@ def _encode(api: _API, value: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {"content": data, "headers": {"content-type": media_type}}
     body, media_type, headers = _encode_with(api, descriptor, value)
     return {"content": body, "headers": {**headers, "content-type": media_type}}
+
+
+def _is_image(value: Any) -> bool:
+    return type(value).__module__.split(".")[0] == "PIL" and hasattr(value, "save")
+
+
+def _encode_fields(api: _API, value: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A class-style API's request: its parameters as keyword arguments, sent as a JSON object
+    (or, when one is a file or an image, as ``multipart/form-data`` with a part each)."""
+    from tiffin.io._json import dumps_json
+
+    fields = api.fields or {}
+    if value is not None:
+        if len(fields) != 1 or kwargs:
+            raise InvalidArgument(
+                f"API {api.name!r} takes keyword arguments: "
+                f"{', '.join(f'{n}=...' for n in fields) or 'none'}"
+            )
+        kwargs = {next(iter(fields)): value}
+    unknown = [k for k in kwargs if k not in fields]
+    if unknown:
+        raise InvalidArgument(
+            f"API {api.name!r} has no parameter(s) {', '.join(map(repr, unknown))}; its "
+            f"parameters are {', '.join(map(repr, fields)) or 'none'}"
+        )
+    missing = [n for n, f in fields.items() if f.get("required") and n not in kwargs]
+    if missing:
+        raise InvalidArgument(
+            f"API {api.name!r} needs the argument(s) {', '.join(map(repr, missing))}"
+        )
+    if not any(_is_file(v) or _is_image(v) or isinstance(v, bytes) for v in kwargs.values()):
+        try:
+            body = dumps_json(kwargs)
+        except TypeError as exc:
+            raise InvalidArgument(f"cannot send the arguments of API {api.name!r}: {exc}") from None
+        return {"content": body, "headers": {"content-type": "application/json"}}
+    files: dict[str, Any] = {}
+    for key, part in kwargs.items():
+        if _is_file(part):
+            files[key] = _file_part(part, None, key)
+        elif _is_image(part):
+            import io
+
+            buffer = io.BytesIO()
+            part.save(buffer, format=part.format or "PNG")
+            files[key] = (
+                f"{key}.{(part.format or 'PNG').lower()}",
+                buffer.getvalue(),
+                f"image/{(part.format or 'PNG').lower()}",
+            )
+        elif isinstance(part, bytes):
+            files[key] = (key, part, _OCTET)
+        else:
+            files[key] = (None, dumps_json(part), "application/json")
+    return {"files": files}
 
 
 def _raise_for(api_name: str, response: httpx.Response) -> None:

@@ -245,6 +245,9 @@ class FrameworkAdapter(abc.ABC):
         """The framework object saved as ``tag_or_model``; ``kwargs`` go to the adapter."""
         from tiffin._model import Model
 
+        resolve = getattr(tag_or_model, "resolve", None)  # tiffin.models.BentoModel
+        if callable(resolve):
+            tag_or_model = resolve()
         if isinstance(tag_or_model, Model):
             model = self._check_framework(tag_or_model)
         else:

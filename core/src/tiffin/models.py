@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from tiffin._model import CUSTOM_OBJECTS_NAME, MANIFEST_NAME, MODEL, Model, ModelInfo
+from tiffin._service._bento_model import BentoModel as BentoModel  # the class style's reference
 from tiffin._signature import convert_signatures
 from tiffin._version import __version__
 from tiffin.exceptions import AlreadyStored, Conflict, InvalidArgument

@@ -99,7 +99,8 @@ BAD_REQUESTS = [
 
 def test_bad_requests_say_what_was_wrong(registry) -> None:
     for method, path, body, status, kind in BAD_REQUESTS:  # one registry for all of them
-        response = httpx.request(method, registry.url + path, content=body)
+        headers = {"Content-Type": "application/json"} if method == "POST" else {}
+        response = httpx.request(method, registry.url + path, content=body, headers=headers)
         assert response.status_code == status, (method, path, response.text)
         assert response.json()["kind"] == kind, (method, path)
         assert response.json()["error"]

@@ -100,7 +100,7 @@ def test_two_replicas_over_one_storage_and_one_postgres_act_as_one(
         assert json.loads(pulled.stdout)["tags"] == [str(model.tag)]
         again = cli("models", "push", "scaler", "-o", "json", env=b.env())
         assert json.loads(again.stdout)["unchanged"] == [str(model.tag)]
-        deleted = httpx.delete(f"{b.url}/api/v1/models/scaler/versions/latest")
+        deleted = httpx.delete(f"{b.url}/api/v1/models/scaler/versions/{model.tag.version}")
         assert deleted.status_code == 200
         assert httpx.get(f"{a.url}/api/v1/models").json()["items"] == []
     finally:

@@ -68,7 +68,9 @@ def test_labelling_a_missing_version_or_nothing_is_one_line(secured, cli) -> Non
 def _login(client, token: str) -> str:
     import re
 
-    answer = client.post("/ui/login", data={"token": token})
+    login_csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/ui/login").text)
+    assert login_csrf  # the login form carries its own CSRF token
+    answer = client.post("/ui/login", data={"token": token, "csrf": login_csrf.group(1)})
     assert answer.status_code == 303
     found = re.search(r'name="csrf" value="([^"]+)"', client.get(answer.headers["location"]).text)
     assert found

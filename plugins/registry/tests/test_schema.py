@@ -43,4 +43,36 @@ def test_concurrent_migrations_and_one_shared_secret(tmp_path: Path) -> None:
     assert errors == []
     assert len(set(secrets)) == 1 and len(secrets[0]) == 32
     with connect(url).connect() as c:
-        assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == _head()
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from tiffin_registry._db import MIGRATIONS
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert head is not None
+    return head
+
+
+def test_a_database_of_the_first_schema_upgrades_with_its_blobs_unverified(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from tiffin_registry._db import MIGRATIONS
+
+    engine = connect(f"sqlite:///{tmp_path / 'r.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as c:
+        config.attributes["connection"] = c
+        command.upgrade(config, "0001")
+        c.execute(sa.text(
+            "INSERT INTO blobs (sha256, size, created_at, last_seen_at) "
+            "VALUES ('ab', 1, '2026-01-01', '2026-01-01')"
+        ))
+    migrate(engine)
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT verified FROM blobs")).scalar() in (0, False)
+        assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == _head()

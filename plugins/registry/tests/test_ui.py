@@ -248,8 +248,15 @@ def test_login_read_token_sees_no_delete_write_token_deletes(
     assert str(model.tag) not in listed.stdout and "ranker" in listed.stdout
 
 
+def _login_post(client: httpx.Client, token: str) -> httpx.Response:
+    form = client.get("/ui/login")
+    login_csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert login_csrf, form.text
+    return client.post("/ui/login", data={"token": token, "csrf": login_csrf.group(1)})
+
+
 def _login(client: httpx.Client, token: str) -> str:
-    answer = client.post("/ui/login", data={"token": token})
+    answer = _login_post(client, token)
     assert answer.status_code == 303
     page = client.get(answer.headers["location"])
     found = re.search(r'name="csrf" value="([^"]+)"', page.text)
@@ -281,7 +288,7 @@ def test_session_and_csrf_rules_over_http(start_registry_factory, cli, tmp_path:
         csrf = _login(reader, TOKENS["read"])
         answer = reader.get(version_page)
         assert answer.status_code == 200 and ">Delete</button>" not in answer.text
-        cookie = reader.post("/ui/login", data={"token": TOKENS["read"]}).headers["set-cookie"]
+        cookie = _login_post(reader, TOKENS["read"]).headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
         refused = reader.post(delete, data={"csrf": csrf, "confirmed": "yes"})
         assert refused.status_code == 403

@@ -5,7 +5,7 @@
 - ``NumpyNdarray``: the values of ``--columns`` as a 2-D array, cast and checked by the
   descriptor as an ``.npy`` request body would be;
 - ``JSON``: one object per row, decoded (and validated into its model) from the same JSON bytes
-  a client would send.
+  a client would send; a class-style API's arguments likewise, the row's columns naming them.
 
 Any other descriptor is refused with one line naming the three that work.
 """
@@ -129,7 +129,8 @@ def input_maker(api: Any, columns: list[str] | None) -> InputMaker:
     kind = type(descriptor).__name__
     if isinstance(descriptor, NumpyNdarray):
         return InputMaker(False, _array(descriptor, columns))
-    if isinstance(descriptor, JSON):
+    if isinstance(descriptor, JSON) or callable(getattr(descriptor, "from_object", None)):
+        # a class-style API's arguments: each row's columns are its keyword arguments
         return InputMaker(True, _rows(descriptor, columns))
     if kind == "PandasDataFrame" or any(
         c.__name__ == "PandasDataFrame" for c in type(descriptor).__mro__

@@ -56,9 +56,13 @@ def _merge(config: BuildConfig, overrides: dict[str, Any], source: str) -> Build
 
 
 def _runner_models(svc: Any) -> list[Any]:
+    """The runners' models, and a class service's ``BentoModel`` attributes (its dependencies'
+    too), resolved: a model stored nowhere here is pulled from the configured registry."""
     found = []
     for runner in svc.runners:
         found.extend(getattr(runner, "models", None) or [])
+    for reference in getattr(svc, "all_bento_models", list)():
+        found.append(reference.resolve())
     return found
 
 
@@ -275,6 +279,7 @@ def build(
             runners=tuple(spec.get("runners", ())),
             models=tuple(BentoModel(str(m.tag), m.info.framework) for m in model_list),
             envs=tuple({"name": n, "value": v} for n, v in config.envs),
+            resources=dict(spec.get("resources") or {}),
             python={
                 "lock": config.python.lock,
                 "requirements": requirements,

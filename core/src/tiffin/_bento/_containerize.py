@@ -198,7 +198,9 @@ def containerize(
     if kubernetes:
         k8s = folder / KUBERNETES_DIR
         k8s.mkdir()
-        for doc in kubernetes_manifests(bento.tag.name, bento.tag.version or "", image):
+        for doc in kubernetes_manifests(
+            bento.tag.name, bento.tag.version or "", image, bento.info.resources
+        ):
             path = k8s / f"{doc['kind'].lower()}.yaml"
             path.write_text(dump_yaml(doc), encoding="utf-8")
             manifests.append(path)

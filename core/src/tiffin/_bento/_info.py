@@ -52,6 +52,8 @@ class BentoInfo(StoredInfo):
     #: ``envs:`` of the build config, ``{"name": ..., "value": ...}`` each, in order
     envs: tuple[dict[str, str], ...] = ()
     files: tuple[FileEntry, ...] = ()
+    #: what one replica needs (a class service's ``@tiffin.service(resources=...)``)
+    resources: dict[str, Any] = attrs.Factory(dict)
 
 
 class Bento(StoredVersion[BentoInfo]):

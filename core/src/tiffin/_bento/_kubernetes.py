@@ -1,7 +1,8 @@
 """Kubernetes manifests for a containerized bento: Deployment, Service, HorizontalPodAutoscaler.
 
 Readiness is ``/readyz`` (runners loaded: traffic may come), liveness ``/livez`` (the process
-answers: no restart needed). Resource requests are modest defaults meant to be edited.
+answers: no restart needed). Resource requests are a class service's ``resources=`` where it
+declares them, else modest defaults meant to be edited.
 """
 
 from __future__ import annotations
@@ -21,7 +22,24 @@ def _k8s_name(name: str) -> str:
     return cleaned[:63].rstrip("-")
 
 
-def kubernetes_manifests(name: str, version: str, image: str) -> list[dict[str, Any]]:
+def _container_resources(resources: dict[str, Any] | None) -> dict[str, Any]:
+    """Requests and limits: a class service's ``resources=`` where given, else the defaults."""
+    requests: dict[str, Any] = {"cpu": "500m", "memory": "512Mi"}
+    limits: dict[str, Any] = {"memory": "2Gi"}
+    resources = resources or {}
+    if resources.get("cpu") is not None:
+        requests["cpu"] = str(resources["cpu"])
+    if resources.get("memory") is not None:
+        requests["memory"] = limits["memory"] = str(resources["memory"])
+    gpu = resources.get("gpu")
+    if gpu:
+        limits["nvidia.com/gpu"] = int(gpu)
+    return {"requests": requests, "limits": limits}
+
+
+def kubernetes_manifests(
+    name: str, version: str, image: str, resources: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     app = _k8s_name(name)
     labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/version": version[:63]}
     selector = {"app.kubernetes.io/name": app}
@@ -59,10 +77,7 @@ def kubernetes_manifests(name: str, version: str, image: str) -> list[dict[str, 
                             "env": [{"name": "PORT", "value": str(PORT)}],
                             "readinessProbe": probe("/readyz", 5, 3),
                             "livenessProbe": probe("/livez", 10, 6),
-                            "resources": {
-                                "requests": {"cpu": "500m", "memory": "512Mi"},
-                                "limits": {"memory": "2Gi"},
-                            },
+                            "resources": _container_resources(resources),
                         }
                     ],
                 },

@@ -198,6 +198,7 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> Se
     state: dict[str, Any] = {}
     status = {"ready": False}
     openapi: dict[str, Any] = {}
+    schema: dict[str, Any] = {}  # /schema.json, for BentoML's own clients
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -217,6 +218,13 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> Se
 
             openapi.update(openapi_document(svc))
         return JSONResponse(openapi)
+
+    async def schema_json(request: Request) -> Response:
+        if not schema:
+            from tiffin._server._openapi import service_schema
+
+            schema.update(service_schema(svc))
+        return JSONResponse(schema)
 
     async def docs(request: Request) -> Response:
         return HTMLResponse(_docs_html(svc.name))
@@ -299,6 +307,7 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> Se
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/docs.json", docs_json, methods=["GET"]),
+        Route("/schema.json", schema_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Route("/docs/static/{name}", docs_static, methods=["GET"]),
         Route("/", index, methods=["GET"]),

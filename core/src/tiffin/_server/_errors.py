@@ -70,6 +70,6 @@ def tiffin_error_response(where: str, exc: TiffinError) -> JSONResponse:
     if isinstance(exc, OutputMismatch):
         return output_mismatch(where, exc)
     status = exc.status_code
-    if status >= 500 and status != 503:
+    if status >= 500 and status not in (503, 504):  # busy, or a timeout: said as they are
         return internal_error(where, exc)
     return error_response(status, exc.message, exc.error_kind)

@@ -79,6 +79,8 @@ def serve(target: str, options: ServeOptions | None = None) -> None:
     except BaseException:
         sock.close()
         raise
+    if opts.workers is None and getattr(svc, "workers", None):  # @tiffin.service(workers=N)
+        workers = svc.workers
     if workers != 1 or opts.reload:
         sock.close()  # uvicorn's supervisor binds for its workers; we only checked it is free
     svc.run_deployment_hooks()

@@ -7,7 +7,7 @@ from typing import Any
 from tiffin._service import Service
 from tiffin._version import __version__
 
-__all__ = ["openapi_document"]
+__all__ = ["bentoml_io_spec", "openapi_document", "service_schema"]
 
 _ERROR_SCHEMA = {
     "type": "object",
@@ -142,8 +142,15 @@ def openapi_document(svc: Service) -> dict[str, Any]:
                 "output_spec": _descriptor_spec(api.output),
             },
         }
-        if api.doc:
-            operation["description"] = api.doc
+        operation["description"] = api.doc or ""
+        input_spec, output_spec = _descriptor_spec(api.input), _descriptor_spec(api.output)
+        legacy_in, legacy_out = bentoml_io_spec(input_spec), bentoml_io_spec(output_spec)
+        if legacy_in is not None and legacy_out is not None:
+            # what BentoML 1.x's ``bentoml.client.HTTPClient.from_url`` looks for
+            operation["tags"] = ["APIs", "Service APIs"]
+            operation["x-bentoml-name"] = api.name
+            operation["requestBody"]["x-bentoml-io-descriptor"] = legacy_in
+            responses["200"]["x-bentoml-io-descriptor"] = legacy_out
         paths["/" + api.route] = {"post": operation}
 
     def probe(summary: str, ok: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -181,6 +188,10 @@ def openapi_document(svc: Service) -> dict[str, Any]:
         "components": {"schemas": {"Error": _ERROR_SCHEMA}},
         "tags": [
             {"name": "APIs", "description": "The service's APIs."},
+            {
+                "name": "Service APIs",
+                "description": "The APIs BentoML 1.x clients can call (its tag for them).",
+            },
             {"name": "Infrastructure", "description": "Probes and metrics."},
             {
                 "name": "Open Inference Protocol",
@@ -188,3 +199,140 @@ def openapi_document(svc: Service) -> dict[str, Any]:
             },
         ],
     }
+
+
+# -- what BentoML's own clients read --------------------------------------------------------------
+
+_LEGACY_ARGS = {
+    "NumpyNdarray": ("dtype", "shape", "enforce_dtype", "enforce_shape"),
+    "PandasDataFrame": (
+        "orient",
+        "columns",
+        "dtype",
+        "shape",
+        "enforce_dtype",
+        "enforce_shape",
+        "default_format",
+    ),
+    "PandasSeries": ("orient", "dtype", "shape", "enforce_dtype", "enforce_shape"),
+    "File": ("kind", "mime_type"),
+}
+
+
+def bentoml_io_spec(spec: Any) -> dict[str, Any] | None:
+    """A tiffin descriptor's spec as BentoML 1.x's ``bentoml.io.from_spec`` reads it, or
+    ``None`` for a descriptor BentoML has no counterpart of (a class-style API's arguments)."""
+    if not isinstance(spec, dict) or "fields" in spec:
+        return None
+    kind = spec.get("type")
+    args = spec.get("args") or {}
+    if kind == "Text":
+        return {"id": "bentoml.io.Text"}
+    if kind == "JSON":
+        return {
+            "id": "bentoml.io.JSON",
+            "args": {
+                "has_pydantic_model": bool(args.get("pydantic_model")),
+                "has_json_encoder": False,
+            },
+        }
+    if kind == "Image":
+        return {
+            "id": "bentoml.io.Image",
+            "args": {
+                "pilmode": args.get("pil_mode"),
+                "mime_type": args.get("mime_type") or "image/jpeg",
+                "allowed_mime_types": args.get("allowed_mime_types"),
+            },
+        }
+    if kind == "Multipart":
+        parts = {name: bentoml_io_spec(part) for name, part in args.items()}
+        if any(part is None for part in parts.values()):
+            return None
+        return {"id": "bentoml.io.Multipart", "args": parts}
+    if kind in _LEGACY_ARGS:
+        return {
+            "id": f"bentoml.io.{kind}",
+            "args": {k: args.get(k) for k in _LEGACY_ARGS[kind] if k in args},
+        }
+    return None
+
+
+def _schema_of(spec: Any, descriptor: Any) -> dict[str, Any]:
+    """One value's schema in the dialect of BentoML's ``/schema.json`` (``tensor``, ``dataframe``,
+    ``file`` extend JSON schema there)."""
+    kind = spec.get("type") if isinstance(spec, dict) else None
+    args = (spec.get("args") if isinstance(spec, dict) else None) or {}
+    if kind == "NumpyNdarray":
+        schema: dict[str, Any] = {"type": "tensor", "format": "numpy-array"}
+        if args.get("dtype"):
+            import numpy as np
+
+            schema["dtype"] = np.dtype(args["dtype"]).name
+        if args.get("shape"):
+            schema["shape"] = list(args["shape"])
+        return schema
+    if kind == "PandasDataFrame":
+        schema = {"type": "dataframe", "orient": args.get("orient") or "records"}
+        if args.get("columns"):
+            schema["columns"] = list(args["columns"])
+        return schema
+    if kind == "Image":
+        return {"type": "file", "format": "image", "pil": True}
+    if kind == "File":
+        return {"type": "file", "format": "binary"}
+    if kind == "Text":
+        return {"type": "string"}
+    openapi_schema = getattr(descriptor, "openapi_schema", None)
+    return dict(openapi_schema()) if callable(openapi_schema) else {}
+
+
+def _field_schema(field: Any) -> dict[str, Any]:
+    if field.descriptor is None:
+        return field.schema()
+    if field.kind == "path":
+        return {"type": "file", "format": "binary"}
+    return _schema_of(field.descriptor.to_spec(), field.descriptor)
+
+
+def service_schema(svc: Service) -> dict[str, Any]:
+    """``/schema.json``: the routes and their input and output schemas, as BentoML's
+    ``SyncHTTPClient`` / ``AsyncHTTPClient`` read them."""
+    routes = []
+    for api in svc.apis.values():
+        fields = getattr(api.input, "fields", None)
+        field = getattr(api.input, "_field", None)
+        if isinstance(fields, dict):
+            items = fields
+        elif field is not None:
+            items = {field.name: field}
+        else:
+            items = None
+        if items is not None:
+            input_schema: dict[str, Any] = {
+                "type": "object",
+                "title": f"Input_{api.name}",
+                "properties": {name: _field_schema(f) for name, f in items.items()},
+                "required": [name for name, f in items.items() if f.required],
+            }
+        else:  # a 1.0-style API: the body is the one value
+            input_schema = {
+                **_schema_of(_descriptor_spec(api.input), api.input),
+                "root_input": True,
+            }
+        output_spec = _descriptor_spec(api.output)
+        output_schema = _schema_of(output_spec, api.output)
+        if type(api.output).__name__ == "Stream":
+            output_schema = {"type": "string", "is_stream": True, "media_type": "text/plain"}
+        routes.append(
+            {
+                "name": api.name,
+                "route": "/" + api.route,
+                "doc": api.doc,
+                "input": input_schema,
+                "output": output_schema,
+                "is_task": False,
+                "is_stream": output_schema.get("is_stream", False),
+            }
+        )
+    return {"name": svc.name, "type": "service", "routes": routes, "description": None}

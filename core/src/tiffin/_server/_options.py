@@ -43,6 +43,10 @@ class ServeOptions:
     access_log: bool = False
     log_level: str = "info"
     loop: str = "auto"
+    #: for serving engines that run on a cluster (``--engine ray``): where it is, and how many
+    #: replicas of each runner; the local engine refuses them
+    address: str | None = None
+    replicas: int | None = None
 
     @property
     def api_workers(self) -> int:

@@ -17,7 +17,9 @@ from tiffin.store.tag import validate_name
 
 __all__ = ["RESERVED_ROUTES", "InferenceAPI", "Service"]
 
-RESERVED_ROUTES = frozenset({"healthz", "livez", "readyz", "metrics", "docs", "docs.json"})
+RESERVED_ROUTES = frozenset(
+    {"healthz", "livez", "readyz", "metrics", "docs", "docs.json", "schema.json"}
+)
 _API_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ROUTE_RE = re.compile(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$")
 _IO_METHODS = ("from_http", "to_http", "from_cli", "to_cli")

@@ -100,6 +100,11 @@ def _find_service(module: ModuleType, attr: str | None, shown: str) -> Service:
                 raise InvalidArgument(f"{shown} has no attribute {attr!r}{hint}")
             obj = getattr(obj, part)
         if not isinstance(obj, Service):
+            if isinstance(obj, type):
+                raise InvalidArgument(
+                    f"{shown}:{attr} is a plain class, not a service; decorate it with "
+                    f"@tiffin.service"
+                )
             raise InvalidArgument(f"{shown}:{attr} is a {type(obj).__name__}, not a tiffin.Service")
         return obj
     found = _services_in(module)
@@ -107,7 +112,8 @@ def _find_service(module: ModuleType, attr: str | None, shown: str) -> Service:
         return getattr(module, found[0])
     if not found:
         raise InvalidArgument(
-            f"{shown} defines no tiffin.Service; create one with tiffin.Service(name)"
+            f"{shown} defines no tiffin.Service; create one with tiffin.Service(name), or "
+            f"decorate a class with @tiffin.service"
         )
     raise InvalidArgument(
         f"{shown} defines {len(found)} services ({', '.join(found)}); "

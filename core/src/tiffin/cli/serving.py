@@ -77,6 +77,15 @@ def serve(
         "--engine",
         help="Serving engine: local (built in) or one a plugin adds (ray from tiffin-ray).",
     ),
+    address: str | None = typer.Option(
+        None,
+        "--address",
+        help="--engine ray: the cluster (what ray.init takes: HOST:PORT, ray://..., auto); "
+        "none starts a local one.",
+    ),
+    replicas: int | None = typer.Option(
+        None, "--replicas", min=1, help="--engine ray: replicas of each runner deployment."
+    ),
 ) -> None:
     """Serve a service over HTTP: each API at POST /<route>, plus /docs, /metrics and probes."""
     from tiffin._server._launch import serve as run_server
@@ -84,6 +93,11 @@ def serve(
     if working_dir is not None and not working_dir.is_dir():
         raise fail(f"--working-dir {working_dir} is not a directory")
     run = run_server
+    if engine == "local" and (address is not None or replicas is not None):
+        raise fail(
+            "--address and --replicas are for a cluster serving engine: add --engine ray "
+            "(pip install tiffin-ray)"
+        )
     if engine != "local":  # the default never loads plugins: tiffin serve stays as fast
         from tiffin import _plugins
 
@@ -107,6 +121,8 @@ def serve(
             access_log=access_log,
             log_level=log_level.lower(),
             loop=loop.lower(),
+            address=address,
+            replicas=replicas,
         ),
     )
 

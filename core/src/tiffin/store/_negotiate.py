@@ -185,6 +185,8 @@ def partial_dir() -> Path:
 def _partial_file(sha256: str) -> Iterator[Path]:
     """The resumable download file of ``sha256``, locked for this process; a private file when
     another process holds the shared one."""
+    if not (len(sha256) == 64 and set(sha256) <= set("0123456789abcdef")):  # never a path
+        raise RegistryError(f"the registry named a blob {sha256[:80]!r}: not a sha256; refused")
     folder = partial_dir()
     folder.mkdir(parents=True, exist_ok=True)
     shared = folder / f"{sha256}.part"

@@ -96,6 +96,10 @@ class ProxyStrategy:
             await registry.authorize(request, "write")
             session_id = request.path_params["session_id"]
             session = await run_in_threadpool(registry.get_session, session_id)
+            if session.strategy != "proxy":  # another strategy's session is not ours to write
+                from tiffin.exceptions import NotFound
+
+                raise NotFound(f"no open proxy upload {session_id!r}")
             await registry.receive(session_id, request.stream())
             return JSONResponse({"sha256": session.sha256, "size": session.size}, status_code=201)
 

@@ -73,6 +73,11 @@ class AutoPull:
     def get(self, tag: str | Tag, missing: NotFound) -> Any:
         if not enabled():
             raise missing
+        return self.fetch(tag, missing)
+
+    def fetch(self, tag: str | Tag, missing: NotFound) -> Any:
+        """Pull ``tag`` from the configured remote now, enabled or not (``BentoModel`` pulls in
+        plain Python too); ``missing`` re-raised, explained, when that cannot be done."""
         try:
             config = configured_remote(required=False)
         except TiffinError:

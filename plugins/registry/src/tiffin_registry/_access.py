@@ -20,15 +20,19 @@ import attrs
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 
-from tiffin.exceptions import DigestMismatch, InvalidArgument, NotFound
+from tiffin.exceptions import Conflict, DigestMismatch, InvalidArgument, NotFound
 from tiffin_registry._auth import Tokens
-from tiffin_registry._db import as_utc, now, signing_secret
+from tiffin_registry._db import as_utc, now
+from tiffin_registry._keys import load_signing_key
 from tiffin_registry._storage import BlobStorage
 from tiffin_registry._tables import audit_log, blobs, upload_sessions
 
 __all__ = ["Registry", "UploadSession", "check_sha256"]
 
 _HEX = set("0123456789abcdef")
+
+#: Session states in which one request holds the session and writes or lands its bytes.
+_HELD = ("receiving", "landing")
 
 
 def check_sha256(value: object) -> str:
@@ -49,6 +53,7 @@ class UploadSession:
     data: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    actor: str | None = None
 
 
 def _session(row: Any) -> UploadSession:
@@ -61,6 +66,7 @@ def _session(row: Any) -> UploadSession:
         data=dict(row.data or {}),
         created_at=as_utc(row.created_at),
         updated_at=as_utc(row.updated_at),
+        actor=row.actor,
     )
 
 
@@ -71,7 +77,7 @@ class Registry:
         self.engine = engine
         self.storage = storage
         self.tokens = tokens
-        self._secret = signing_secret(engine)
+        self._secret = load_signing_key(engine, storage)
 
     # -- RegistryAccess: storage ---------------------------------------------------------------
 
@@ -100,9 +106,36 @@ class Registry:
         return self.storage.staging_path(session_id)
 
     def blob_size(self, sha256: str) -> int | None:
+        """The size of a stored blob whose bytes hash to its name, else None.
+
+        A blob recorded before verification at rest existed (schema revision 0002) is hashed
+        here once: a match marks it verified, a mismatch deletes it, so it is never served under
+        that name and the next push uploads it again.
+        """
+        check_sha256(sha256)
         with self.engine.connect() as c:
-            size = c.execute(sa.select(blobs.c.size).where(blobs.c.sha256 == sha256)).scalar()
-        return None if size is None else int(size)
+            row = c.execute(
+                sa.select(blobs.c.size, blobs.c.verified).where(blobs.c.sha256 == sha256)
+            ).first()
+        if row is None:
+            return None
+        if row.verified:
+            return int(row.size)
+        if self.storage.verify_at_rest(sha256, int(row.size)):
+            with self.engine.begin() as c:
+                c.execute(blobs.update().where(blobs.c.sha256 == sha256).values(verified=True))
+            return int(row.size)
+        self._drop_damaged(sha256)
+        return None
+
+    def _drop_damaged(self, sha256: str) -> None:
+        with self.engine.begin() as c:
+            gone = c.execute(
+                blobs.delete().where(blobs.c.sha256 == sha256, blobs.c.verified.is_(False))
+            ).rowcount
+        if gone:
+            self.storage.remove(self.storage.blob_path(sha256))
+            self.audit("registry", "blob-damaged", f"sha256:{sha256}")
 
     def has_blob(self, sha256: str) -> bool:
         return self.blob_size(sha256) is not None
@@ -119,55 +152,83 @@ class Registry:
                 f"operator should restore it from a backup"
             ) from None
 
-    def record_blob(self, sha256: str, size: int) -> None:
-        """Note a landed, verified blob (idempotent: two uploads of one blob may both land)."""
+    def record_blob(self, sha256: str, size: int, actor: str | None = None) -> None:
+        """Note a landed blob, verified at rest (idempotent: two uploads of one blob may both
+        land); audited with the ``actor`` whose upload landed it."""
         stamp = now()
+        values = {"size": size, "last_seen_at": stamp, "verified": True}
         try:
             with self.engine.begin() as c:
-                c.execute(
-                    blobs.insert().values(
-                        sha256=sha256, size=size, created_at=stamp, last_seen_at=stamp
-                    )
-                )
+                c.execute(blobs.insert().values(sha256=sha256, created_at=stamp, **values))
         except sa.exc.IntegrityError:
             with self.engine.begin() as c:
-                c.execute(blobs.update().where(blobs.c.sha256 == sha256).values(last_seen_at=stamp))
+                c.execute(blobs.update().where(blobs.c.sha256 == sha256).values(**values))
+        self.audit(actor or "unknown", "blob", f"sha256:{sha256}", size=size)
 
     def finalize(self, session_id: str) -> None:
-        session = self.get_session(session_id)
+        """Land what a strategy staged: copied into a private object, hashed, then renamed."""
+        session = self._claim(session_id, "landing")
         staged = self.storage.staging_path(session_id)
         try:
-            size, actual = self.storage.hash_object(staged)
+            fresh, size, actual = self.storage.verified_copy(staged)
         except FileNotFoundError:
+            self._close_session(session_id, "open")
             raise InvalidArgument(
                 f"upload {session_id} has no bytes staged yet; send them before completing"
             ) from None
+        except BaseException:
+            self._close_session(session_id, "open")
+            raise
+        self.storage.remove(staged)
         if (size, actual) != (session.size, session.sha256):
-            self.storage.remove(staged)
+            self.storage.remove(fresh)
             self._close_session(session_id, "aborted")
             raise DigestMismatch(
                 f"the upload of {session.sha256} ({session.size} bytes) produced {size} bytes "
                 f"with sha256 {actual}; nothing was stored"
             )
-        self.storage.land(staged, session.sha256)
-        self.record_blob(session.sha256, session.size)
+        self.storage.land(fresh, session.sha256)
+        self.record_blob(session.sha256, session.size, session.actor)
         self._close_session(session_id, "done")
 
     async def receive(self, session_id: str, chunks: AsyncIterator[bytes]) -> None:
-        session = await run_in_threadpool(self.get_session, session_id)
-        staged = self.storage.staging_path(session_id)
+        """Stream one request's bytes into its own staging file; one writer per session."""
+        session = await run_in_threadpool(self._claim, session_id, "receiving")
+        staged = self.storage.private_path(self.storage.staging_path(session_id))
         try:
             await self.storage.receive(staged, chunks, session.size, session.sha256)
         except DigestMismatch:
             await run_in_threadpool(self._close_session, session_id, "aborted")
             raise
-        await run_in_threadpool(self.record_blob, session.sha256, session.size)
+        except BaseException:  # cut off: the client may send the bytes again
+            await run_in_threadpool(self._close_session, session_id, "open")
+            raise
+        await run_in_threadpool(self.record_blob, session.sha256, session.size, session.actor)
         await run_in_threadpool(self._close_session, session_id, "done")
+
+    def _claim(self, session_id: str, state: str) -> UploadSession:
+        """Take an open session for one request (``receiving`` or ``landing``), atomically."""
+        session = self.get_session(session_id)
+        with self.engine.begin() as c:
+            taken = c.execute(
+                upload_sessions.update()
+                .where(upload_sessions.c.id == session_id, upload_sessions.c.state == "open")
+                .values(state=state, updated_at=now())
+            ).rowcount
+        if not taken:
+            self.get_session(session_id)  # raises the right error
+            raise Conflict(f"upload {session_id} changed state; ask for a new upload")
+        return session
 
     # -- RegistryAccess: upload sessions ------------------------------------------------------
 
     def create_session(
-        self, sha256: str, size: int, strategy: str, data: dict[str, Any] | None = None
+        self,
+        sha256: str,
+        size: int,
+        strategy: str,
+        data: dict[str, Any] | None = None,
+        actor: str | None = None,
     ) -> UploadSession:
         stamp = now()
         session_id = secrets.token_urlsafe(18)
@@ -182,15 +243,23 @@ class Registry:
                     data=data or {},
                     created_at=stamp,
                     updated_at=stamp,
+                    actor=actor,
                 )
             )
-        return UploadSession(session_id, sha256, size, strategy, "open", data or {}, stamp, stamp)
+        return UploadSession(
+            session_id, sha256, size, strategy, "open", data or {}, stamp, stamp, actor
+        )
 
     def get_session(self, session_id: str) -> UploadSession:
         with self.engine.connect() as c:
             row = c.execute(
                 sa.select(upload_sessions).where(upload_sessions.c.id == session_id)
             ).first()
+        if row is not None and row.state in _HELD:
+            raise Conflict(
+                f"another request is writing or landing upload {session_id}; one writer per "
+                f"upload: wait for it, or ask for a new upload"
+            )
         if row is None or row.state != "open":
             raise NotFound(f"no open upload {session_id!r}: it finished, expired or never existed")
         return _session(row)

@@ -8,6 +8,7 @@ app's exception handler, so nothing a client sends can cause a 500.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -28,6 +29,25 @@ __all__ = ["MAX_JSON_BODY", "MAX_MANIFEST", "api_routes"]
 MAX_MANIFEST = 64 << 20
 MAX_JSON_BODY = 16 << 20
 MAX_PAGE = 1000
+MAX_CURSOR = 1 << 53
+#: The largest blob accepted unless the storage backend says otherwise (``max_object_size``):
+#: S3's own limit for one object.
+MAX_BLOB_SIZE = 5 << 40
+
+
+def _blob_size_limit(registry: Registry) -> int:
+    limit = getattr(registry.backend, "max_object_size", None)
+    return limit if isinstance(limit, int) and limit > 0 else MAX_BLOB_SIZE
+
+
+def check_size(value: object, where: str, limit: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidArgument(f"{where} must be a non-negative integer (bytes)")
+    if value > limit:
+        raise InvalidArgument(
+            f"{where} {value} is over the largest blob this registry's storage holds ({limit})"
+        )
+    return value
 
 
 class PayloadTooLarge(InvalidArgument):
@@ -48,11 +68,27 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+class UnsupportedMediaType(InvalidArgument):
+    status_code = 415
+    error_kind = "unsupported_media_type"
+
+
+def check_json_type(request: Request) -> None:
+    """A JSON route takes ``application/json`` only: a web page's cross-site ``text/plain``
+    or form POST (which needs no CORS preflight) is refused before it is read."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType(f"this route takes application/json, not {media!r}")
+
+
 async def read_json(request: Request) -> dict[str, Any]:
+    check_json_type(request)
     body = await read_body(request, MAX_JSON_BODY)
+    if body and not request.headers.get("content-type"):
+        raise UnsupportedMediaType("send the JSON body with Content-Type: application/json")
     try:
         data = json.loads(body or b"{}")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidArgument(f"the request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidArgument("the request body must be a JSON object")
@@ -73,8 +109,10 @@ def _page_args(request: Request) -> tuple[int, int]:
         offset = int(cursor)
     except ValueError:
         raise InvalidArgument("limit must be an integer and cursor one the API returned") from None
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
+    if not 1 <= limit <= MAX_PAGE:
         raise InvalidArgument(f"limit must be between 1 and {MAX_PAGE}")
+    if not 0 <= offset <= MAX_CURSOR:
+        raise InvalidArgument("cursor must be one the API returned")
     return limit, offset
 
 
@@ -84,7 +122,11 @@ def _labels(request: Request) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise InvalidArgument(f"label filter {item!r} must look like key=value")
+        if "\0" in item or len(item) > 1024:
+            raise InvalidArgument("a label filter holds a NUL character or is over 1024 characters")
         labels[key] = value
+    if len(labels) > 32:
+        raise InvalidArgument("at most 32 label filters at once")
     return labels
 
 
@@ -150,20 +192,16 @@ def api_routes(registry: Registry, catalog: Catalog, strategies: dict[str, Any])
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 raise InvalidArgument(f"blobs[{i}] must be an object with sha256 and size")
-            size = entry.get("size")
-            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-                raise InvalidArgument(f"blobs[{i}].size must be a non-negative integer")
+            size = check_size(entry.get("size"), f"blobs[{i}].size", _blob_size_limit(registry))
             wanted.append((check_sha256(entry.get("sha256")), size))
         missing = await run_in_threadpool(catalog.missing_blobs, wanted)
         return JSONResponse({"missing": missing})
 
     async def offer_upload(request: Request) -> Response:
-        await registry.authorize(request, "write")
+        actor = await registry.authorize(request, "write")
         sha256 = check_sha256(request.path_params["sha256"])
         data = await read_json(request)
-        size = data.get("size")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise InvalidArgument('"size" must be the blob\'s size in bytes')
+        size = check_size(data.get("size"), '"size"', _blob_size_limit(registry))
         wanted = _strategy_names(data)
         missing = await run_in_threadpool(catalog.missing_blobs, [(sha256, size)])
         if not missing:
@@ -176,7 +214,9 @@ def api_routes(registry: Registry, catalog: Catalog, strategies: dict[str, Any])
             strategy = strategies.get(name)
             if strategy is None:
                 continue  # disabled since: see _isolation
-            session = await run_in_threadpool(registry.create_session, sha256, size, name)
+            session = await run_in_threadpool(
+                functools.partial(registry.create_session, sha256, size, name, actor=actor)
+            )
             try:
                 offer = await run_in_threadpool(
                     strategy.registry_offer_upload, registry, session, mount_url(request, name)

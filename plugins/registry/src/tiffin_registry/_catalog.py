@@ -14,10 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tiffin._converter import load_yaml
 from tiffin._storage.tag import validate_name, validate_version
 from tiffin.exceptions import Conflict, InvalidArgument, NotFound
 from tiffin_registry._db import as_utc, now
+from tiffin_registry._manifest import check_path, check_shape, load_plain_yaml, optional_string
 from tiffin_registry._tables import blobs, repositories, version_files, version_labels, versions
 
 __all__ = ["KINDS", "Catalog", "MissingBlobs", "parse_manifest"]
@@ -50,14 +50,22 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 
 def parse_manifest(kind: str, name: str, version: str, text: bytes) -> dict[str, Any]:
     """The fields the registry needs from a pushed manifest; InvalidArgument (400) on any flaw."""
-    what = KINDS[kind][0]
+    what, reserved = KINDS[kind]
     try:
         decoded = text.decode("utf-8")
-        data = load_yaml(decoded)
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument(f"the {what} manifest is not valid UTF-8: {exc}") from None
+    if "\0" in decoded:
+        raise InvalidArgument(f"the {what} manifest holds a NUL character")
+    try:
+        data = load_plain_yaml(decoded, what)
+    except InvalidArgument:
+        raise
     except Exception as exc:
-        raise InvalidArgument(f"the {what} manifest is not valid UTF-8 YAML: {exc}") from None
+        raise InvalidArgument(f"the {what} manifest is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidArgument(f"the {what} manifest must be a mapping")
+    check_shape(data, "the manifest")
     if data.get("name") != name or str(data.get("version")) != version:
         raise InvalidArgument(
             f"the manifest names {data.get('name')}:{data.get('version')}, but it was pushed as "
@@ -72,8 +80,7 @@ def parse_manifest(kind: str, name: str, version: str, text: bytes) -> dict[str,
         if not isinstance(entry, dict):
             raise InvalidArgument(f"files[{i}] must be a mapping with path, size and sha256")
         path, size, digest = entry.get("path"), entry.get("size"), entry.get("sha256")
-        if not isinstance(path, str) or not path or path.startswith("/") or ".." in path.split("/"):
-            raise InvalidArgument(f"files[{i}].path {path!r} is not a safe relative path")
+        path = check_path(path, f"files[{i}].path", reserved)
         if path in seen:
             raise InvalidArgument(f"files[{i}].path {path!r} is listed twice")
         seen.add(path)
@@ -97,13 +104,23 @@ def parse_manifest(kind: str, name: str, version: str, text: bytes) -> dict[str,
     if not isinstance(created, datetime):
         created = now()
     summary: dict[str, Any] = {}
+    for key in ("metadata", "signatures", "apis", "options", "context"):
+        if data.get(key) is not None and not isinstance(data[key], dict | list):
+            raise InvalidArgument(f"the {what} manifest's {key!r} must be a mapping")
     if kind == "models":
-        summary["framework"] = str(data.get("framework") or "")
+        summary["framework"] = optional_string(data, "framework", what)
     else:
-        summary["service"] = str(data.get("service") or "")
-        summary["models"] = [
-            str(m.get("tag")) for m in data.get("models") or [] if isinstance(m, dict)
-        ]
+        summary["service"] = optional_string(data, "service", what)
+        models = data.get("models") or []
+        if not isinstance(models, list):
+            raise InvalidArgument(f"the {what} manifest's 'models' must be a list of models")
+        tags = []
+        for i, m in enumerate(models):
+            tag = m.get("tag") if isinstance(m, dict) else m
+            if not isinstance(tag, str):
+                raise InvalidArgument(f"the {what} manifest's models[{i}] must name a tag")
+            tags.append(tag)
+        summary["models"] = tags
     return {
         "text": decoded,
         "files": parsed_files,
@@ -129,8 +146,10 @@ class Catalog:
         digests = sorted(sizes)
         with self.engine.begin() as c:
             for part in _chunks(digests):
-                rows = c.execute(
-                    sa.select(blobs.c.sha256, blobs.c.size).where(blobs.c.sha256.in_(part))
+                rows = c.execute(  # an unverified blob counts as missing: the push heals it
+                    sa.select(blobs.c.sha256, blobs.c.size).where(
+                        blobs.c.sha256.in_(part), blobs.c.verified.is_(True)
+                    )
                 )
                 have.update({r.sha256: int(r.size) for r in rows})
                 c.execute(blobs.update().where(blobs.c.sha256.in_(part)).values(last_seen_at=now()))
@@ -196,7 +215,7 @@ class Catalog:
                         pushed_at=now(),
                         pushed_by=actor,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key[0]  # type: ignore[index]
                 if m["files"]:
                     c.execute(
                         version_files.insert(),
@@ -253,9 +272,25 @@ class Catalog:
             )
 
     def delete(self, kind: str, name: str, version: str, actor: str) -> str:
+        """Delete one exact version: never ``latest`` nor a prefix, which name whatever happens
+        to match at the time of the request."""
         check_kind(kind)
+        what = KINDS[kind][0]
         with self.engine.begin() as c:
-            row = self._resolve(c, kind, name, version)
+            row = c.execute(
+                sa.select(versions.c.id, versions.c.version)
+                .join(repositories)
+                .where(
+                    repositories.c.kind == kind,
+                    repositories.c.name == name,
+                    versions.c.version == version,
+                )
+            ).first()
+            if row is None:
+                raise NotFound(
+                    f"the registry has no {what} {name}:{version}; deleting takes an exact "
+                    f"version (not 'latest' nor a prefix)"
+                )
             c.execute(versions.delete().where(versions.c.id == row.id))
         return f"{name}:{row.version}"
 
@@ -301,7 +336,7 @@ class Catalog:
                 .where(version_files.c.version_id == row.id)
                 .order_by(version_files.c.path)
             ).all()
-            manifest = c.execute(
+            manifest: str = c.execute(
                 sa.select(versions.c.manifest).where(versions.c.id == row.id)
             ).scalar_one()
         record["files"] = [{"path": f.path, "size": int(f.size), "sha256": f.sha256} for f in files]

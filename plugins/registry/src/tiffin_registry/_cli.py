@@ -36,11 +36,14 @@ def serve(
         help="Tokens file: one 'TOKEN read|write' per line. Required off loopback.",
     ),
     no_ui: bool = typer.Option(False, "--no-ui", help="Serve the API only, without the web UI."),
+    allowed_host: list[str] = typer.Option(
+        [], "--allowed-host", help="A Host name clients reach the registry by (repeatable)."
+    ),
     signing_key_file: Path = typer.Option(
         None,
         "--signing-key-file",
-        help="Secret that signs presigned URLs on local storage (default: a key kept in the "
-        "registry's database, shared by its replicas). Same as TIFFIN_REGISTRY_SIGNING_KEY_FILE.",
+        help="Secret that signs presigned URLs on local storage (default: signing.key in the "
+        "storage, shared by its replicas). Same as TIFFIN_REGISTRY_SIGNING_KEY_FILE.",
     ),
     log_level: str = typer.Option(
         "info", "--log-level", help="critical, error, warning, info, debug."
@@ -54,7 +57,10 @@ def serve(
         os.environ["TIFFIN_REGISTRY_SIGNING_KEY_FILE"] = str(signing_key_file.resolve())
     from tiffin_registry._serve import serve as run
 
-    run(storage, db=db, host=host, port=port, tokens=tokens, ui=not no_ui, log_level=log_level)
+    run(
+        storage, db=db, host=host, port=port, tokens=tokens, ui=not no_ui, log_level=log_level,
+        **({"allowed_hosts": allowed_host} if allowed_host else {}),
+    )
 
 
 def gc(

@@ -21,7 +21,15 @@ import sqlalchemy as sa
 from tiffin.exceptions import InvalidArgument
 from tiffin_registry._tables import settings
 
-__all__ = ["as_utc", "connect", "migrate", "now", "signing_secret"]
+__all__ = [
+    "as_utc",
+    "connect",
+    "forget_legacy_secret",
+    "migrate",
+    "now",
+    "signing_secret",
+    "take_legacy_secret",
+]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _ADVISORY_LOCK_KEY = 0x7469666669  # "tiffi"
@@ -113,8 +121,24 @@ def migrate(engine: sa.Engine) -> None:
         command.upgrade(config, "head")
 
 
+def take_legacy_secret(engine: sa.Engine) -> bytes | None:
+    """The signing secret registries before issue 25 kept in ``settings`` (None when gone)."""
+    with engine.connect() as connection:
+        value = connection.execute(
+            sa.select(settings.c.value).where(settings.c.key == "signing_secret")
+        ).scalar()
+    return None if value is None else bytes.fromhex(value)
+
+
+def forget_legacy_secret(engine: sa.Engine) -> None:
+    """Remove the old secret from the database, once it lives in its key file."""
+    with engine.begin() as connection:
+        connection.execute(settings.delete().where(settings.c.key == "signing_secret"))
+
+
 def signing_secret(engine: sa.Engine) -> bytes:
-    """The HMAC key every replica shares: created once, kept in the ``settings`` table."""
+    """A random HMAC key created once in the ``settings`` table (kept for tools and tests;
+    the registry itself keeps its key out of the database, see ``_keys``)."""
     with engine.begin() as connection:
         row = connection.execute(
             sa.select(settings.c.value).where(settings.c.key == "signing_secret")
@@ -129,7 +153,7 @@ def signing_secret(engine: sa.Engine) -> bytes:
     except sa.exc.IntegrityError:
         pass  # another replica created it first
     with engine.begin() as connection:
-        value = connection.execute(
+        value: str = connection.execute(
             sa.select(settings.c.value).where(settings.c.key == "signing_secret")
         ).scalar_one()
     return bytes.fromhex(value)

@@ -1,5 +1,9 @@
 """Garbage collection: blobs no version references, and uploads abandoned for too long.
 
+Beside rows, ``gc`` sweeps storage objects that no row names and that are older than the grace
+period: blob files a crash left between landing and recording, staging files and ``.parts``
+folders of closed uploads.
+
 A blob is deleted only when no version names it, no open upload is writing it, and nothing
 has touched it for the grace period: neither created nor reported present to a push (the
 ``last_seen_at`` stamp ``POST /blobs/check`` refreshes). So a push that is between "the
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -64,7 +68,7 @@ def collect_garbage(registry: Registry, *, grace_s: float, dry_run: bool = False
     referenced = sa.select(version_files.c.sha256).where(version_files.c.sha256 == blobs.c.sha256)
     uploading = sa.select(upload_sessions.c.id).where(
         upload_sessions.c.sha256 == blobs.c.sha256,
-        upload_sessions.c.state == "open",
+        upload_sessions.c.state.in_(("open", "receiving", "landing")),
         upload_sessions.c.updated_at >= cutoff,
     )
     unused = (
@@ -107,7 +111,7 @@ def collect_garbage(registry: Registry, *, grace_s: float, dry_run: bool = False
                 upload_sessions.c.updated_at < cutoff
             )
         ).all()
-    abandoned = [row for row in stale if row.state == "open"]
+    abandoned = [row for row in stale if row.state in ("open", "receiving", "landing")]
     if not dry_run:
         for row in abandoned:
             _abort_with_strategy(registry, row)
@@ -121,12 +125,76 @@ def collect_garbage(registry: Registry, *, grace_s: float, dry_run: bool = False
                         upload_sessions.c.updated_at < cutoff,
                     )
                 )
+    orphans = _sweep_storage(registry, cutoff, dry_run)
     if not dry_run:
-        registry.audit("gc", "gc", "blobs", deleted=deleted_blobs, bytes=freed)
+        registry.audit("gc", "gc", "blobs", deleted=deleted_blobs, bytes=freed, orphans=orphans)
     return {
         "dry_run": dry_run,
         "blobs_deleted": deleted_blobs,
         "bytes_freed": freed,
         "blobs_kept": int(kept) - deleted_blobs,
         "uploads_deleted": len(abandoned),
+        "orphans_deleted": orphans,
     }
+
+
+def _modified(info: dict[str, Any]) -> datetime | None:
+    value = info.get("mtime", info.get("LastModified", info.get("last_modified")))
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
+def _listing(registry: Registry, folder: str) -> list[dict[str, Any]]:
+    fs = registry.storage.fs
+    try:
+        return list(fs.ls(folder, detail=True))
+    except FileNotFoundError:
+        return []
+
+
+def _sweep_storage(registry: Registry, cutoff: datetime, dry_run: bool) -> int:
+    """Objects no row names, older than the grace period: blob files a ``kill -9`` left between
+    landing and their row, and staging files and ``.parts`` folders of closed uploads."""
+    storage, engine = registry.storage, registry.engine
+    with engine.connect() as c:
+        live: set[str] = set(
+            c.execute(
+                sa.select(upload_sessions.c.id).where(
+                    upload_sessions.c.state.in_(("open", "receiving", "landing"))
+                )
+            ).scalars()
+        )
+    removed = 0
+    for info in _listing(registry, f"{storage.root}/uploads"):
+        name = str(info["name"]).rstrip("/").rsplit("/", 1)[-1]
+        when = _modified(info)
+        if name.split(".", 1)[0] in live or when is None or when >= cutoff:
+            continue
+        removed += 1
+        if not dry_run:
+            storage.fs.rm(info["name"], recursive=info.get("type") == "directory")
+    for prefix in _listing(registry, f"{storage.root}/blobs/sha256"):
+        entries = _listing(registry, prefix["name"])
+        names = {str(e["name"]).rsplit("/", 1)[-1]: e for e in entries}
+        if not names:
+            continue
+        with engine.connect() as c:
+            known: set[str] = set(
+                c.execute(
+                    sa.select(blobs.c.sha256).where(blobs.c.sha256.in_(list(names)))
+                ).scalars()
+            )
+        for digest, info in names.items():
+            when = _modified(info)
+            if digest in known or when is None or when >= cutoff:
+                continue
+            with engine.connect() as c:  # landed meanwhile: its row came after our read
+                if c.execute(sa.select(blobs.c.sha256).where(blobs.c.sha256 == digest)).first():
+                    continue
+            removed += 1
+            if not dry_run:
+                storage.remove(info["name"])
+    return removed

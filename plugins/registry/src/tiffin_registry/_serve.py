@@ -6,9 +6,12 @@ loopback address; anything else is refused before binding, with the fix in the m
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
+import re
+import resource
 import warnings
 from pathlib import Path
 
@@ -16,6 +19,13 @@ from tiffin.exceptions import InvalidArgument
 from tiffin_registry._access import Registry
 from tiffin_registry._auth import MIN_TOKEN_LENGTH, load_tokens
 from tiffin_registry._db import connect, migrate
+from tiffin_registry._front import (
+    FrontGuard,
+    GuardedH11Protocol,
+    allowed_hosts_from_env,
+    header_timeout,
+    max_connections,
+)
 from tiffin_registry._storage import BlobStorage
 
 __all__ = ["default_db_url", "is_loopback", "open_registry", "serve"]
@@ -36,6 +46,29 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class RedactSignatures(logging.Filter):
+    """Access-log lines never show a presigned URL's signature (``sig=...``)."""
+
+    _SIG = re.compile(r"((?:^|[?&])sig=)[^&\s]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._SIG.sub(r"\1REDACTED", a) if isinstance(a, str) and "sig=" in a else a
+                for a in record.args
+            )
+        return True
+
+
+def _raise_open_files_limit() -> None:
+    """Many connections need many descriptors: the soft limit up to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = 65536 if hard == resource.RLIM_INFINITY else hard
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, target), hard))
 
 
 def default_db_url(storage: BlobStorage) -> str:
@@ -84,6 +117,7 @@ def serve(
     tokens: str | Path | None = None,
     ui: bool = True,
     log_level: str = "info",
+    allowed_hosts: tuple[str, ...] | list[str] = (),
 ) -> None:
     """Run the registry in this process until interrupted."""
     import uvicorn
@@ -99,7 +133,10 @@ def serve(
         )
     if not 0 <= port <= 65535:
         raise InvalidArgument(f"--port {port} is not a TCP port (0-65535)")
+    hosts = (*allowed_hosts, *allowed_hosts_from_env())
     configure_logging(log_level)
+    logging.getLogger("uvicorn.access").addFilter(RedactSignatures())
+    _raise_open_files_limit()
     registry = open_registry(storage, db, tokens)
     if registry.tokens.short_lines:
         logger.warning(
@@ -109,7 +146,9 @@ def serve(
             ", ".join(map(str, registry.tokens.short_lines)),
             MIN_TOKEN_LENGTH,
         )
-    app = build_app(registry, ui=ui)
+    app = FrontGuard(
+        build_app(registry, ui=ui), anonymous=registry.tokens.anonymous, allowed_hosts=hosts
+    )
     sock = _listen(host, port)
     actual = sock.getsockname()[1]
     logger.info(
@@ -120,5 +159,13 @@ def serve(
         registry.engine.url.render_as_string(hide_password=True),
         "anonymous" if registry.tokens.anonymous else "tokens required",
     )
-    config = uvicorn.Config(app, log_level=log_level, proxy_headers=True, timeout_keep_alive=30)
+    idle = header_timeout()
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        proxy_headers=True,
+        http=GuardedH11Protocol,
+        timeout_keep_alive=max(1, int(idle)),
+        limit_concurrency=max_connections(),
+    )
     uvicorn.Server(config).run(sockets=[sock])

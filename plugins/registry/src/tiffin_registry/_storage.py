@@ -4,6 +4,8 @@ Layout under the storage URL::
 
     blobs/sha256/<first two hex digits>/<sha256>   verified blobs, never changed once there
     uploads/<session id>                           uploads in progress (staging)
+    uploads/<session id>.<random>                  one request's own staging file, or the
+                                                   private copy that is hashed and landed
     registry.db                                    the default SQLite database (local storage)
 
 A blob lands only after its size and sha256 were checked: on local disk with one
@@ -18,6 +20,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
@@ -153,16 +156,60 @@ class BlobStorage:
         return size, digest.hexdigest()
 
     def land(self, staged: str, sha256: str) -> None:
-        """Move a verified staged object to its blob path (atomically on local disk)."""
+        """Move a verified staged object to its blob path (atomically on local disk).
+
+        ``staged`` must be an object no one else can write (a request's own ``O_EXCL`` file, or
+        the private copy :meth:`verified_copy` made): it replaces whatever is at the blob path,
+        so a blob left damaged by an older registry is healed by the next upload.
+        """
         target = self.blob_path(sha256)
         if self.local:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             os.replace(staged, target)
             return
-        if self.fs.exists(target):  # identical by construction: another upload won the race
-            self.remove(staged)
-            return
         self.fs.mv(staged, target)
+
+    def private_path(self, staged: str) -> str:
+        """A fresh name beside ``staged`` that no URL, session or other request knows."""
+        return f"{staged}.{secrets.token_hex(8)}"
+
+    def verified_copy(self, staged: str) -> tuple[str, int, str]:
+        """Copy ``staged`` into a fresh private object and hash *that*: ``(copy, size, sha256)``.
+
+        Whoever can still write ``staged`` (a slow part PUT, a replayed presigned URL) cannot
+        reach the copy, so what is hashed is what lands. Raises FileNotFoundError when nothing
+        was staged.
+        """
+        fresh = self.private_path(staged)
+        if not self.local:
+            self.fs.copy(staged, fresh)
+            try:
+                size, digest = self.hash_object(fresh)
+            except BaseException:
+                self.remove(fresh)
+                raise
+            return fresh, size, digest
+        hasher = hashlib.sha256()
+        size = 0
+        with open(staged, "rb") as src:
+            out = self._open_write(fresh)
+            try:
+                with out:
+                    while chunk := src.read(CHUNK):
+                        out.write(chunk)
+                        hasher.update(chunk)
+                        size += len(chunk)
+            except BaseException:
+                self.remove(fresh)
+                raise
+        return fresh, size, hasher.hexdigest()
+
+    def verify_at_rest(self, sha256: str, size: int) -> bool:
+        """Whether the blob stored as ``sha256`` has that digest and ``size`` (read back)."""
+        try:
+            return self.hash_object(self.blob_path(sha256)) == (size, sha256)
+        except FileNotFoundError:
+            return False
 
     async def receive(
         self, staged: str, chunks: AsyncIterator[bytes], size: int, sha256: str
@@ -222,7 +269,10 @@ class BlobStorage:
             raise
 
     def _open_write(self, path: str) -> BinaryIO:
+        """A new object for writing; on local disk created exclusively (``O_EXCL``), so no two
+        requests ever share a staging file."""
         if self.local:
-            return open(path, "wb")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            return os.fdopen(fd, "wb")
         self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
         return self.fs.open(path, "wb")

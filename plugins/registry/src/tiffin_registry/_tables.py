@@ -15,6 +15,7 @@ __all__ = [
     "metadata",
     "repositories",
     "settings",
+    "ui_revoked",
     "upload_sessions",
     "version_files",
     "version_labels",
@@ -87,6 +88,8 @@ blobs = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     # last time a push was told the blob exists: gc spares it for a grace period after that
     sa.Column("last_seen_at", Timestamp, nullable=False),
+    # hashed at rest after its last writer closed it; rows from before revision 0002 are not
+    sa.Column("verified", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 upload_sessions = sa.Table(
@@ -96,10 +99,12 @@ upload_sessions = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False, index=True),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("strategy", sa.String(64), nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),  # open, done, aborted
+    # open; receiving or landing (one writer holds it); done; aborted
+    sa.Column("state", sa.String(16), nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=True),  # who opened it (audited when it lands)
 )
 
 audit_log = sa.Table(
@@ -111,6 +116,13 @@ audit_log = sa.Table(
     sa.Column("action", sa.String(32), nullable=False),
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
+)
+
+ui_revoked = sa.Table(  # UI sessions signed out before they expire (by their CSRF token)
+    "ui_revoked",
+    metadata,
+    sa.Column("session", sa.String(64), primary_key=True),
+    sa.Column("expires_at", Timestamp, nullable=False),
 )
 
 settings = sa.Table(

@@ -32,13 +32,37 @@ __all__ = ["routes"]
 _BUFFER = 4 * 1024 * 1024
 
 
+#: The cap on a JSON body, as on every route of the registry's own API.
+MAX_JSON_BODY = 16 * 1024 * 1024
+
+
+class PayloadTooLarge(InvalidArgument):
+    status_code = 413
+    error_kind = "payload_too_large"
+
+
+class UnsupportedMediaType(InvalidArgument):
+    status_code = 415
+    error_kind = "unsupported_media_type"
+
+
 async def _json(request: Request) -> dict[str, Any]:
     import json
 
-    body = await request.body()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":  # a web page's cross-site text/plain POST is refused
+        raise UnsupportedMediaType(f"this route takes application/json, not {media or 'none'!r}")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_JSON_BODY:
+        raise PayloadTooLarge(f"the request body is {declared} bytes; the limit is {MAX_JSON_BODY}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON_BODY:
+            raise PayloadTooLarge(f"the request body is over the limit of {MAX_JSON_BODY} bytes")
     try:
-        data = json.loads(body or b"{}")
-    except ValueError as exc:
+        data = json.loads(bytes(body) or b"{}")
+    except (ValueError, RecursionError) as exc:
         raise InvalidArgument(f"the request body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidArgument("the request body must be a JSON object")
@@ -97,6 +121,8 @@ def routes(registry: Any) -> list[BaseRoute]:
         if isinstance(store, LocalParts):
             await _receive_local(store, request, part.start, part.size)
             etag = secrets.token_hex(12)  # names this write; the blob's sha256 checks content
+            # completion may have started meanwhile: a late part is refused, not recorded
+            await run_in_threadpool(registry.get_session, session.id)
             await run_in_threadpool(store.record, part, etag)
         else:
             body = await request.body()

@@ -6,10 +6,11 @@ change (POST) without a valid session and CSRF token answers 401 / 403, never a 
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import jinja2
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tiffin.exceptions import InvalidArgument, NotFound, Unauthorized
+from tiffin_registry._api import UnsupportedMediaType, read_body
 from tiffin_registry._auth import ANONYMOUS
 from tiffin_registry._catalog import KINDS
 from tiffin_registry._labels import edit_labels
@@ -30,6 +32,7 @@ from tiffin_registry.ui._session import (
     check_token,
     new_session,
     read_session,
+    revoke,
     session_cookie,
 )
 
@@ -45,6 +48,47 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+
+#: The largest form a UI page posts (a token, a CSRF token, a confirmation).
+MAX_FORM = 16 * 1024
+#: The largest page the UI renders; a larger one is an error page pointing at the API.
+MAX_PAGE_BYTES = 4 << 20
+MAX_PAGE_NUMBER = 1_000_000
+#: The cookie (and hidden field) that ties the login form to the browser that loaded it.
+LOGIN_COOKIE = "tiffin_ui_login"
+
+
+class PageTooLarge(Exception):
+    """A rendered page passed :data:`MAX_PAGE_BYTES`."""
+
+
+async def small_form(request: Request) -> dict[str, str]:
+    """A URL-encoded form of at most :data:`MAX_FORM` bytes, read before any other check:
+    file parts (``multipart/form-data``) are refused unread, so nothing is spooled to disk."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType(
+            f"UI forms are application/x-www-form-urlencoded, not {media or 'none'!r}"
+        )
+    body = await read_body(request, MAX_FORM)
+    try:
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True,
+                          max_num_fields=20)
+    except ValueError:
+        raise InvalidArgument("the form has too many fields") from None
+    return dict(pairs)
+
+
+def _render_capped(template: jinja2.Template, values: dict[str, Any]) -> str:
+    out: list[str] = []
+    size = 0
+    for piece in template.generate(**values):
+        out.append(piece)
+        size += len(piece)
+        if size > MAX_PAGE_BYTES:
+            raise PageTooLarge
+    return "".join(out)
 
 
 def _size(value: int) -> str:
@@ -83,21 +127,31 @@ def routes(context: Any) -> list[BaseRoute]:
     registry, catalog = context.registry, context.catalog
     env = _environment()
 
-    def render(
+    async def render(
         request: Request, template: str, session: Session | None, status: int = 200, **values: Any
     ) -> Response:
-        html = env.get_template(template).render(
-            session=session,
-            anonymous=registry.tokens.anonymous,
-            query=values.pop("query", ""),
+        """Render off the event loop, with an output cap (a page never blocks the server)."""
+        values = {
+            "session": session,
+            "anonymous": registry.tokens.anonymous,
+            "query": values.pop("query", ""),
             **values,
-        )
+        }
+        try:
+            html = await run_in_threadpool(_render_capped, env.get_template(template), values)
+        except (PageTooLarge, RecursionError):
+            status = 413
+            html = env.get_template("error.html").render(
+                session=session, anonymous=registry.tokens.anonymous, query="",
+                message="This page is too large to show; read it through the API "
+                "(/api/v1/) instead.",
+            )
         response = HTMLResponse(html, status_code=status, headers=_SECURITY_HEADERS)
         if session is not None and getattr(request.state, "fresh_session", None) is session:
-            _set_cookie(response, session)
+            _set_cookie(request, response, session)
         return response
 
-    def _set_cookie(response: Response, session: Session) -> None:
+    def _set_cookie(request: Request, response: Response, session: Session) -> None:
         response.set_cookie(
             COOKIE,
             session_cookie(registry, session),
@@ -105,10 +159,11 @@ def routes(context: Any) -> list[BaseRoute]:
             path="/ui",
             httponly=True,
             samesite="strict",
+            secure=request.url.scheme == "https",  # behind a proxy: X-Forwarded-Proto
         )
 
-    def current(request: Request) -> Session | None:
-        session = read_session(registry, request.cookies.get(COOKIE))
+    async def current(request: Request) -> Session | None:
+        session = await run_in_threadpool(read_session, registry, request.cookies.get(COOKIE))
         if session is None and registry.tokens.anonymous:
             session = new_session("write", ANONYMOUS)  # an open registry: set on this answer
             request.state.fresh_session = session
@@ -118,39 +173,45 @@ def routes(context: Any) -> list[BaseRoute]:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse("/ui/login?" + urlencode({"next": target}), status_code=303)
 
-    def not_found(request: Request, session: Session, message: str) -> Response:
-        return render(request, "error.html", session, status=404, message=message)
+    async def not_found(request: Request, session: Session, message: str) -> Response:
+        return await render(request, "error.html", session, status=404, message=message)
 
     async def home(request: Request) -> Response:
-        session = current(request)
+        session = await current(request)
         if session is None:
             return to_login(request)
         query = request.query_params.get("q", "").strip()
-        search = _queries.parse_search(query)
+        try:
+            search = _queries.parse_search(query)
+        except InvalidArgument as exc:
+            return await render(request, "error.html", session, status=400, message=str(exc))
         sections = []
         for kind in KINDS:
             rows = await run_in_threadpool(
                 _queries.list_repositories, registry.engine, kind, search
             )
             sections.append((kind, rows))
-        return render(request, "home.html", session, query=query, sections=sections)
+        return await render(request, "home.html", session, query=query, sections=sections)
 
     async def repository(request: Request) -> Response:
-        session = current(request)
+        session = await current(request)
         if session is None:
             return to_login(request)
         kind, name = request.path_params["kind"], request.path_params["name"]
         if kind not in KINDS:
-            return not_found(request, session, f"unknown kind {kind!r}: models or bentos")
+            return await not_found(request, session, f"unknown kind {kind!r}: models or bentos")
         try:
             page = max(1, int(request.query_params.get("page", "1")))
         except ValueError:
             page = 1
+        if page > MAX_PAGE_NUMBER:
+            return await render(request, "error.html", session, status=400,
+                                message=f"page {page} is past the last page")
         found = await run_in_threadpool(_queries.list_versions, registry.engine, kind, name, page)
         if found is None:
-            return not_found(request, session, f"the registry has no {KINDS[kind][0]} {name!r}")
+            return await not_found(request, session, f"the registry has no {KINDS[kind][0]} {name!r}")
         items, pages = found
-        return render(
+        return await render(
             request,
             "repository.html",
             session,
@@ -164,47 +225,47 @@ def routes(context: Any) -> list[BaseRoute]:
         )
 
     async def version_page(request: Request) -> Response:
-        session = current(request)
+        session = await current(request)
         if session is None:
             return to_login(request)
         kind, name, ver = (request.path_params[k] for k in ("kind", "name", "version"))
         if kind not in KINDS:
-            return not_found(request, session, f"unknown kind {kind!r}: models or bentos")
+            return await not_found(request, session, f"unknown kind {kind!r}: models or bentos")
         try:
             found = await run_in_threadpool(_queries.version, registry, catalog, kind, name, ver)
         except NotFound as exc:
-            return not_found(request, session, str(exc))
+            return await not_found(request, session, str(exc))
         tag = found["record"]["tag"]
         command = f"tiffin models pull {tag}" if kind == "models" else f"tiffin pull {tag}"
-        return render(
+        return await render(
             request, "version.html", session, kind=kind, name=name, command=command, **found
         )
 
     async def delete(request: Request) -> Response:
         kind, name, ver = (request.path_params[k] for k in ("kind", "name", "version"))
-        session = read_session(registry, request.cookies.get(COOKIE))
+        session = await run_in_threadpool(read_session, registry, request.cookies.get(COOKIE))
         if request.method == "GET":  # the confirmation page, for browsers without JavaScript
-            session = session or current(request)
+            session = session or await current(request)
             if session is None:
                 return to_login(request)
             if not session.can_write:
-                return render(request, "error.html", session, status=403, message=_READ_ONLY)
-            return render(request, "confirm.html", session, kind=kind, name=name, version=ver)
-        form = await request.form()
+                return await render(request, "error.html", session, status=403, message=_READ_ONLY)
+            return await render(request, "confirm.html", session, kind=kind, name=name, version=ver)
+        form = await small_form(request)
         if session is None:
-            return render(request, "error.html", None, status=401, message=_NO_SESSION)
+            return await render(request, "error.html", None, status=401, message=_NO_SESSION)
         if not session.csrf_ok(form.get("csrf")):
-            return render(request, "error.html", session, status=403, message=_BAD_CSRF)
+            return await render(request, "error.html", session, status=403, message=_BAD_CSRF)
         if not session.can_write:
-            return render(request, "error.html", session, status=403, message=_READ_ONLY)
+            return await render(request, "error.html", session, status=403, message=_READ_ONLY)
         if kind not in KINDS:
-            return not_found(request, session, f"unknown kind {kind!r}: models or bentos")
+            return await not_found(request, session, f"unknown kind {kind!r}: models or bentos")
         if form.get("confirmed") != "yes":
-            return render(request, "confirm.html", session, kind=kind, name=name, version=ver)
+            return await render(request, "confirm.html", session, kind=kind, name=name, version=ver)
         try:
             tag = await run_in_threadpool(catalog.delete, kind, name, ver, session.actor)
         except NotFound as exc:
-            return not_found(request, session, str(exc))
+            return await not_found(request, session, str(exc))
         await run_in_threadpool(registry.audit, session.actor, "delete", f"{kind}/{tag}", via="ui")
         return RedirectResponse(
             f"/ui/{kind}/{quote(name, safe='')}?" + urlencode({"deleted": tag}), status_code=303
@@ -213,16 +274,16 @@ def routes(context: Any) -> list[BaseRoute]:
     async def labels(request: Request) -> Response:
         """The version page's label form: set one label, or remove one (a write session)."""
         kind, name, ver = (request.path_params[k] for k in ("kind", "name", "version"))
-        session = read_session(registry, request.cookies.get(COOKIE))
-        form = await request.form()
+        session = await run_in_threadpool(read_session, registry, request.cookies.get(COOKIE))
+        form = await small_form(request)
         if session is None:
-            return render(request, "error.html", None, status=401, message=_NO_SESSION)
+            return await render(request, "error.html", None, status=401, message=_NO_SESSION)
         if not session.csrf_ok(form.get("csrf")):
-            return render(request, "error.html", session, status=403, message=_BAD_CSRF)
+            return await render(request, "error.html", session, status=403, message=_BAD_CSRF)
         if not session.can_write:
-            return render(request, "error.html", session, status=403, message=_READ_ONLY_LABELS)
+            return await render(request, "error.html", session, status=403, message=_READ_ONLY_LABELS)
         if kind not in KINDS:
-            return not_found(request, session, f"unknown kind {kind!r}: models or bentos")
+            return await not_found(request, session, f"unknown kind {kind!r}: models or bentos")
         key = str(form.get("key") or "").strip()
         change: dict[str, Any] = (
             {"remove": [key]}
@@ -232,9 +293,9 @@ def routes(context: Any) -> list[BaseRoute]:
         try:
             tag, _, done = await run_in_threadpool(edit_labels, catalog, kind, name, ver, change)
         except NotFound as exc:
-            return not_found(request, session, str(exc))
+            return await not_found(request, session, str(exc))
         except InvalidArgument as exc:
-            return render(request, "error.html", session, status=400, message=str(exc))
+            return await render(request, "error.html", session, status=400, message=str(exc))
         await run_in_threadpool(
             registry.audit, session.actor, "label", f"{kind}/{tag}", via="ui", **done
         )
@@ -250,32 +311,46 @@ def routes(context: Any) -> list[BaseRoute]:
         if registry.tokens.anonymous:
             return RedirectResponse(target, status_code=303)
         if request.method == "GET":
-            return render(request, "login.html", None, next=target, error=None)
-        form = await request.form()
+            return await _login_page(request, target, None, 200)
+        form = await small_form(request)
+        given, expected = form.get("csrf", ""), request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
+            return await render(request, "error.html", None, status=403, message=_BAD_CSRF)
         token = str(form.get("token") or "")
         try:
             session = check_token(registry, token)
         except Unauthorized:
-            return render(
+            return await _login_page(
                 request,
-                "login.html",
-                None,
-                status=401,
-                next=target,
-                error="That token is not known to this registry; paste a token from its "
-                "tokens file.",
+                target,
+                "That token is not known to this registry; paste a token from its tokens file.",
+                401,
             )
         response = RedirectResponse(target, status_code=303)
-        _set_cookie(response, session)
+        _set_cookie(request, response, session)
+        response.delete_cookie(LOGIN_COOKIE, path="/ui/login")
+        return response
+
+    async def _login_page(request: Request, target: str, error: str | None, status: int) -> Response:
+        login_csrf = secrets.token_urlsafe(24)
+        response = await render(
+            request, "login.html", None, status=status, next=target, error=error,
+            login_csrf=login_csrf,
+        )
+        response.set_cookie(
+            LOGIN_COOKIE, login_csrf, max_age=3600, path="/ui/login", httponly=True,
+            samesite="strict", secure=request.url.scheme == "https",
+        )
         return response
 
     async def logout(request: Request) -> Response:
-        session = read_session(registry, request.cookies.get(COOKIE))
-        form = await request.form()
+        session = await run_in_threadpool(read_session, registry, request.cookies.get(COOKIE))
+        form = await small_form(request)
         if session is None:
-            return render(request, "error.html", None, status=401, message=_NO_SESSION)
+            return await render(request, "error.html", None, status=401, message=_NO_SESSION)
         if not session.csrf_ok(form.get("csrf")):
-            return render(request, "error.html", session, status=403, message=_BAD_CSRF)
+            return await render(request, "error.html", session, status=403, message=_BAD_CSRF)
+        await run_in_threadpool(revoke, registry, session)  # the cookie is dead, even if kept
         response = RedirectResponse("/ui/login", status_code=303)
         response.delete_cookie(COOKIE, path="/ui", httponly=True, samesite="strict")
         return response

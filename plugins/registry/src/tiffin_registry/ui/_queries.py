@@ -10,10 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tiffin._converter import load_yaml
+from tiffin.exceptions import InvalidArgument
 from tiffin_registry._access import Registry
 from tiffin_registry._catalog import KINDS
 from tiffin_registry._db import as_utc
+from tiffin_registry._manifest import check_shape, load_plain_yaml
 from tiffin_registry._tables import repositories, version_labels, versions
 
 __all__ = ["PAGE_SIZE", "Search", "list_repositories", "list_versions", "parse_search", "version"]
@@ -30,7 +31,17 @@ class Search:
         self.names, self.labels = names, labels
 
 
+#: The longest search accepted (each word is a LIKE clause).
+MAX_SEARCH = 256
+MAX_WORDS = 16
+
+
 def parse_search(query: str) -> Search:
+    """The words of a search box; InvalidArgument (400) for one too long to run."""
+    if len(query) > MAX_SEARCH or len(query.split()) > MAX_WORDS or "\0" in query:
+        raise InvalidArgument(
+            f"the search is too long: at most {MAX_SEARCH} characters in {MAX_WORDS} words"
+        )
     names: list[str] = []
     labels: dict[str, str] = {}
     for word in query.split():
@@ -102,11 +113,8 @@ def _labels(c: sa.Connection, ids: list[int]) -> dict[int, dict[str, str]]:
 def _apis(kind: str, manifest: str) -> list[dict[str, Any]]:
     if kind != "bentos":
         return []
-    try:
-        data = load_yaml(manifest)
-    except Exception:
-        return []
-    return [a for a in (data.get("apis") or []) if isinstance(a, dict)]
+    apis = _shown_fields(manifest).get("apis") or []
+    return [a for a in apis if isinstance(a, dict)]
 
 
 def list_versions(
@@ -160,15 +168,33 @@ def list_versions(
     return items, max(1, -(-int(total) // PAGE_SIZE))
 
 
+def _shown_fields(manifest: str) -> dict[str, Any]:
+    """The manifest's fields as the page shows them: a version stored before manifests were
+    checked (a string as metadata, 300 levels of nesting) loses the fields that do not fit."""
+    try:
+        data = load_plain_yaml(manifest, "stored")  # no alias expands on a page
+    except Exception:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    shown: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("metadata", "signatures") and not isinstance(value, dict):
+            continue
+        if key in ("apis", "models") and not isinstance(value, list):
+            continue
+        try:
+            check_shape(value, str(key))
+        except InvalidArgument:
+            continue
+        shown[key] = value
+    return shown
+
+
 def version(registry: Registry, catalog: Any, kind: str, name: str, ver: str) -> dict[str, Any]:
     """A version's record, files and parsed manifest (NotFound when absent)."""
     record = catalog.get(kind, name, ver)
-    try:
-        data = load_yaml(record["manifest"])
-        if not isinstance(data, dict):
-            data = {}
-    except Exception:
-        data = {}
+    data = _shown_fields(record["manifest"])
     with registry.engine.connect() as c:
         pusher = c.execute(
             sa.select(versions.c.pushed_by)

@@ -11,14 +11,18 @@ import binascii
 import hmac
 import json
 import secrets
+from datetime import timedelta
 
 import attrs
+import sqlalchemy as sa
 
 from tiffin.exceptions import Forbidden, Unauthorized
 from tiffin_registry._access import Registry
 from tiffin_registry._auth import ANONYMOUS
+from tiffin_registry._db import now
+from tiffin_registry._tables import ui_revoked
 
-__all__ = ["COOKIE", "Session", "check_token", "read_session", "session_cookie"]
+__all__ = ["COOKIE", "Session", "check_token", "read_session", "revoke", "session_cookie"]
 
 COOKIE = "tiffin_ui_session"
 LIFETIME_S = 12 * 3600
@@ -60,13 +64,34 @@ def read_session(registry: Registry, cookie: str | None) -> Session | None:
         session = Session(str(data["s"]), str(data["a"]), str(data["c"]))
     except (ValueError, KeyError, TypeError, binascii.Error):
         return None
-    if session.scope not in ("read", "write"):
+    if session.scope not in ("read", "write") or _revoked(registry, session):
         return None
     if registry.tokens.anonymous:
         return session if session.actor == ANONYMOUS else None
     if not _still_granted(registry, session):
         return None  # the token left the tokens file (or lost write scope) since sign-in
     return session
+
+
+def revoke(registry: Registry, session: Session) -> None:
+    """Sign ``session`` out for good: its cookie, even kept by someone, opens nothing."""
+    stamp = now()
+    with registry.engine.begin() as c:
+        c.execute(ui_revoked.delete().where(ui_revoked.c.expires_at < stamp))
+        exists = c.execute(
+            sa.select(ui_revoked.c.session).where(ui_revoked.c.session == session.csrf)
+        ).first()
+        if exists is None:
+            c.execute(ui_revoked.insert().values(
+                session=session.csrf, expires_at=stamp + timedelta(seconds=LIFETIME_S)
+            ))
+
+
+def _revoked(registry: Registry, session: Session) -> bool:
+    with registry.engine.connect() as c:
+        return c.execute(
+            sa.select(ui_revoked.c.session).where(ui_revoked.c.session == session.csrf)
+        ).first() is not None
 
 
 def _still_granted(registry: Registry, session: Session) -> bool:
