@@ -7,104 +7,31 @@ is made per process, when the server starts (or on first use in plain Python); e
 its method on it with the request's fields as keyword arguments. A batchable API's method is
 served by an in-process :class:`tiffin.Runner` of its own, so concurrent calls are batched by
 the same adaptive dispatcher as a runner's (same metrics, same 503 past ``max_latency_ms``).
+The ``@tiffin.api`` marks live in :mod:`._api`, the ``traffic=`` gate in :mod:`._traffic`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
+import mimetypes
 import pathlib
 import threading
 import typing
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
-import attrs
-
+from tiffin._runner import Runnable, Runner
+from tiffin._service._api import API_ATTR, APIConfig, api
+from tiffin._service._bento_model import BentoModel
 from tiffin._service._context import Context
 from tiffin._service._service import Service
-from tiffin.exceptions import InvalidArgument, ServiceUnavailable, TiffinError
+from tiffin._service._traffic import Gate, check_traffic
+from tiffin.exceptions import InvalidArgument
+from tiffin.io._annotations import arguments_descriptor, field_for, output_descriptor
+from tiffin.io._file import NamedBytesIO
 from tiffin.store.tag import validate_name
 
 __all__ = ["APIConfig", "ClassService", "Dependency", "api", "depends", "service"]
-
-T = TypeVar("T")
-F = TypeVar("F", bound=Callable[..., Any])
-_API_ATTR = "__tiffin_api__"
-_TRAFFIC_KEYS = frozenset({"timeout", "max_concurrency", "concurrency", "external_queue"})
-
-
-class APITimeout(TiffinError):
-    """An API call ran past the service's ``traffic={"timeout": ...}`` (HTTP 504)."""
-
-    status_code = 504
-    error_kind = "api_timeout"
-
-
-@attrs.frozen
-class APIConfig:
-    """What ``@tiffin.api(...)`` said about one method."""
-
-    name: str | None = None
-    route: str | None = None
-    doc: str | None = None
-    batchable: bool = False
-    batch_dim: int | tuple[int, int] = 0
-    max_batch_size: int | None = None
-    max_latency_ms: float | None = None
-
-
-@overload
-def api(func: F, /) -> F: ...
-@overload
-def api(
-    func: None = None,
-    /,
-    *,
-    name: str | None = None,
-    route: str | None = None,
-    doc: str | None = None,
-    batchable: bool = False,
-    batch_dim: int | tuple[int, int] = 0,
-    max_batch_size: int | None = None,
-    max_latency_ms: float | None = None,
-) -> Callable[[F], F]: ...
-def api(
-    func: Callable[..., Any] | None = None,
-    /,
-    *,
-    name: str | None = None,
-    route: str | None = None,
-    doc: str | None = None,
-    batchable: bool = False,
-    batch_dim: int | tuple[int, int] = 0,
-    max_batch_size: int | None = None,
-    max_latency_ms: float | None = None,
-) -> Any:
-    """Mark a method of a ``@tiffin.service`` class as an API: ``@tiffin.api`` or
-    ``@tiffin.api(batchable=True, batch_dim=0, max_batch_size=64, max_latency_ms=20)``.
-
-    The method stays an ordinary method (callable from the class's own code); the service
-    serves it at ``POST /<route>`` (the method's name by default).
-    """
-    if not isinstance(batchable, bool):
-        raise InvalidArgument(
-            f"@tiffin.api(batchable=...) must be True or False, got {batchable!r}"
-        )
-    config = APIConfig(name, route, doc, batchable, batch_dim, max_batch_size, max_latency_ms)
-
-    def mark(f: Callable[..., Any]) -> Callable[..., Any]:
-        if not callable(f):
-            raise InvalidArgument(f"@tiffin.api decorates a method, got {f!r}")
-        if batchable and (inspect.iscoroutinefunction(f) or inspect.isasyncgenfunction(f)):
-            raise InvalidArgument(
-                f"@tiffin.api(batchable=True) on {f.__qualname__}: a batchable API must be a "
-                f"plain (sync) method; its batches run on the runner's own thread"
-            )
-        setattr(f, _API_ATTR, config)
-        return f
-
-    return mark if func is None else mark(func)
 
 
 class Dependency:
@@ -165,6 +92,7 @@ class _AsyncView:
             return method
 
         async def call(*args: Any, **kwargs: Any) -> Any:
+            # starlette (heavy) loads on the first awaited call, not when tiffin is imported
             from starlette.concurrency import run_in_threadpool
 
             return await run_in_threadpool(method, *args, **kwargs)
@@ -175,32 +103,6 @@ class _AsyncView:
 def depends(on: Any) -> Any:
     """Compose services: ``pre = tiffin.depends(Preprocess)`` in a ``@tiffin.service`` class."""
     return Dependency(on)
-
-
-def _check_traffic(traffic: Any, name: str) -> dict[str, Any]:
-    if traffic is None:
-        return {}
-    if not isinstance(traffic, dict):
-        raise InvalidArgument(f"service {name!r}: traffic= must be a dict, got {traffic!r}")
-    unknown = sorted(set(traffic) - _TRAFFIC_KEYS)
-    if unknown:
-        raise InvalidArgument(
-            f"service {name!r}: traffic= has unknown key(s) {unknown}; known: "
-            f"{sorted(_TRAFFIC_KEYS)}"
-        )
-    timeout = traffic.get("timeout")
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
-    ):
-        raise InvalidArgument(
-            f"service {name!r}: traffic timeout must be positive seconds, got {timeout!r}"
-        )
-    limit = traffic.get("max_concurrency")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise InvalidArgument(
-            f"service {name!r}: traffic max_concurrency must be a positive integer, got {limit!r}"
-        )
-    return dict(traffic)
 
 
 def _hints(func: Callable[..., Any]) -> dict[str, Any]:
@@ -214,44 +116,6 @@ def _is_context(annotation: Any) -> bool:
     return annotation is Context or (
         isinstance(annotation, str) and annotation.split(".")[-1] == "Context"
     )
-
-
-class _Gate:
-    """``traffic.max_concurrency`` and ``traffic.timeout`` around every API call of a service."""
-
-    def __init__(self, service: str, timeout: float | None, limit: int | None) -> None:
-        self.service = service
-        self.timeout = timeout
-        self.limit = limit
-        self.active = 0
-
-    def wrap(self, func: Callable[..., Any], is_async: bool, api_name: str) -> Callable[..., Any]:
-        from starlette.concurrency import run_in_threadpool
-
-        async def guarded(*args: Any, **kwargs: Any) -> Any:
-            if self.limit is not None and self.active >= self.limit:
-                raise ServiceUnavailable(
-                    f"service {self.service!r} is serving its max_concurrency of {self.limit} "
-                    f"requests; retry later"
-                )
-            self.active += 1
-            try:
-                call = (
-                    func(*args, **kwargs) if is_async else run_in_threadpool(func, *args, **kwargs)
-                )
-                if self.timeout is None:
-                    return await call
-                try:
-                    return await asyncio.wait_for(call, self.timeout)
-                except TimeoutError:
-                    raise APITimeout(
-                        f"API {api_name!r} ran past the service's timeout of {self.timeout:g} s"
-                    ) from None
-            finally:
-                self.active -= 1
-
-        guarded.__signature__ = inspect.signature(func)  # type: ignore[attr-defined]
-        return guarded
 
 
 class ClassService(Service):
@@ -285,7 +149,7 @@ class ClassService(Service):
         if resources is not None and not isinstance(resources, dict):
             raise InvalidArgument(f"service {name!r}: resources= must be a dict, got {resources!r}")
         self.resources: dict[str, Any] = dict(resources or {})
-        self.traffic = _check_traffic(traffic, name)
+        self.traffic = check_traffic(traffic, name)
         if workers is not None and (
             isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
         ):
@@ -298,12 +162,12 @@ class ClassService(Service):
         self._lock = threading.RLock()
         self.dependencies: dict[str, ClassService] = {}
         self.bento_models: list[Any] = []
-        self._gate: _Gate | None = None
+        self._gate: Gate | None = None
         if (
             self.traffic.get("timeout") is not None
             or self.traffic.get("max_concurrency") is not None
         ):
-            self._gate = _Gate(
+            self._gate = Gate(
                 name, self.traffic.get("timeout"), self.traffic.get("max_concurrency")
             )
         self._scan()
@@ -313,8 +177,6 @@ class ClassService(Service):
     # -- the class -------------------------------------------------------------------------------
 
     def _scan(self) -> None:
-        from tiffin._service._bento_model import BentoModel
-
         seen: set[str] = set()
         for klass in self.inner.__mro__:
             for attr, value in vars(klass).items():
@@ -327,13 +189,11 @@ class ClassService(Service):
                     self.bento_models.append(value)
         for attr in sorted(seen, key=_definition_order(self.inner)):
             func = getattr(self.inner, attr, None)
-            config = getattr(func, _API_ATTR, None)
+            config = getattr(func, API_ATTR, None)
             if isinstance(config, APIConfig) and callable(func):
                 self._add_api(attr, func, config)
 
     def _add_api(self, attr: str, func: Callable[..., Any], config: APIConfig) -> None:
-        from tiffin.io._annotations import arguments_descriptor, field_for, output_descriptor
-
         hints = _hints(func)
         params = list(inspect.signature(func).parameters.values())[1:]  # drop ``self``
         fields = {}
@@ -421,8 +281,6 @@ class ClassService(Service):
         )(call)
 
     def _batch_runner(self, attr: str, config: APIConfig) -> Any:
-        from tiffin._runner import Runnable, Runner
-
         get = self.get_instance
 
         def __init__(runnable: Any) -> None:
@@ -533,10 +391,6 @@ def _signature(keyed: bool, ctx_name: str | None) -> inspect.Signature:
 def _path_out(result: Any, to_path: bool) -> Any:
     """A ``Path`` a file API returned, as the file's bytes with its name and media type."""
     if to_path and isinstance(result, pathlib.PurePath):
-        import mimetypes
-
-        from tiffin.io._file import NamedBytesIO
-
         path = pathlib.Path(result)
         return NamedBytesIO(path.read_bytes(), path.name, mimetypes.guess_type(path.name)[0])
     return result

@@ -46,14 +46,16 @@ def _connect(address: str | None) -> None:
 
 
 def _ordered(dataset: Any = None) -> None:
-    """Keep the input's row order: in the current context (datasets created from now on copy
-    it) and in ``dataset``'s own copy, taken when it was created."""
+    """Keep the input's row order, and let a failing row's RowFailed reach the driver as itself
+    (not a UserCodeException whose cause is lost on the way back): in the current context
+    (datasets created from now on copy it) and in ``dataset``'s own copy, taken when it was
+    created."""
     import ray.data
 
-    ray.data.DataContext.get_current().execution_options.preserve_order = True
-    context = getattr(dataset, "context", None)
-    if context is not None:
-        context.execution_options.preserve_order = True
+    for context in (ray.data.DataContext.get_current(), getattr(dataset, "context", None)):
+        if context is not None:
+            context.execution_options.preserve_order = True
+            context.raise_original_map_exception = True
 
 
 def score(job: BatchJob, dataset: ray.data.Dataset) -> ray.data.Dataset:
