@@ -33,6 +33,8 @@ EXPECTED = {
     "load",
     "push",
     "pull",
+    "list_remote",
+    "get_remote",
     # class-style services
     "service",
     "api",
@@ -44,6 +46,7 @@ EXPECTED = {
     "frameworks",
     "io",
     "models",
+    "store",
     "testing",
 }
 

@@ -15,15 +15,17 @@ from tiffin._version import __version__
 from tiffin.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from tiffin import client, containers, exceptions, frameworks, io, models, testing
+    from tiffin import client, containers, exceptions, frameworks, io, models, store, testing
     from tiffin._bento import (
         Bento,
         build,
         delete,
         export_bento,
         get,
+        get_remote,
         import_bento,
         list,
+        list_remote,
         load,
         pull,
         push,
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from tiffin._model import Model
     from tiffin._runner import Runnable, Runner
     from tiffin._service import Context, Cookie, Service, api, depends, service
-    from tiffin._storage.tag import Tag
+    from tiffin.store.tag import Tag
 
 __all__ = [
     "Bento",
@@ -53,15 +55,18 @@ __all__ = [
     "export_bento",
     "frameworks",
     "get",
+    "get_remote",
     "hookimpl",
     "import_bento",
     "io",
     "list",
+    "list_remote",
     "load",
     "models",
     "pull",
     "push",
     "service",
+    "store",
     "testing",
 ]
 
@@ -73,6 +78,7 @@ _SUBMODULES = {
     "io",
     "models",
     "plugins",
+    "store",
     "testing",
 }
 _LAZY = {
@@ -81,8 +87,10 @@ _LAZY = {
     "delete": "tiffin._bento",
     "export_bento": "tiffin._bento",
     "get": "tiffin._bento",
+    "get_remote": "tiffin._bento",
     "import_bento": "tiffin._bento",
     "list": "tiffin._bento",
+    "list_remote": "tiffin._bento",
     "load": "tiffin._bento",
     "pull": "tiffin._bento",
     "push": "tiffin._bento",
@@ -95,7 +103,7 @@ _LAZY = {
     "api": "tiffin._service",
     "depends": "tiffin._service",
     "service": "tiffin._service",
-    "Tag": "tiffin._storage.tag",
+    "Tag": "tiffin.store.tag",
 }
 
 

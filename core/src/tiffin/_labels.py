@@ -67,10 +67,16 @@ def label_local_model(tag: str, to_set: dict[str, str], to_remove: list[str]) ->
 def label_remote(
     kind: str, tag: str, to_set: dict[str, str], to_remove: list[str]
 ) -> dict[str, Any]:
-    """Change the labels of a version in the configured registry: ``{"tag", "labels"}``."""
-    from tiffin._registry._client import RegistryClient
+    """Change the labels of a version in the configured remote: ``{"tag", "labels"}``.
 
-    name, _, version = tag.partition(":")
-    path = f"/{kind}/{name}/versions/{version or 'latest'}/labels"
-    with RegistryClient() as client:
-        return client.json("PATCH", path, json={"set": to_set, "remove": to_remove})
+    ``kind`` is ``"model"`` or ``"bento"`` (``"models"``/``"bentos"`` are accepted too)."""
+    import contextlib
+
+    from tiffin.hookspecs import SupportsSetLabels
+    from tiffin.store import open_remote
+
+    with contextlib.closing(open_remote()) as remote:
+        if not isinstance(remote, SupportsSetLabels):
+            raise InvalidArgument(f"the remote at {remote.url} cannot change labels after a push")
+        version = remote.set_labels(kind.removesuffix("s"), tag, to_set, to_remove)
+    return {"tag": version.tag, "labels": dict(version.labels)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tiffin.exceptions import MissingPlugin
+from tiffin.store import enable_auto_pull
 
 if TYPE_CHECKING:
     from tiffin._batch._job import BatchJob, BatchResult
@@ -27,9 +28,7 @@ def engine_named(name: str) -> Any:
 
 def run(job: BatchJob) -> BatchResult:
     """Run ``job`` on its engine and return what it did."""
-    from tiffin._registry._auto import activate as allow_auto_pull
-
-    allow_auto_pull()  # a bento or model missing here comes from the configured registry
+    enable_auto_pull()  # the store chains may fetch what no local store holds
     engine = engine_named(job.engine)
     result: BatchResult = engine.run(job)
     # the local engine checks before it writes; any other engine's output is checked here

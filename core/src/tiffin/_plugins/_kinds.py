@@ -31,6 +31,7 @@ __all__ = [
     "io_descriptors",
     "missing_framework_message",
     "plugins_used_by",
+    "remotes",
     "serving_engines",
     "storage_backends",
     "transfer_strategies",
@@ -52,6 +53,7 @@ def collect_all() -> None:
         io_descriptors,
         batch_engines,
         serving_engines,
+        remotes,
     ):
         collect()
 
@@ -129,6 +131,11 @@ def _check_container(obj: Any) -> None:
 def _check_backend(obj: Any) -> None:
     _require("schemes", "filesystem", kind="storage backend", protocol="StorageBackend")(obj)
     _check_strings(obj, "schemes", "storage backend", _SCHEME_RE)
+
+
+def _check_remote(obj: Any) -> None:
+    _require("schemes", "open", kind="remote", protocol="Remote")(obj)
+    _check_strings(obj, "schemes", "remote", _SCHEME_RE)
 
 
 def _check_strategy(obj: Any) -> None:
@@ -274,6 +281,13 @@ def storage_backends() -> dict[str, hookspecs.StorageBackend]:
         key=lambda b: list(b.schemes),
         check=_check_backend,
         kind="scheme",
+    )
+
+
+def remotes() -> dict[str, hookspecs.Remote]:
+    """Remotes (push, pull, ``--remote``, auto-pull) by URL scheme."""
+    return _get().collect(
+        "register_remotes", key=lambda r: list(r.schemes), check=_check_remote, kind="remote"
     )
 
 

@@ -43,6 +43,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("builtin.io-descriptors", "tiffin.builtin.io_descriptors"),
     ("builtin.proxy-transfer", "tiffin.builtin.proxy_transfer"),
     ("builtin.batch-engines", "tiffin.builtin.batch_engines"),
+    ("builtin.registry-remote", "tiffin.builtin.registry_remote"),
     ("builtin.serving-engines", "tiffin.builtin.serving_engines"),
 )
 

@@ -10,12 +10,13 @@ local store); a model stored nowhere here is pulled from the configured registry
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
-from tiffin._storage.tag import Tag
-from tiffin.exceptions import InvalidArgument, NotFound, TiffinError
+from tiffin._model import MODEL
+from tiffin.exceptions import InvalidArgument, NotFound
+from tiffin.store.autopull import AutoPull
+from tiffin.store.tag import Tag
 
 __all__ = ["BentoModel"]
 
@@ -70,20 +71,7 @@ def _resolve(tag: str) -> Any:
     """``tiffin.models.get``'s lookup (a bento's models, then the local store), then the
     registry: unlike ``models.get`` outside ``tiffin serve``, a ``BentoModel`` pulls in plain
     Python too (a notebook)."""
-    from tiffin._registry import _auto
-    from tiffin._storage.model_store import model_stores
-
     try:
-        return model_stores().get(tag)
+        return MODEL.chain.get(tag)
     except NotFound as missing:
-        if os.environ.get("TIFFIN_AUTO_PULL", "1").strip().lower() in _OFF:
-            raise
-        from tiffin._registry._config import registry_config
-
-        try:
-            configured = registry_config(required=False) is not None
-        except TiffinError:
-            configured = False
-        if not configured:
-            raise
-        return _auto.pull_missing_model(tag, missing)
+        return AutoPull(MODEL).fetch(tag, missing)

@@ -26,10 +26,10 @@ from tiffin._service._bento_model import BentoModel
 from tiffin._service._context import Context
 from tiffin._service._service import Service
 from tiffin._service._traffic import Gate, check_traffic
-from tiffin._storage.tag import validate_name
 from tiffin.exceptions import InvalidArgument
 from tiffin.io._annotations import arguments_descriptor, field_for, output_descriptor
 from tiffin.io._file import NamedBytesIO
+from tiffin.store.tag import validate_name
 
 __all__ = ["APIConfig", "ClassService", "Dependency", "api", "depends", "service"]
 

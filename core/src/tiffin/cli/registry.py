@@ -50,13 +50,13 @@ def login(
     check: bool = typer.Option(True, "--check/--no-check", help="Check that the registry answers."),
 ) -> None:
     """Remember a registry and its token for push and pull (a file only you can read)."""
-    from tiffin._registry._config import RegistryConfig, normalize_url
-    from tiffin._registry._config import login as save
+    from tiffin.store._registry_config import RegistryConfig, normalize_url
+    from tiffin.store._registry_config import login as save
 
     url = normalize_url(url)
     if check:
-        from tiffin._registry._client import RegistryClient
         from tiffin.exceptions import RegistryUnreachable
+        from tiffin.store._registry_client import RegistryClient
 
         try:
             with RegistryClient(RegistryConfig(url, token)) as client:

@@ -11,7 +11,9 @@ re-exported here (``from tiffin.hookspecs import StorageBackend``):
 - :mod:`tiffin.hookspecs.io`: IO descriptors (``register_io_descriptors``);
 - :mod:`tiffin.hookspecs.commands`: CLI commands (``register_commands``, ``command_group``);
 - :mod:`tiffin.hookspecs.batch`: batch engines (``register_batch_engines``);
-- :mod:`tiffin.hookspecs.serving`: serving engines (``register_serving_engines``).
+- :mod:`tiffin.hookspecs.serving`: serving engines (``register_serving_engines``);
+- :mod:`tiffin.hookspecs.remotes`: remotes by URL scheme (``register_remotes``) and the values
+  a copy hands them (``TransferOptions``, ``TransferSummary``, ``RemoteVersion``).
 
 A plugin is a module (named by an entry point in the group ``tiffin``) whose functions are
 marked with :data:`tiffin.hookimpl` and named after the hooks. Every ``register_*`` hook hands
@@ -63,6 +65,17 @@ from tiffin.hookspecs.frameworks import (
     register_frameworks,
 )
 from tiffin.hookspecs.io import IODescriptorProtocol, SupportsTensors, register_io_descriptors
+from tiffin.hookspecs.remotes import (
+    KINDS,
+    Remote,
+    RemoteStore,
+    RemoteVersion,
+    StoredFile,
+    SupportsSetLabels,
+    TransferOptions,
+    TransferSummary,
+    register_remotes,
+)
 from tiffin.hookspecs.serving import ServingEngine, register_serving_engines
 from tiffin.hookspecs.storage import (
     StorageBackend,
@@ -94,6 +107,7 @@ from tiffin.hookspecs.transfer import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "KINDS",
     "PROJECT_NAME",
     "BatchEngine",
     "BatchJob",
@@ -104,8 +118,12 @@ __all__ = [
     "IODescriptorProtocol",
     "RegistryAccess",
     "RegistryTransferStrategy",
+    "Remote",
+    "RemoteStore",
+    "RemoteVersion",
     "ServingEngine",
     "StorageBackend",
+    "StoredFile",
     "StoredModel",
     "StoredModelInfo",
     "SupportsAccepts",
@@ -129,8 +147,11 @@ __all__ = [
     "SupportsRegistryOfferUpload",
     "SupportsRegistryRoutes",
     "SupportsRunnable",
+    "SupportsSetLabels",
     "SupportsTensors",
+    "TransferOptions",
     "TransferStrategy",
+    "TransferSummary",
     "UploadSession",
     "command_group",
     "has_capability",
@@ -141,6 +162,7 @@ __all__ = [
     "register_data_containers",
     "register_frameworks",
     "register_io_descriptors",
+    "register_remotes",
     "register_serving_engines",
     "register_storage_backends",
     "register_transfer_strategies",

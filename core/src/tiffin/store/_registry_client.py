@@ -11,14 +11,23 @@ from typing import Any
 
 import httpx
 
-from tiffin._registry._config import RegistryConfig, registry_config
-from tiffin.exceptions import NotFound
+from tiffin.exceptions import NotFound, RegistryError
+from tiffin.store._registry_config import RegistryConfig, registry_config
 from tiffin.transfer import raise_for_registry, translate_errors
 
 __all__ = ["API", "RegistryClient", "raise_for_registry", "translate_errors"]
 
 API = "/api/v1"
 _TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+def _registry_error(response: httpx.Response) -> bool:
+    """Whether a failure answer carries a tiffin registry's JSON error (``kind``, ``error``)."""
+    try:
+        body = response.json()
+    except Exception:
+        return False
+    return isinstance(body, dict) and ("kind" in body or "error" in body)
 
 
 class RegistryClient:
@@ -47,6 +56,12 @@ class RegistryClient:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         with translate_errors(self.url):
             response = self.http.request(method, API + path, **kwargs)
+        if response.status_code == 404 and not _registry_error(response):
+            raise RegistryError(
+                f"{self.url} does not answer as a tiffin registry ({method} {API + path} is 404 "
+                f"without a registry's error body); check TIFFIN_REGISTRY_URL or `tiffin "
+                f"registry login`"
+            )
         raise_for_registry(response, self.url)
         return response
 
@@ -77,11 +92,16 @@ class RegistryClient:
         except NotFound:
             return None
 
-    def commit(self, kind: str, name: str, version: str, manifest: bytes, force: bool) -> dict:
+    def commit(
+        self, kind: str, name: str, version: str, manifest: bytes, force: bool, bare: bool = False
+    ) -> dict:
+        params = {"force": "true"} if force else {}
+        if bare:  # a flag registries without bare versions ignore (they then ask for the blobs)
+            params["bare"] = "true"
         return self.json(
             "PUT",
             f"/{kind}/{name}/versions/{version}",
-            params={"force": "true"} if force else None,
+            params=params or None,
             content=manifest,
             headers={"Content-Type": "application/yaml"},
         )
