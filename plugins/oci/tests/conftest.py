@@ -5,13 +5,9 @@ fixture runs (Distribution's own ``auth.token`` with a self-signed certificate b
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import json
 import os
-import shutil
-import socket
-import subprocess
 import threading
 import time
 import uuid
@@ -21,116 +17,32 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import bcrypt
-import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from tiffin_oci.testing import Registry, running
+
+pytest_plugins = ["tiffin.testing.fixtures"]
+
 USER, PASSWORD = "alice", "s3cret-pw"
 SERVICE, ISSUER = "tiffin-test-registry", "tiffin-test-issuer"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Registry:
-    """A running ``docker-registry serve``: ``url`` (oci://...), ``host``, ``root`` (its files)."""
-
-    def __init__(self, workdir: Path, auth: dict | None) -> None:
-        self.workdir = workdir
-        self.root = workdir / "storage"
-        self.auth = auth
-        self.log = workdir / "registry.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def url(self, namespace: str = "team") -> str:
-        return f"oci://{self.host}/{namespace}"
-
-    def start(self) -> None:
-        binary = shutil.which("docker-registry")
-        if binary is None:
-            pytest.fail("docker-registry is not installed: apt-get install -y docker-registry")
-        for _attempt in range(2):  # a port taken between choosing and binding: once more
-            self.port = free_port()
-            config = {
-                "version": 0.1,
-                "log": {"level": "info", "accesslog": {"disabled": False}},
-                "storage": {
-                    "filesystem": {"rootdirectory": str(self.root)},
-                    "delete": {"enabled": True},
-                    "maintenance": {"uploadpurging": {"enabled": False}},
-                },
-                "http": {"addr": self.host, "secret": "tiffin-test-secret"},
-            }
-            if self.auth:
-                config["auth"] = self.auth
-            path = self.workdir / "config.yml"
-            path.write_text(json.dumps(config))  # JSON is YAML
-            with open(self.log, "ab") as log:
-                self.proc = subprocess.Popen(
-                    [binary, "serve", str(path)], stdout=log, stderr=subprocess.STDOUT
-                )
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    break
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"http://{self.host}/v2/", timeout=1).status_code in (200, 401):
-                        return
-                time.sleep(0.05)
-            self.stop()
-            if "address already in use" not in self.log.read_text(errors="replace"):
-                break
-        pytest.fail(f"docker-registry did not start; its log:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def access_log(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def blob_file(self, digest: str) -> Path:
-        hexd = digest.removeprefix("sha256:")
-        return self.root / "docker/registry/v2/blobs/sha256" / hexd[:2] / hexd / "data"
-
-
-@contextlib.contextmanager
-def running(workdir: Path, auth: dict | None = None) -> Iterator[Registry]:
-    workdir.mkdir(parents=True, exist_ok=True)
-    registry = Registry(workdir, auth)
-    registry.start()
-    try:
-        yield registry
-    finally:
-        registry.stop()
-
-
-@pytest.fixture()
-def home(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("TIFFIN_HOME", str(tmp_path / "home"))
+@pytest.fixture(autouse=True)
+def _no_user_credentials(tmp_path, monkeypatch) -> None:
+    """Never the user's own Docker credentials or registry: a fresh ``$DOCKER_CONFIG``."""
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.delenv("TIFFIN_OCI_USERNAME", raising=False)
-    monkeypatch.delenv("TIFFIN_OCI_PASSWORD", raising=False)
-    monkeypatch.delenv("TIFFIN_REGISTRY_TOKEN", raising=False)
-    monkeypatch.setenv("TIFFIN_AUTO_PULL", "0")
-    return tmp_path / "home"
+    monkeypatch.setenv("TIFFIN_CONFIG_DIR", str(tmp_path / "tiffin-config"))
+    for name in (
+        "TIFFIN_OCI_USERNAME",
+        "TIFFIN_OCI_PASSWORD",
+        "TIFFIN_REGISTRY_TOKEN",
+        "TIFFIN_REGISTRY_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture()

@@ -22,7 +22,14 @@ import httpx
 
 from tiffin.exceptions import InvalidArgument, Unauthorized
 
-__all__ = ["Authenticator", "Credentials", "docker_config_path", "load_credentials", "login", "logout"]
+__all__ = [
+    "Authenticator",
+    "Credentials",
+    "docker_config_path",
+    "load_credentials",
+    "login",
+    "logout",
+]
 
 Credentials = tuple[str, str]
 _PARAM_RE = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')

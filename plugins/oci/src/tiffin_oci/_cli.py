@@ -7,10 +7,14 @@ import sys
 import typer
 
 from tiffin.exceptions import TiffinError
-from tiffin_oci._auth import docker_config_path, login as store_login, logout as store_logout
+from tiffin_oci._auth import docker_config_path
+from tiffin_oci._auth import login as store_login
+from tiffin_oci._auth import logout as store_logout
 from tiffin_oci._url import parse_url
 
-app = typer.Typer(help="OCI registries as tiffin remotes (oci://HOST[:PORT]/NAMESPACE).", no_args_is_help=True)
+app = typer.Typer(
+    help="OCI registries as tiffin remotes (oci://HOST[:PORT]/NAMESPACE).", no_args_is_help=True
+)
 
 
 def _fail(exc: Exception) -> None:
@@ -32,7 +36,9 @@ def login(
     password: str | None = typer.Option(
         None, "--password", "-p", help="password or access token (prefer --password-stdin)"
     ),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="read the password from stdin"
+    ),
 ) -> None:
     """Store a username and password for an OCI registry in Docker's config.json
     ($DOCKER_CONFIG/config.json, default ~/.docker/config.json), where docker and oras find
@@ -50,7 +56,9 @@ def login(
 
 
 @app.command("logout")
-def logout(url: str = typer.Argument(..., help="oci://HOST[:PORT][/NAMESPACE] or HOST[:PORT]")) -> None:
+def logout(
+    url: str = typer.Argument(..., help="oci://HOST[:PORT][/NAMESPACE] or HOST[:PORT]"),
+) -> None:
     """Remove the stored credentials of an OCI registry from Docker's config.json."""
     try:
         host = _host(url)
@@ -58,4 +66,8 @@ def logout(url: str = typer.Argument(..., help="oci://HOST[:PORT][/NAMESPACE] or
     except TiffinError as exc:
         _fail(exc)
     path = docker_config_path()
-    typer.echo(f"credentials for {host} removed from {path}" if removed else f"{path} held no credentials for {host}")
+    typer.echo(
+        f"credentials for {host} removed from {path}"
+        if removed
+        else f"{path} held no credentials for {host}"
+    )

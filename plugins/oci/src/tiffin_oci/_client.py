@@ -33,7 +33,7 @@ from tiffin.exceptions import (
 from tiffin_oci._auth import Authenticator, Credentials
 from tiffin_oci._url import OCIURL
 
-__all__ = ["CHUNK_SIZE", "DistributionClient", "MONOLITHIC_LIMIT"]
+__all__ = ["CHUNK_SIZE", "MONOLITHIC_LIMIT", "DistributionClient"]
 
 #: Blobs up to this size go up in one ``PUT``; bigger ones in ``PATCH`` chunks of CHUNK_SIZE.
 MONOLITHIC_LIMIT = 32 << 20
@@ -318,7 +318,9 @@ class DistributionClient:
             return 0
         return int(ranged.rsplit("-", 1)[1]) + 1
 
-    def _finish(self, repo: str, location: str, digest: str, body: Callable[[], Any] | None) -> None:
+    def _finish(
+        self, repo: str, location: str, digest: str, body: Callable[[], Any] | None
+    ) -> None:
         sep = "&" if "?" in location else "?"
         url = f"{location}{sep}digest={_digest(digest)}"
         headers = {"Content-Type": "application/octet-stream"}
@@ -410,7 +412,12 @@ class DistributionClient:
         if have < size or size == 0:
             headers = {"Range": f"bytes={have}-"} if have else {}
             response = self.request(
-                "GET", f"/v2/{repo}/blobs/{want}", repo=repo, headers=headers, ok=(200, 206), stream=True
+                "GET",
+                f"/v2/{repo}/blobs/{want}",
+                repo=repo,
+                headers=headers,
+                ok=(200, 206),
+                stream=True,
             )
             try:
                 mode = "ab" if response.status_code == 206 else "wb"

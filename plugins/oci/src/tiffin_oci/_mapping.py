@@ -84,7 +84,9 @@ def _encode(data: dict[str, Any]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def annotations(kind: str, info: dict[str, Any], extra: dict[str, str] | None = None) -> dict[str, str]:
+def annotations(
+    kind: str, info: dict[str, Any], extra: dict[str, str] | None = None
+) -> dict[str, str]:
     notes = {
         PREFIX + "kind": kind,
         PREFIX + "name": str(info["name"]),

@@ -123,7 +123,13 @@ class OCIRemoteStore:
                 f"every {kind}; name one (e.g. `tiffin models list --remote NAME`)"
             )
         prefix = f"{self.location.namespace}/{_folder(kind)}/"
-        return sorted({r[len(prefix) :] for r in repos if r.startswith(prefix) and "/" not in r[len(prefix) :]})
+        return sorted(
+            {
+                r[len(prefix) :]
+                for r in repos
+                if r.startswith(prefix) and "/" not in r[len(prefix) :]
+            }
+        )
 
     def _oci_manifest(self, repo: str, reference: str) -> tuple[dict[str, Any], str] | None:
         got = self.client.get_manifest(repo, reference)
@@ -150,9 +156,13 @@ class OCIRemoteStore:
                 target.unlink()
         info = m.parse_tiffin_manifest(manifest)
         if (str(info["name"]), str(info["version"])) != (name, tag):
-            raise RegistryError(f"{repo}:{tag} holds the manifest of {info['name']}:{info['version']}")
+            raise RegistryError(
+                f"{repo}:{tag} holds the manifest of {info['name']}:{info['version']}"
+            )
         notes = oci.get("annotations") or {}
-        labels = {k[len(m.LABEL_PREFIX) :]: v for k, v in notes.items() if k.startswith(m.LABEL_PREFIX)}
+        labels = {
+            k[len(m.LABEL_PREFIX) :]: v for k, v in notes.items() if k.startswith(m.LABEL_PREFIX)
+        }
         created = info.get("created_at")
         return RemoteVersion(
             kind=kind,
@@ -166,7 +176,9 @@ class OCIRemoteStore:
         )
 
     def _tags(self, kind: str, name: str) -> list[str]:
-        return [t for t in self.client.tags(self.repository(kind, name)) if not t.startswith("sha256-")]
+        return [
+            t for t in self.client.tags(self.repository(kind, name)) if not t.startswith("sha256-")
+        ]
 
     def _versions_of(self, kind: str, name: str) -> list[RemoteVersion]:
         repo = self.repository(kind, name)
@@ -242,10 +254,13 @@ class OCIRemoteStore:
             if client.blob_size(repo, digest) is None:
                 how = "upload"
                 for source in sources:
-                    if source != repo and client.blob_size(source, digest) is not None:
-                        if client.mount(repo, digest, source):
-                            how = "mount"
-                            break
+                    if (
+                        source != repo
+                        and client.blob_size(source, digest) is not None
+                        and client.mount(repo, digest, source)
+                    ):
+                        how = "mount"
+                        break
                 if how == "upload":
                     sent = client.upload(repo, digest, path, size, counter)
             if how != "upload":
@@ -258,7 +273,7 @@ class OCIRemoteStore:
                 if not n:
                     return
                 if how == "upload":
-                    summary.files_sent += n
+                    summary.files_sent += 1
                     summary.bytes_sent += sent
                     summary.bytes_resumed += size - sent
                     summary.files_skipped += n - 1
@@ -278,7 +293,9 @@ class OCIRemoteStore:
     ) -> dict[str, tuple[Path, int, list[str]]]:
         blobs: dict[str, tuple[Path, int, list[str]]] = {}
         for f in files:
-            blobs.setdefault(f.sha256, (folder / prefix / _safe(f.path, "the push"), f.size, sources))
+            blobs.setdefault(
+                f.sha256, (folder / prefix / _safe(f.path, "the push"), f.size, sources)
+            )
         return blobs
 
     def _write_config(self, manifest: bytes) -> Path:
@@ -337,7 +354,9 @@ class OCIRemoteStore:
         blobs = {} if options.bare else self._blob_map(folder, own, [])
         blobs.setdefault(m.sha256_digest(manifest)[7:], (config, len(manifest), []))
         referrers: list[tuple[str, bytes, dict[str, str]]] = []
-        subject = m.descriptor(m.MANIFEST_TYPE, digest, len(oci), artifactType=m.artifact_type(kind))
+        subject = m.descriptor(
+            m.MANIFEST_TYPE, digest, len(oci), artifactType=m.artifact_type(kind)
+        )
         if carried and not options.bare:
             for tag, group in sorted(carried.items()):
                 model_name, _, model_version = tag.partition(":")
@@ -360,7 +379,9 @@ class OCIRemoteStore:
         if referrers:
             listed = []
             for tag, ref, _info in referrers:
-                ref_digest = self.client.put_manifest(repo, ref_digest_tag(ref), ref, m.MANIFEST_TYPE)
+                ref_digest = self.client.put_manifest(
+                    repo, ref_digest_tag(ref), ref, m.MANIFEST_TYPE
+                )
                 listed.append(
                     m.descriptor(
                         m.MANIFEST_TYPE,
@@ -370,7 +391,9 @@ class OCIRemoteStore:
                         annotations={m.PREFIX + "model": tag},
                     )
                 )
-            self.client.put_manifest(repo, m.referrers_tag(digest), m.build_index(listed), m.INDEX_TYPE)
+            self.client.put_manifest(
+                repo, m.referrers_tag(digest), m.build_index(listed), m.INDEX_TYPE
+            )
         self.client.put_manifest(repo, version, oci, m.MANIFEST_TYPE)
 
     # -- pulling ------------------------------------------------------------------------------
