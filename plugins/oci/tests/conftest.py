@@ -186,9 +186,21 @@ def token_registry(tmp_path) -> Iterator[tuple[Registry, TokenService]]:
         service.close()
 
 
-def login_docker(host: str, user: str = USER, password: str = PASSWORD) -> None:
-    """Credentials the way ``docker login`` leaves them: ``$DOCKER_CONFIG/config.json``."""
-    path = Path(os.environ["DOCKER_CONFIG"]) / "config.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    path.write_text(json.dumps({"auths": {host: {"auth": token}}}))
+@pytest.fixture()
+def account() -> tuple[str, str]:
+    """The user name and password the htpasswd file and the token service accept."""
+    return USER, PASSWORD
+
+
+@pytest.fixture()
+def docker_login():
+    """``docker_login(host, user, password)``: credentials the way ``docker login`` leaves them
+    (``$DOCKER_CONFIG/config.json``, ``auths[host].auth`` = base64 of ``user:password``)."""
+
+    def login(host: str, user: str = USER, password: str = PASSWORD) -> None:
+        path = Path(os.environ["DOCKER_CONFIG"]) / "config.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        path.write_text(json.dumps({"auths": {host: {"auth": token}}}))
+
+    return login

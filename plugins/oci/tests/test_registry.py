@@ -160,9 +160,10 @@ def test_a_push_killed_half_way_resumes_without_resending_what_arrived(registry,
         with pytest.raises(NotFound):
             store.get_version("model", str(model.tag))  # nothing visible after the kill
         summary = push(store, model, threads=1)
-        total = sum(f.size for f in model.info.files) - 4096  # one duplicate blob
+        total = sum(f.size for f in model.info.files)
         assert summary.bytes_resumed >= 2 << 20, summary
-        assert summary.bytes_sent + summary.bytes_resumed == total
+        assert summary.bytes_sent <= total - (2 << 20)
+        assert summary.bytes_sent + summary.bytes_resumed + summary.bytes_skipped == total
         pull(store, "model", str(model.tag), tmp_path / "pulled")
     same_files(model.path, tmp_path / "pulled")
     assert registry.requests("GET", "team/models/iris/blobs/uploads/") >= 1  # asked where to go on

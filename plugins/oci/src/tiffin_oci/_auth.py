@@ -142,6 +142,7 @@ class Authenticator:
         self.credentials = credentials
         self._lock = threading.Lock()
         self._headers: dict[str, str] = {}  # repository ("" for the registry) -> Authorization
+        self._scopes: dict[str, str] = {}  # repository -> the scope its bearer token answered
 
     def header(self, repo: str) -> str | None:
         with self._lock:
@@ -173,6 +174,13 @@ class Authenticator:
         if scheme != "bearer" or "realm" not in params:
             return False
         query = {k: v for k, v in params.items() if k in ("service", "scope")}
+        sent = response.request.headers.get("authorization", "")
+        with self._lock:
+            current = self._headers.get(repo)
+            if sent.startswith("Bearer ") and current is not None and current != sent:
+                return True  # another thread got a newer token meanwhile: retry with it
+            if sent.startswith("Bearer ") and self._scopes.get(repo) == query.get("scope", ""):
+                return False  # a token for exactly this scope was refused: asking again won't help
         headers = {}
         if self.credentials is not None:
             headers["Authorization"] = self._basic()
@@ -199,7 +207,6 @@ class Authenticator:
                 f"(HTTP {got.status_code})"
             )
         with self._lock:
-            previous = self._headers.get(repo)
             self._headers[repo] = f"Bearer {token}"
-        # the same answer twice means the token does not grant what the request needs
-        return previous != f"Bearer {token}"
+            self._scopes[repo] = query.get("scope", "")
+        return True

@@ -178,6 +178,9 @@ class DistributionClient:
                 response = self.request("GET", path, repo="*catalog*")
             except (NotFound, Forbidden):
                 return None
+            except Unauthorized:
+                self.ping()  # a real credentials problem says so here; else: no catalog for us
+                return None
             except RegistryError as exc:
                 if "UNSUPPORTED" in str(exc) or "405" in str(exc):
                     return None
