@@ -10,7 +10,7 @@ from tiffin.exceptions import TiffinError
 from tiffin_oci._auth import docker_config_path
 from tiffin_oci._auth import login as store_login
 from tiffin_oci._auth import logout as store_logout
-from tiffin_oci._url import parse_url
+from tiffin_oci._url import parse_host
 
 app = typer.Typer(
     help="OCI registries as tiffin remotes (oci://HOST[:PORT]/NAMESPACE).", no_args_is_help=True
@@ -20,13 +20,6 @@ app = typer.Typer(
 def _fail(exc: Exception) -> None:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(1)
-
-
-def _host(url: str) -> str:
-    text = url if url.startswith("oci://") else f"oci://{url}"
-    if "/" not in text[len("oci://") :].strip("/"):
-        text = text.rstrip("/") + "/x"  # a host alone is fine here: credentials are per host
-    return parse_url(text).host
 
 
 @app.command("login")
@@ -44,7 +37,7 @@ def login(
     ($DOCKER_CONFIG/config.json, default ~/.docker/config.json), where docker and oras find
     them too."""
     try:
-        host = _host(url)
+        host = parse_host(url)
         if password_stdin:
             password = sys.stdin.read().rstrip("\r\n")
         if password is None:
@@ -61,7 +54,7 @@ def logout(
 ) -> None:
     """Remove the stored credentials of an OCI registry from Docker's config.json."""
     try:
-        host = _host(url)
+        host = parse_host(url)
         removed = store_logout(host)
     except TiffinError as exc:
         _fail(exc)

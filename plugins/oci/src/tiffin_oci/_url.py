@@ -9,7 +9,7 @@ import attrs
 
 from tiffin.exceptions import InvalidArgument
 
-__all__ = ["OCIURL", "check_component", "parse_url", "repository"]
+__all__ = ["OCIURL", "check_component", "check_tag", "parse_host", "parse_url", "repository"]
 
 #: One path component of an OCI repository name (distribution-spec, "Pulling manifests").
 COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$")
@@ -84,6 +84,19 @@ def parse_url(url: str, *, insecure: bool | None = None) -> OCIURL:
     if hostname in _LOOPBACK:
         insecure = True
     return OCIURL(parts.netloc.lower(), namespace, bool(insecure))
+
+
+def parse_host(url: str) -> str:
+    """``HOST[:PORT]`` from ``oci://HOST[:PORT][/NAMESPACE]`` or a bare ``HOST[:PORT]``."""
+    text = (url or "").strip()
+    if "://" not in text:
+        text = "oci://" + text
+    parts = urlsplit(text)
+    if parts.scheme != "oci" or not parts.hostname or parts.username or parts.password:
+        raise InvalidArgument(
+            f"name the registry as oci://HOST[:PORT] or HOST[:PORT] (no credentials), got {url!r}"
+        )
+    return parts.netloc.lower()
 
 
 def repository(namespace: str, kind: str, name: str) -> str:

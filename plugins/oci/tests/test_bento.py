@@ -1,0 +1,140 @@
+"""Bentos through a real Distribution server: their own files as layers, each carried model as a
+model manifest referring to the bento (OCI 1.1 referrers, tag-schema fallback), and a pulled
+bento that serves."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+import tiffin
+from tiffin_oci import OCIRemoteStore
+from tiffin_oci._mapping import INDEX_TYPE, MANIFEST_TYPE, referrers_tag
+from tiffin_oci.testing import pull, push, same_files
+
+pytestmark = pytest.mark.slow
+
+SERVICE = """
+import tiffin
+from tiffin.io import JSON
+
+MODEL = tiffin.models.get("scaler:latest")
+
+
+class Scale(tiffin.Runnable):
+    SUPPORTED_RESOURCES = ("cpu",)
+    SUPPORTS_CPU_MULTI_THREADING = True
+
+    def __init__(self):
+        self.factor = float((tiffin.models.get(str(MODEL.tag)).path / "factor.txt").read_text())
+
+    @tiffin.Runnable.method(batchable=False)
+    def scale(self, values):
+        return [v * self.factor for v in values]
+
+
+runner = tiffin.Runner(Scale, name="scale", models=[MODEL])
+svc = tiffin.Service("scaler-svc", runners=[runner])
+
+
+@svc.api(input=JSON(), output=JSON())
+async def predict(values):
+    return await runner.scale.async_run(values)
+"""
+
+
+@pytest.fixture()
+def bento(tmp_path):
+    with tiffin.models.create("scaler", labels={"stage": "prod"}) as model:
+        (model.path / "factor.txt").write_text("3.0")
+        (model.path / "weights").mkdir()
+        (model.path / "weights" / "w.bin").write_bytes(bytes(range(256)) * 64)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "service.py").write_text(SERVICE)
+    (project / "bentofile.yaml").write_text("service: service.py:svc\n")
+    return tiffin.build(build_ctx=str(project))
+
+
+def _get(registry, path, accept):
+    response = httpx.get(f"http://{registry.host}/v2/{path}", headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_bento_and_its_models_go_up_and_come_back(registry, bento, tmp_path):
+    model = tiffin.models.get(bento.info.models[0].tag)
+    with OCIRemoteStore(registry.url()) as store:
+        push(store, model)  # as push --with-models does: the models first
+        summary = push(store, bento, kind="bento")
+        # the model's blobs were mounted from team/models/scaler, not sent again
+        assert summary.strategies.get("oci-mount", 0) >= 2
+        model_bytes = sum(f.size for f in bento.info.files if f.path.startswith("models/"))
+        assert summary.bytes_skipped >= model_bytes
+
+        version = store.get_version("bento", "scaler-svc")
+        assert version.manifest == (bento.path / "bento.yaml").read_bytes()
+        got = pull(store, "bento", str(bento.tag), tmp_path / "pulled")
+        assert got.files == len(bento.info.files)
+        again = push(store, bento, kind="bento", force=True)
+        assert again.bytes_sent == 0 and again.unchanged == [str(bento.tag)]
+    same_files(bento.path, tmp_path / "pulled")
+
+    # the layout: the bento's manifest holds its own files; its model refers to it
+    manifest = _get(
+        registry, f"team/bentos/scaler-svc/manifests/{bento.tag.version}", MANIFEST_TYPE
+    )
+    assert manifest["artifactType"] == "application/vnd.tiffin.bento.v1"
+    titles = {
+        layer["annotations"]["org.opencontainers.image.title"] for layer in manifest["layers"]
+    }
+    assert titles and not any(t.startswith("models/") for t in titles)
+    assert manifest["annotations"]["dev.tiffin.models"] == str(model.tag)
+    digest = httpx.head(
+        f"http://{registry.host}/v2/team/bentos/scaler-svc/manifests/{bento.tag.version}",
+        headers={"Accept": MANIFEST_TYPE},
+    ).headers["docker-content-digest"]
+    index = _get(registry, f"team/bentos/scaler-svc/manifests/{referrers_tag(digest)}", INDEX_TYPE)
+    (ref,) = index["manifests"]
+    assert ref["artifactType"] == "application/vnd.tiffin.model.v1"
+    referrer = _get(registry, f"team/bentos/scaler-svc/manifests/{ref['digest']}", MANIFEST_TYPE)
+    assert referrer["subject"]["digest"] == digest
+    assert {x["annotations"]["org.opencontainers.image.title"] for x in referrer["layers"]} == {
+        "factor.txt",
+        "weights/w.bin",
+    }
+    assert json.loads(json.dumps(referrer["annotations"]))["dev.tiffin.label.stage"] == "prod"
+
+
+def test_a_bento_pulled_into_an_empty_home_serves(registry, bento, tmp_path, serve):
+    with OCIRemoteStore(registry.url()) as store:
+        push(store, bento, kind="bento")  # without pushing the model first: uploaded here
+        store_dir = tmp_path / "elsewhere" / "scaler-svc"
+        pull(store, "bento", str(bento.tag), store_dir)
+    empty_home = tmp_path / "empty-home"
+    empty_home.mkdir()
+    server = serve(str(store_dir), cwd=tmp_path, env={"TIFFIN_HOME": str(empty_home)})
+    response = httpx.post(server.url + "/predict", json=[1, 2], timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json() == [3.0, 6.0]
+
+
+def test_deleting_a_bento_removes_its_referrers(registry, bento):
+    with OCIRemoteStore(registry.url()) as store:
+        push(store, bento, kind="bento")
+        store.delete_version("bento", str(bento.tag))
+        assert store.list_versions("bento", "scaler-svc") == []
+        tags = httpx.get(f"http://{registry.host}/v2/team/bentos/scaler-svc/tags/list").json()
+    assert not tags.get("tags")
+
+
+def test_a_bare_bento_is_listed_but_its_pull_says_what_is_missing(registry, bento, tmp_path):
+    with OCIRemoteStore(registry.url()) as store:
+        summary = push(store, bento, kind="bento", bare=True)
+        assert summary.bare == [str(bento.tag)] and summary.bytes_sent == 0
+        version = store.get_version("bento", "scaler-svc")
+        assert version.bare
+        with pytest.raises(tiffin.exceptions.NotFound, match="pushed bare"):
+            pull(store, "bento", str(bento.tag), tmp_path / "pulled")
