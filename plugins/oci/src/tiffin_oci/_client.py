@@ -28,6 +28,7 @@ from tiffin.exceptions import (
     NotFound,
     RegistryError,
     RegistryUnreachable,
+    TiffinError,
     Unauthorized,
 )
 from tiffin_oci._auth import Authenticator, Credentials
@@ -350,22 +351,45 @@ class DistributionClient:
                 lambda: _FileSlice(path, 0, size, progress),
             )
             return size
-        location = self._recall(repo, digest)
-        offset = self._upload_offset(repo, location) if location else None
-        if location is None or offset is None or offset > size:
+        try:
+            return self._upload_chunked(repo, digest, path, size, progress, resume=True)
+        except DigestMismatch:
+            # the session we resumed held other bytes (a file changed in between): start over
+            self._remember(repo, digest, None)
+            return self._upload_chunked(repo, digest, path, size, progress, resume=False)
+
+    def _upload_chunked(
+        self,
+        repo: str,
+        digest: str,
+        path: Path,
+        size: int,
+        progress: Progress | None,
+        *,
+        resume: bool,
+    ) -> int:
+        recalled = self._recall(repo, digest) if resume else None
+        offset = self._upload_offset(repo, recalled) if recalled else None
+        if recalled is None or offset is None or offset > size:
             location, offset = self._start_upload(repo), 0
             self._remember(repo, digest, location)
-        elif progress is not None and offset:
-            progress(offset)
+        else:
+            location = recalled
+            if progress is not None and offset:
+                progress(offset)
         sent = 0
         while offset < size:
             length = min(self.chunk_size, size - offset)
             start = offset
+
+            def chunk(start: int = start, length: int = length) -> _FileSlice:
+                return _FileSlice(path, start, length, progress)
+
             response = self.request(
                 "PATCH",
                 location,
                 repo=repo,
-                body=lambda s=start, n=length: _FileSlice(path, s, n, progress),
+                body=chunk,
                 headers={
                     "Content-Type": "application/octet-stream",
                     "Content-Range": f"{start}-{start + length - 1}",
@@ -470,7 +494,7 @@ def _error_text(response: httpx.Response) -> str:
     return response.reason_phrase or str(response.status_code)
 
 
-def _error(response: httpx.Response, repo: str) -> RegistryError:
+def _error(response: httpx.Response, repo: str) -> TiffinError:
     text = _error_text(response)
     where = f"{response.request.method} {urlsplit(str(response.request.url)).path}"
     if response.status_code == 404:

@@ -84,7 +84,7 @@ def _encode(data: dict[str, Any]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def annotations(
+def version_annotations(
     kind: str, info: dict[str, Any], extra: dict[str, str] | None = None
 ) -> dict[str, str]:
     notes = {
@@ -120,7 +120,7 @@ def build_manifest(
             descriptor(LAYER_TYPE, "sha256:" + f.sha256, f.size, annotations={TITLE: f.path})
             for f in files
         ],
-        "annotations": annotations(kind, info, extra),
+        "annotations": version_annotations(kind, info, extra),
     }
     if subject is not None:
         data["subject"] = subject
