@@ -8,13 +8,20 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from tiffin._signature import ModelSignature
-from tiffin._storage.manifest import FileEntry
-from tiffin._storage.stored import StoredInfo, StoredVersion
+from tiffin.store import (
+    FileEntry,
+    Kind,
+    Store,
+    StoreChain,
+    StoredInfo,
+    StoredVersion,
+    register_kind,
+)
 
 if TYPE_CHECKING:
     from tiffin._runner import Runner
 
-__all__ = ["FileEntry", "Model", "ModelInfo", "ModelSignature"]
+__all__ = ["MODEL", "FileEntry", "Model", "ModelInfo", "ModelSignature", "model_store", "model_stores"]
 
 MANIFEST_NAME = "model.yaml"
 CUSTOM_OBJECTS_NAME = "custom_objects.pkl"
@@ -71,3 +78,27 @@ class Model(StoredVersion[ModelInfo]):
 
     def __repr__(self) -> str:
         return f"Model(tag={str(self.tag)!r}, framework={self.info.framework!r}, path={str(self.path)!r})"
+
+
+#: Models as a kind of stored thing: ``$TIFFIN_HOME/models/<name>/<version>/model.yaml``.
+MODEL: Kind = register_kind(
+    Kind(
+        "model",
+        manifest_name=MANIFEST_NAME,
+        load_info=ModelInfo.from_dict,
+        dump_info=ModelInfo.to_dict,
+        make_item=Model,
+        sibling="bento",
+    )
+)
+
+
+def model_store() -> Store[ModelInfo, Model]:
+    """The local model store (its root follows ``$TIFFIN_HOME`` at every use)."""
+    return MODEL.store
+
+
+def model_stores() -> StoreChain[ModelInfo, Model]:
+    """The stores model look-ups search: a loaded bento's own models first, the local store,
+    then (in ``tiffin serve``/``batch``) auto-pull."""
+    return MODEL.chain

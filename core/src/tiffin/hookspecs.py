@@ -597,17 +597,25 @@ class RemoteVersion:
     ``kind`` is ``"model"`` or ``"bento"``; ``manifest`` the exact bytes of its ``model.yaml`` /
     ``bento.yaml`` (the file list with sizes and sha256s; core verifies every file against it);
     ``size`` the total bytes of its files; ``created_at`` an ISO 8601 string or ``None``;
-    ``labels`` as the remote shows them now; ``bare`` whether only the manifest was pushed.
+    ``labels`` as the remote shows them now; ``bare`` whether only the manifest was pushed;
+    ``details`` other plain fields the remote shows about it (``framework``, ``service``...).
+    Listings may leave ``manifest`` empty (``b""``); ``get_version`` always fills it.
     """
 
     kind: str
     name: str
     version: str
-    manifest: bytes
+    manifest: bytes = b""
     size: int = 0
     created_at: str | None = None
     labels: dict[str, str] = attrs.Factory(dict)
     bare: bool = False
+    details: dict[str, Any] = attrs.Factory(dict)
+
+    @property
+    def tag(self) -> str:
+        """``name:version``."""
+        return f"{self.name}:{self.version}"
 
 
 @runtime_checkable
@@ -648,7 +656,9 @@ class RemoteStore(Protocol):
     - ``pull_version(version, folder, files, options, summary) -> None``: write every one of
       ``files`` of ``version`` (from ``get_version``) under ``folder`` (an empty staging folder
       core commits afterwards; core writes the manifest itself). A file whose sha256 or size
-      does not match must not be left there; core verifies all of them again before commit.
+      does not match must not be left there. Core hashes each file again before it commits,
+      unless the store declares ``verifies_digests = True`` (it checked every file's size and
+      sha256 itself, as the tiffin registry's client does).
       Update ``summary`` as for a push (``bytes_sent``: bytes received).
     - ``delete_version(kind, tag) -> None``.
     - ``close() -> None``: release connections; a store is also a context manager.

@@ -8,7 +8,7 @@
     tiffin.models.get("sentiment:latest")
 
 Models live in ``$TIFFIN_HOME/models/<name>/<version>/`` with a ``model.yaml`` manifest listing
-every file with its size and sha256; a version appears only once complete (see ``tiffin._storage.store``).
+every file with its size and sha256; a version appears only once complete (see :class:`tiffin.store.Store`).
 """
 
 from __future__ import annotations
@@ -17,20 +17,32 @@ import builtins
 import contextlib
 import os
 import platform
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
-from tiffin._model import CUSTOM_OBJECTS_NAME, MANIFEST_NAME, Model, ModelInfo
+from tiffin._model import CUSTOM_OBJECTS_NAME, MANIFEST_NAME, MODEL, Model, ModelInfo
 from tiffin._signature import convert_signatures
-from tiffin._storage.chain import StoreChain
-from tiffin._storage.model_store import model_store, model_stores
-from tiffin._storage.store import Store
-from tiffin._storage.tag import Tag, new_version, validate_name
 from tiffin._version import __version__
-from tiffin.exceptions import InvalidArgument, NotFound
+from tiffin.exceptions import InvalidArgument
+from tiffin.store import (
+    LOCAL,
+    Archive,
+    Progress,
+    Remote,
+    RemoteVersion,
+    Store,
+    StoreChain,
+    Tag,
+    TransferOptions,
+    TransferSummary,
+    copy,
+    new_version,
+    open_remote,
+    validate_name,
+)
 
 __all__ = [
     "Model",
@@ -39,16 +51,16 @@ __all__ = [
     "delete",
     "export_model",
     "get",
+    "get_remote",
     "import_model",
     "list",
+    "list_remote",
     "pull",
     "push",
 ]
 
-Progress = Callable[[int, int], None]
-
-_store = model_store()
-_stores = model_stores()
+_store: Store[ModelInfo, Model] = MODEL.store
+_stores: StoreChain[ModelInfo, Model] = MODEL.chain
 
 
 def store() -> Store[ModelInfo, Model]:
@@ -208,14 +220,7 @@ def get(tag: str | Tag) -> Model:
     A loaded bento's own models are searched first (see :func:`stores`), then the local store;
     in ``tiffin serve``/``tiffin batch`` with a registry configured, a missing model is pulled.
     """
-    try:
-        return _stores.get(tag)
-    except NotFound as missing:
-        from tiffin._registry import _auto
-
-        if not _auto.active():  # only in `tiffin serve`/`batch`, with a registry configured
-            raise
-        return _auto.pull_missing_model(tag, missing)
+    return _stores.get(tag)
 
 
 def list(name: str | None = None, labels: dict[str, str] | None = None) -> builtins.list[Model]:
@@ -241,9 +246,9 @@ def export_model(
     :param progress: ``progress(done_bytes, total_bytes)``, called as bytes are written.
     :return: the URL written.
     """
-    from tiffin._storage.archive import export_archive
-
-    return export_archive(_store, tag, url, compression=compression, progress=progress)
+    done = copy(MODEL, tag, LOCAL, Archive(url, compression), TransferOptions(progress=progress))
+    assert done.url is not None
+    return done.url
 
 
 def import_model(url: str | os.PathLike[str], *, progress: Progress | None = None) -> Model:
@@ -251,31 +256,31 @@ def import_model(url: str | os.PathLike[str], *, progress: Progress | None = Non
 
     Unsafe or damaged archives are refused with :class:`tiffin.exceptions.InvalidArchive` and
     nothing is written. If the same version is already stored identically, that one is returned;
-    if it differs, :class:`tiffin.exceptions.Conflict`.
+    if it differs, :class:`tiffin.exceptions.AlreadyStored`.
     """
-    from tiffin._storage.archive import import_archive
-
-    return import_archive(_store, url, progress=progress)
+    return copy(MODEL, None, Archive(url), LOCAL, TransferOptions(progress=progress)).item
 
 
 def push(
     tag: str | Tag,
     *,
     force: bool = False,
+    bare: bool = False,
     threads: int = 10,
     strategy: str | None = None,
     progress: Progress | None = None,
-) -> Any:
+) -> TransferSummary:
     """Push a model to the configured registry; only files it lacks are sent.
 
     A version the registry already has is left alone unless ``force``. ``strategy`` forces a
     transfer strategy (``"proxy"``, ``"presigned"``, ``"multipart"``); ``threads`` files move
-    at once. Returns a :class:`tiffin._registry.TransferSummary` (``bytes_sent``,
-    ``bytes_skipped``, ...).
+    at once; ``bare=True`` sends the manifest only. Returns a
+    :class:`tiffin.store.TransferSummary` (``bytes_sent``, ``bytes_skipped``, ``unchanged``...).
     """
-    from tiffin._registry._push import push_model
-
-    return push_model(tag, force=force, threads=threads, strategy=strategy, progress=progress)
+    options = TransferOptions(
+        force=force, threads=threads, strategy=strategy, progress=progress, bare=bare
+    )
+    return copy(MODEL, tag, LOCAL, Remote(), options).summary
 
 
 def pull(
@@ -286,9 +291,25 @@ def pull(
     threads: int = 10,
     progress: Progress | None = None,
 ) -> Model:
-    """Pull a model from the configured registry into the local store (``latest`` resolves
-    there), verifying every file's sha256; a version already stored is kept unless ``force``."""
-    from tiffin._registry._pull import pull_model
+    """Pull a model from the configured registry into the local store, verifying every file.
 
-    model, _ = pull_model(tag, force=force, threads=threads, strategy=strategy, progress=progress)
-    return model
+    An exact tag already stored is returned without asking the registry (``force=True``
+    downloads it again); ``latest`` and version prefixes resolve on the registry.
+    """
+    options = TransferOptions(force=force, threads=threads, strategy=strategy, progress=progress)
+    return copy(MODEL, tag, Remote(), LOCAL, options).item
+
+
+def list_remote(
+    name: str | None = None, labels: dict[str, str] | None = None
+) -> builtins.list[RemoteVersion]:
+    """Models on the configured registry, newest first, as :class:`tiffin.store.RemoteVersion`
+    (``tag``, ``labels``, ``size``, ``created_at``...)."""
+    with contextlib.closing(open_remote()) as remote:
+        return remote.list_versions("model", name, labels)
+
+
+def get_remote(tag: str | Tag) -> RemoteVersion:
+    """The configured registry's record of a model (``latest`` resolves there), manifest included."""
+    with contextlib.closing(open_remote()) as remote:
+        return remote.get_version("model", str(Tag.parse(tag)))

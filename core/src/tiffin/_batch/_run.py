@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tiffin.exceptions import MissingPlugin
+from tiffin.store import enable_auto_pull
 
 if TYPE_CHECKING:
     from tiffin._batch._job import BatchJob, BatchResult
@@ -29,7 +30,5 @@ def engine_named(name: str) -> Any:
 
 def run(job: BatchJob) -> BatchResult:
     """Run ``job`` on its engine and return what it did."""
-    from tiffin._registry._auto import activate as allow_auto_pull
-
-    allow_auto_pull()  # a bento or model missing here comes from the configured registry
+    enable_auto_pull()  # the store chains may fetch what no local store holds
     return engine_named(job.engine).run(job)

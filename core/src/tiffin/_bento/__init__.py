@@ -11,7 +11,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tiffin._bento._api import delete, export_bento, get, import_bento, list, load, pull, push
+    from tiffin._bento._api import (
+        delete,
+        export_bento,
+        get,
+        get_remote,
+        import_bento,
+        list,
+        list_remote,
+        load,
+        pull,
+        push,
+    )
     from tiffin._bento._build import build
     from tiffin._bento._info import Bento, BentoInfo
 
@@ -22,8 +33,10 @@ __all__ = [
     "delete",
     "export_bento",
     "get",
+    "get_remote",
     "import_bento",
     "list",
+    "list_remote",
     "load",
     "pull",
     "push",
@@ -38,8 +51,10 @@ _WHERE = {
     "delete": "_api",
     "export_bento": "_api",
     "get": "_api",
+    "get_remote": "_api",
     "import_bento": "_api",
     "list": "_api",
+    "list_remote": "_api",
     "load": "_api",
     "pull": "_api",
     "push": "_api",

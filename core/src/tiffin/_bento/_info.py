@@ -7,9 +7,7 @@ from typing import Any
 
 import attrs
 
-from tiffin._storage.manifest import FileEntry
-from tiffin._storage.stored import StoredInfo, StoredVersion
-from tiffin._storage.tag import Tag
+from tiffin.store import FileEntry, StoredInfo, StoredVersion, Tag
 
 __all__ = ["MANIFEST_NAME", "Bento", "BentoInfo", "BentoModel"]
 

@@ -12,11 +12,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tiffin._bento._carried import BENTO
 from tiffin._bento._info import MANIFEST_NAME, MODELS_DIR, SRC_DIR, Bento
+from tiffin._model import MODEL
 from tiffin._service.loader import load_module_service
-from tiffin._storage.bento_store import bento_store
-from tiffin._storage.model_store import model_stores
-from tiffin._storage.store import Store
 from tiffin.exceptions import InvalidArgument, NotFound
 
 if TYPE_CHECKING:
@@ -37,17 +36,11 @@ def bento_from(tag_or_path: str | os.PathLike[str] | Bento) -> Bento:
     folder = Path(text).expanduser()
     if (folder / MANIFEST_NAME).is_file():
         folder = folder.resolve()
-        return Bento(bento_store().read_info(folder), folder)
+        return Bento(BENTO.store.read_info(folder), folder)
     if isinstance(tag_or_path, os.PathLike) or _looks_like_path(text):
         raise NotFound(f"{text!r} is not a bento folder (it holds no {MANIFEST_NAME})")
     try:
-        return bento_store().get(text)
-    except NotFound as missing:
-        from tiffin._registry import _auto
-
-        if not _auto.active():  # only in `tiffin serve`/`batch`, with a registry configured
-            raise
-        return _auto.pull_missing_bento(text, missing)
+        return BENTO.chain.get(text)  # in `tiffin serve`/`batch`, auto-pull is its last store
     except InvalidArgument as exc:
         raise InvalidArgument(
             f"{text!r} is neither a service, a bento folder nor a bento tag: {exc}"
@@ -56,23 +49,10 @@ def bento_from(tag_or_path: str | os.PathLike[str] | Bento) -> Bento:
 
 def use_bento_models(bento: Bento) -> None:
     """Make the models the bento carries resolvable first by ``tiffin.models.get``."""
-    from tiffin._model import MANIFEST_NAME as MODEL_MANIFEST
-    from tiffin._model import Model, ModelInfo
-
     folder = bento.path / MODELS_DIR
     if not folder.is_dir():
         return
-    model_stores().put_in_front(
-        Store(
-            MODELS_DIR,
-            MODEL_MANIFEST,
-            load_info=ModelInfo.from_dict,
-            dump_info=ModelInfo.to_dict,
-            make_item=Model,
-            what="model",
-            root=folder,
-        )
-    )
+    MODEL.chain.put_in_front(MODEL.folder_store(folder))
 
 
 def load_bento_service(tag_or_path: str | os.PathLike[str] | Bento) -> Service:

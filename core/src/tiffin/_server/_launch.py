@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tiffin._server._options import LOOPS, ServeOptions
 from tiffin.exceptions import InvalidArgument
+from tiffin.store import enable_auto_pull
 
 __all__ = ["ENV_MAX_BODY", "ENV_TARGET", "ENV_WORKING_DIR", "configure_logging", "serve"]
 
@@ -72,9 +73,7 @@ def serve(target: str, options: ServeOptions | None = None) -> None:
     # bind first, so a port in use is one line before the service and its hooks ever run
     sock = _listen(host, port)
     base = str(Path(opts.working_dir).resolve()) if opts.working_dir else os.getcwd()
-    from tiffin._registry._auto import activate as allow_auto_pull
-
-    allow_auto_pull()  # a bento or model missing here comes from the configured registry
+    enable_auto_pull()  # the store chains may fetch what no local store holds
     try:
         svc = resolve_target(target, base)
     except BaseException:

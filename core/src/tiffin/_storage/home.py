@@ -1,24 +1,7 @@
-"""Where tiffin keeps its data. Read at every use, so a program may repoint it at any time."""
+"""Moved to :mod:`tiffin.store.home`; this old name is the same module, so old imports work."""
 
-from __future__ import annotations
+import sys
 
-import os
-from pathlib import Path
+import tiffin.store.home
 
-DEFAULT_HOME = "~/tiffin"
-
-
-def tiffin_home() -> Path:
-    """The root of the local stores: ``$TIFFIN_HOME``, else ``~/tiffin``; always absolute.
-
-    Absolute, so that a model's ``path`` stays valid after the program changes directory.
-    """
-    home = Path(os.environ.get("TIFFIN_HOME") or DEFAULT_HOME).expanduser().absolute()
-    if home.exists() and not home.is_dir():
-        from tiffin.exceptions import InvalidArgument
-
-        raise InvalidArgument(
-            f"TIFFIN_HOME is {str(home)!r}, which is not a folder; point TIFFIN_HOME at a folder "
-            f"(it is created when missing)"
-        )
-    return home
+sys.modules[__name__] = tiffin.store.home

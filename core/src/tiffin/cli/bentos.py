@@ -12,12 +12,15 @@ from tiffin.cli._common import OUTPUT_OPTION, OutputFormat, echo_json, report, t
 from tiffin.cli._registry_common import (
     FORCE_PULL,
     FORCE_PUSH,
+    LABEL_OPTION,
     QUIET_OPTION,
     REMOTE_OPTION,
     STRATEGY_OPTION,
     THREADS_OPTION,
+    human_size,
+    parse_labels,
     print_remote_table,
-    remote_get,
+    remote_manifest,
     remote_rows,
     transfer,
 )
@@ -37,27 +40,6 @@ def _bento_row(bento: Any) -> dict[str, Any]:
         "created_at": info.created_at.isoformat(),
         "path": str(bento.path),
     }
-
-
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
-def _labels(values: list[str] | None) -> dict[str, str]:
-    from tiffin.exceptions import InvalidArgument
-
-    labels = {}
-    for item in values or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InvalidArgument(f"--label {item!r} must look like key=value")
-        labels[key] = value
-    return labels
 
 
 def build(
@@ -85,7 +67,7 @@ def build(
     overrides: dict[str, Any] = {}
     if label:
         base = load_config(path.resolve(), bentofile).labels if path.is_dir() else {}
-        overrides["labels"] = {**base, **_labels(label)}
+        overrides["labels"] = {**base, **parse_labels(label)}
     bento = build_bento(service, build_ctx=path, bentofile=bentofile, **overrides)
     if output == OutputFormat.json:
         echo_json(_bento_row(bento))
@@ -97,6 +79,7 @@ def build(
 
 def list_bentos(
     name: str | None = typer.Argument(None, metavar="NAME", help="Only this bento's versions."),
+    label: list[str] = LABEL_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
     remote: bool = REMOTE_OPTION,
 ) -> None:
@@ -104,22 +87,22 @@ def list_bentos(
     import tiffin
 
     if remote:
-        rows = remote_rows("bentos", name, {})
+        rows = remote_rows("bento", name, parse_labels(label))
         if output == OutputFormat.json:
             echo_json(rows)
         else:
             print_remote_table(rows, "service", "bento")
         return
 
-    bentos = tiffin.list(name)
+    bentos = tiffin.list(name, parse_labels(label))
     if output == OutputFormat.json:
         echo_json([_bento_row(b) for b in bentos])
         return
     if not bentos:
-        from tiffin._storage.bento_store import bento_store
+        from tiffin._bento._carried import BENTO
 
         where = f"named {name!r} " if name else ""
-        typer.echo(f"No bentos {where}in {bento_store().root}; build one with `tiffin build`.")
+        typer.echo(f"No bentos {where}in {BENTO.store.root}; build one with `tiffin build`.")
         return
     from rich.table import Table
 
@@ -132,7 +115,7 @@ def list_bentos(
             row["tag"],
             row["service"],
             ", ".join(row["apis"]),
-            _human_size(row["size"]),
+            human_size(row["size"]),
             ", ".join(row["models"]),
             b.info.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
@@ -154,13 +137,13 @@ def get(
     if output not in ("yaml", "json"):
         raise InvalidArgument(f"--output must be yaml or json, got {output!r}")
     if remote:
-        record = remote_get("bentos", tag)
+        manifest = remote_manifest("bento", tag)
         if output == "json":
             from tiffin._converter import load_yaml
 
-            echo_json(load_yaml(record["manifest"]))
+            echo_json(load_yaml(manifest))
         else:
-            sys.stdout.write(record["manifest"])
+            sys.stdout.write(manifest.decode("utf-8"))
         return
 
     bento = tiffin.get(tag)
@@ -178,9 +161,9 @@ def delete(
 ) -> None:
     """Delete a bento version (its models stay in the model store)."""
     import tiffin
-    from tiffin._storage.bento_store import bento_store
+    from tiffin._bento._carried import BENTO
 
-    exact, _ = bento_store().resolve(tag)  # not get(): a damaged manifest must be deletable
+    exact, _ = BENTO.store.resolve(tag)  # not get(): a damaged manifest must be deletable
     if not yes and not typer.confirm(f"Delete bento {exact}?", err=True):
         typer.echo("Nothing deleted.", err=True)
         raise typer.Exit(code=1)
@@ -199,7 +182,7 @@ def export(
 ) -> None:
     """Export a bento, with its models, as one archive."""
     import tiffin
-    from tiffin._progress import progress_bar
+    from tiffin.store import progress_bar
 
     with progress_bar(f"export {tag}") as progress:
         written = tiffin.export_bento(tag, url, compression=compression, progress=progress)
@@ -210,12 +193,18 @@ def import_(
     url: str = typer.Argument(..., metavar="URL", help="A file path or any fsspec URL."),
 ) -> None:
     """Import a bento archive (verified file by file); its models join the model store."""
-    import tiffin
-    from tiffin._progress import progress_bar
+    from tiffin._bento._carried import BENTO
+    from tiffin.store import LOCAL, Archive, TransferOptions, copy, progress_bar
 
     with progress_bar(f"import {url}") as progress:
-        bento = tiffin.import_bento(url, progress=progress)
-    typer.echo(f"Imported bento {bento.tag} ({len(bento.info.models)} model(s)) into {bento.path}")
+        done = copy(BENTO, None, Archive(url), LOCAL, TransferOptions(progress=progress))
+    bento = done.item
+    if done.summary.unchanged:
+        typer.echo(f"Bento {bento.tag} was already stored in {bento.path}: nothing imported")
+    else:
+        typer.echo(
+            f"Imported bento {bento.tag} ({len(bento.info.models)} model(s)) into {bento.path}"
+        )
 
 
 def containerize(
@@ -268,23 +257,51 @@ def containerize(
         typer.echo(f"Build it where a container engine runs with: {command}")
 
 
+_bare_noticed = False
+
+
 def push(
     tag: str = typer.Argument(..., metavar="TAG", help="The bento to push (name:latest: newest)."),
     force: bool = FORCE_PUSH,
+    without_models: bool = typer.Option(
+        False,
+        "--without-models",
+        help="Push the bento without its models (the registry must have them).",
+    ),
     bare: bool = typer.Option(
-        False, "--bare", help="Push the bento without its models (the registry must have them)."
+        False,
+        "--bare",
+        help="For now the same as --without-models (it warns): its meaning is changing to "
+        "'the manifest only'.",
     ),
     strategy: str = STRATEGY_OPTION,
     threads: int = THREADS_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
     quiet: bool = QUIET_OPTION,
 ) -> None:
-    """Push a bento and its models to the configured registry."""
-    from tiffin._registry._push import push_bento
+    """Push a bento and its models to the configured registry (only files it lacks are sent)."""
+    import tiffin
+
+    if bare:
+        # registries do not record manifest-only versions yet, so --bare keeps its old meaning
+        # on the command line for now; tiffin.push(bare=True) already sends the manifest only
+        global _bare_noticed
+        if not _bare_noticed:
+            _bare_noticed = True
+            sys.stderr.write(
+                "warning: --bare on a bento is changing meaning (to 'push the manifest only'); "
+                "it still pushes the bento without its models: write --without-models\n"
+            )
+        without_models = True
 
     def work(progress: Any) -> Any:
-        summary = push_bento(
-            tag, force=force, bare=bare, threads=threads, strategy=strategy, progress=progress
+        summary = tiffin.push(
+            tag,
+            force=force,
+            with_models=not without_models,
+            threads=threads,
+            strategy=strategy,
+            progress=progress,
         )
         return None, summary
 
@@ -305,14 +322,23 @@ def pull(
     output: OutputFormat = OUTPUT_OPTION,
     quiet: bool = QUIET_OPTION,
 ) -> None:
-    """Pull a bento from the configured registry, verifying every file."""
-    from tiffin._registry._pull import pull_bento
+    """Pull a bento from the configured registry, verifying every file.
+
+    An exact tag already stored is not fetched again (no network); --force downloads it again.
+    """
+    from tiffin._bento._carried import BENTO
+    from tiffin.store import LOCAL, Folder, Remote, TransferOptions, copy
 
     def work(progress: Any) -> Any:
-        return pull_bento(
-            tag, force=force, with_models=with_models, to=to, threads=threads,
-            strategy=strategy, progress=progress,
+        options = TransferOptions(
+            force=force,
+            with_models=with_models,
+            threads=threads,
+            strategy=strategy,
+            progress=progress,
         )
+        done = copy(BENTO, tag, Remote(), LOCAL if to is None else Folder(to), options)
+        return done.item, done.summary
 
     transfer(f"pull {tag}", work, output, quiet)
 

@@ -19,12 +19,15 @@ from tiffin.cli._common import (
 from tiffin.cli._registry_common import (
     FORCE_PULL,
     FORCE_PUSH,
+    LABEL_OPTION,
     QUIET_OPTION,
     REMOTE_OPTION,
     STRATEGY_OPTION,
     THREADS_OPTION,
+    human_size,
+    parse_labels,
     print_remote_table,
-    remote_get,
+    remote_manifest,
     remote_rows,
     transfer,
 )
@@ -47,27 +50,6 @@ class Compression(StrEnum):
     xz = "xz"
 
 
-def _parse_labels(pairs: list[str] | None) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            from tiffin.exceptions import InvalidArgument
-
-            raise InvalidArgument(f"--label must look like KEY=VALUE, got {pair!r}")
-        labels[key] = value
-    return labels
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
 def _summary(model: Any) -> dict[str, Any]:
     info = model.info
     return {
@@ -85,9 +67,7 @@ def _summary(model: Any) -> dict[str, Any]:
 @app.command("list")
 def list_models(
     name: str = typer.Argument(None, metavar="NAME", help="Only this model's versions."),
-    label: list[str] = typer.Option(
-        None, "--label", "-l", help="Only models with this KEY=VALUE label (repeatable)."
-    ),
+    label: list[str] = LABEL_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
     remote: bool = REMOTE_OPTION,
 ) -> None:
@@ -95,14 +75,14 @@ def list_models(
     from tiffin import models
 
     if remote:
-        rows = remote_rows("models", name, _parse_labels(label))
+        rows = remote_rows("model", name, parse_labels(label))
         if output == OutputFormat.json:
             echo_json(rows)
         else:
             print_remote_table(rows, "framework", "model")
         return
 
-    found = models.list(name, labels=_parse_labels(label))
+    found = models.list(name, labels=parse_labels(label))
     if output == OutputFormat.json:
         echo_json([_summary(m) for m in found])
         return
@@ -127,7 +107,7 @@ def list_models(
         table.add_row(
             str(m.tag),
             info.framework,
-            _size(sum(f.size for f in info.files)),
+            human_size(sum(f.size for f in info.files)),
             info.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             ", ".join(f"{k}={v}" for k, v in sorted(info.labels.items())),
         )
@@ -148,13 +128,13 @@ def get_model(
     from tiffin import models
 
     if remote:
-        record = remote_get("models", tag)
+        manifest = remote_manifest("model", tag)
         if output == ManifestFormat.json:
             from tiffin._converter import load_yaml
 
-            echo_json(load_yaml(record["manifest"]))
+            echo_json(load_yaml(manifest))
         else:
-            sys.stdout.write(record["manifest"])
+            sys.stdout.write(manifest.decode("utf-8"))
         return
     model = models.get(tag)
     data = model.info.to_dict()
@@ -199,7 +179,7 @@ def export_model(
 ) -> None:
     """Write a model as one archive file (a tar stream, manifest first)."""
     from tiffin import models
-    from tiffin._progress import progress_bar
+    from tiffin.store import progress_bar
 
     model = models.get(tag)
     with progress_bar(f"export {model.tag}") as progress:
@@ -217,28 +197,37 @@ def import_model(
     url: str = typer.Argument(..., metavar="URL", help="The archive: a path or an fsspec URL."),
 ) -> None:
     """Import a model archive, verifying every file's sha256."""
-    from tiffin import models
-    from tiffin._progress import progress_bar
+    from tiffin._model import MODEL
+    from tiffin.store import LOCAL, Archive, TransferOptions, copy, progress_bar
 
     with progress_bar(f"import {url}") as progress:
-        model = models.import_model(url, progress=progress)
-    typer.echo(f"Imported model {model.tag} into {model.path}")
+        done = copy(MODEL, None, Archive(url), LOCAL, TransferOptions(progress=progress))
+    model = done.item
+    if done.summary.unchanged:
+        typer.echo(f"Model {model.tag} was already stored in {model.path}: nothing imported")
+    else:
+        typer.echo(f"Imported model {model.tag} into {model.path}")
 
 
 @app.command("push")
 def push_model(
     tag: str = typer.Argument(..., metavar="TAG", help="The model to push (name:latest: newest)."),
     force: bool = FORCE_PUSH,
+    bare: bool = typer.Option(
+        False, "--bare", help="Push the manifest only (the registry records a bare version)."
+    ),
     strategy: str = STRATEGY_OPTION,
     threads: int = THREADS_OPTION,
     output: OutputFormat = OUTPUT_OPTION,
     quiet: bool = QUIET_OPTION,
 ) -> None:
     """Push a model to the configured registry (only files it lacks are sent)."""
-    from tiffin._registry._push import push_model as push
+    from tiffin import models
 
     def work(progress: Any) -> Any:
-        summary = push(tag, force=force, threads=threads, strategy=strategy, progress=progress)
+        summary = models.push(
+            tag, force=force, bare=bare, threads=threads, strategy=strategy, progress=progress
+        )
         return None, summary
 
     transfer(f"push {tag}", work, output, quiet)
@@ -253,10 +242,16 @@ def pull_model(
     output: OutputFormat = OUTPUT_OPTION,
     quiet: bool = QUIET_OPTION,
 ) -> None:
-    """Pull a model from the configured registry into the local store, verifying every file."""
-    from tiffin._registry._pull import pull_model as pull
+    """Pull a model from the configured registry into the local store, verifying every file.
+
+    An exact tag already stored is not fetched again (no network); --force downloads it again.
+    """
+    from tiffin._model import MODEL
+    from tiffin.store import LOCAL, Remote, TransferOptions, copy
 
     def work(progress: Any) -> Any:
-        return pull(tag, force=force, threads=threads, strategy=strategy, progress=progress)
+        options = TransferOptions(force=force, threads=threads, strategy=strategy, progress=progress)
+        done = copy(MODEL, tag, Remote(), LOCAL, options)
+        return done.item, done.summary
 
     transfer(f"pull {tag}", work, output, quiet)

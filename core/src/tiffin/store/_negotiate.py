@@ -20,9 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from tiffin import _plugins
-from tiffin._registry._client import RegistryClient
-from tiffin._storage.home import tiffin_home
-from tiffin._storage.manifest import hash_file
 from tiffin.exceptions import (
     DigestMismatch,
     InvalidArgument,
@@ -32,6 +29,9 @@ from tiffin.exceptions import (
     TransferUnavailable,
 )
 from tiffin.hookspecs import has_capability
+from tiffin.store._registry_client import RegistryClient
+from tiffin.store.home import tiffin_home
+from tiffin.store.manifest import hash_file
 
 __all__ = ["ByteCounter", "download_blob", "partial_dir", "upload_blob"]
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from tiffin import _plugins
 from tiffin.exceptions import InvalidArgument, NotFound
 
 __all__ = ["RegistryConfig", "config_path", "login", "registry_config"]
@@ -48,12 +49,20 @@ def config_path() -> Path:
 
 
 def normalize_url(url: str) -> str:
-    """``url`` checked to be an http(s) URL with a host, without a trailing slash."""
+    """``url`` checked to be a URL with a scheme and a host, without a trailing slash.
+
+    Which schemes work depends on the installed remotes (``http``/``https``: the tiffin
+    registry; ``oci``: ``tiffin-oci``); that is checked when the URL is opened.
+    """
     text = (url or "").strip()
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    schemes = set(_plugins.remotes()) | {"http", "https"}
+    if parts.scheme.lower() not in schemes or not parts.netloc:
+        others = sorted(schemes - {"http", "https"})
+        extra = f" (or {', '.join(f'{s}://...' for s in others)})" if others else ""
         raise InvalidArgument(
-            f"the registry URL must look like http://host:port or https://host, got {url!r}"
+            f"the registry URL must look like http://host:port or https://host{extra}, "
+            f"got {url!r}"
         )
     return text.rstrip("/")
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 
-from tiffin._registry._config import RegistryConfig, registry_config
 from tiffin.exceptions import (
     Conflict,
     DigestMismatch,
@@ -26,6 +25,7 @@ from tiffin.exceptions import (
     TransferUnavailable,
     Unauthorized,
 )
+from tiffin.store._registry_config import RegistryConfig, registry_config
 
 __all__ = ["API", "RegistryClient", "raise_for_registry", "translate_errors"]
 
@@ -75,6 +75,12 @@ def raise_for_registry(response: httpx.Response, url: str) -> None:
     elif status == 403:
         message = f"the registry at {url} refused the request (403): " + (
             message or "this token's scope does not allow it (a write token is needed to push)"
+        )
+    elif status == 404 and kind is None and message is None:
+        raise RegistryError(
+            f"{url} does not answer as a tiffin registry ({response.request.method} "
+            f"{response.request.url.path} is 404 without a registry's error body); check "
+            f"TIFFIN_REGISTRY_URL or `tiffin registry login`"
         )
     elif message is None:
         text = response.text.strip().splitlines()
@@ -166,11 +172,16 @@ class RegistryClient:
         except NotFound:
             return None
 
-    def commit(self, kind: str, name: str, version: str, manifest: bytes, force: bool) -> dict:
+    def commit(
+        self, kind: str, name: str, version: str, manifest: bytes, force: bool, bare: bool = False
+    ) -> dict:
+        params = {"force": "true"} if force else {}
+        if bare:  # a flag registries without bare versions ignore (they then ask for the blobs)
+            params["bare"] = "true"
         return self.json(
             "PUT",
             f"/{kind}/{name}/versions/{version}",
-            params={"force": "true"} if force else None,
+            params=params or None,
             content=manifest,
             headers={"Content-Type": "application/yaml"},
         )
