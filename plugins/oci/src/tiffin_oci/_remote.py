@@ -60,7 +60,13 @@ class _Counter:
 
 
 class OCIRemoteStore:
-    """Models and bentos in one namespace of an OCI registry (see :mod:`tiffin_oci`)."""
+    """Models and bentos in one namespace of an OCI registry (see :mod:`tiffin_oci`).
+
+    Core counts a version's tag and files in the summary; this store adds what moved.
+    """
+
+    #: every pulled file's size and sha256 are checked before it lands (core need not rehash)
+    verifies_digests = True
 
     def __init__(
         self,
@@ -108,6 +114,11 @@ class OCIRemoteStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def check(self) -> None:
+        """Check that an OCI registry answers at the URL and takes the credentials (``GET
+        /v2/``, answering its challenge); one-line errors otherwise."""
+        self.client.ping()
 
     def repository(self, kind: str, name: str) -> str:
         return repository(self.location.namespace, _folder(kind), name)
@@ -323,9 +334,6 @@ class OCIRemoteStore:
         repo = self.repository(kind, name)
         exact = f"{name}:{version}"
         total = sum(f.size for f in files)
-        if exact not in summary.tags:
-            summary.tags.append(exact)
-        summary.files += len(files)
         carried = m.carried_models(info, files) if kind == "bento" else {}
         in_models = {id(f) for group in carried.values() for f in group}
         own = [f for f in files if id(f) not in in_models]
@@ -414,9 +422,6 @@ class OCIRemoteStore:
                 f"{kind} {exact} on {self.url} was pushed bare (manifest only): its files are "
                 f"not there; push it again without --bare"
             )
-        if exact not in summary.tags:
-            summary.tags.append(exact)
-        summary.files += len(files)
         groups: dict[str, list[StoredFile]] = {}
         for f in files:
             _safe(f.path, exact)

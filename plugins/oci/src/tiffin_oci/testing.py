@@ -146,7 +146,7 @@ def make_model(name: str = "iris", *, big: int = 0, labels: dict[str, str] | Non
 
 
 def push(store: Any, item: Any, kind: str = "model", **options: Any) -> TransferSummary:
-    summary = TransferSummary("push")
+    summary = TransferSummary("push", tags=[str(item.tag)], files=len(item.info.files))
     manifest = (item.path / ("model.yaml" if kind == "model" else "bento.yaml")).read_bytes()
     store.push_version(
         kind, item.path, manifest, item.info.files, TransferOptions(**options), summary
@@ -159,6 +159,8 @@ def pull(store: Any, kind: str, tag: str, folder: Path, **options: Any) -> Trans
     version = store.get_version(kind, tag)
     summary = TransferSummary("pull")
     files = [_Entry(**f) for f in parse_tiffin_manifest(version.manifest)["files"]]
+    summary.tags.append(f"{version.name}:{version.version}")
+    summary.files += len(files)
     folder.mkdir(parents=True, exist_ok=True)
     store.pull_version(version, folder, files, TransferOptions(**options), summary)
     (folder / ("model.yaml" if kind == "model" else "bento.yaml")).write_bytes(version.manifest)
