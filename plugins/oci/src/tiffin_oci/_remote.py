@@ -403,6 +403,8 @@ class OCIRemoteStore:
                 repo, m.referrers_tag(digest), m.build_index(listed), m.INDEX_TYPE
             )
         self.client.put_manifest(repo, version, oci, m.MANIFEST_TYPE)
+        with contextlib.suppress(OSError):
+            config.unlink()
 
     # -- pulling ------------------------------------------------------------------------------
 
