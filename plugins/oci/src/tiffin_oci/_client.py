@@ -407,6 +407,23 @@ class DistributionClient:
 
     # -- blobs: download ----------------------------------------------------------------------
 
+    def blob_bytes(self, repo: str, digest: str, size: int, limit: int = 64 << 20) -> bytes:
+        """A small blob (a config) in memory, its size and sha256 verified."""
+        want = _digest(digest)
+        if not 0 <= size <= limit:
+            raise RegistryError(
+                f"{repo}: blob {want} claims {size} bytes; at most {limit} expected"
+            )
+        response = self.request("GET", f"/v2/{repo}/blobs/{want}", repo=repo)
+        data = response.content
+        got = "sha256:" + hashlib.sha256(data).hexdigest()
+        if len(data) != size or got != want:
+            raise DigestMismatch(
+                f"{self.url.host} sent {len(data)} bytes for blob {want} of {repo} that hash to "
+                f"{got} (expected {size} bytes); refused"
+            )
+        return data
+
     def download(
         self,
         repo: str,

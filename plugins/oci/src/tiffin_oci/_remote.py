@@ -158,13 +158,7 @@ class OCIRemoteStore:
                 f"{repo}:{tag} is not a tiffin {kind} (artifactType "
                 f"{oci.get('artifactType')!r}); it was not pushed by tiffin"
             )
-        target = _home() / ".staging" / "oci-downloads" / digest.replace(":", "-")
-        self.client.download(repo, digest, size, target)
-        try:
-            manifest = target.read_bytes()
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
+        manifest = self.client.blob_bytes(repo, digest, size)
         info = m.parse_tiffin_manifest(manifest)
         if (str(info["name"]), str(info["version"])) != (name, tag):
             raise RegistryError(
