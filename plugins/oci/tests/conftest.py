@@ -5,9 +5,11 @@ fixture runs (Distribution's own ``auth.token`` with a self-signed certificate b
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import json
 import os
+import socket
 import threading
 import time
 import uuid
@@ -204,3 +206,88 @@ def docker_login():
         path.write_text(json.dumps({"auths": {host: {"auth": token}}}))
 
     return login
+
+
+class BreakingProxy:
+    """A TCP proxy in front of a registry that cuts ``breaks`` connections once ``after`` bytes
+    went through them in one direction (``"up"``: client to registry, ``"down"``)."""
+
+    def __init__(self, target_port: int, *, direction: str, after: int, breaks: int = 1) -> None:
+        self.target_port, self.direction, self.after = target_port, direction, after
+        self.breaks = breaks
+        self.broken = 0
+        self._lock = threading.Lock()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._stop = False
+        self.pairs: list = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, namespace: str = "team") -> str:
+        return f"oci://127.0.0.1:{self.port}/{namespace}"
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            pair = (client, upstream, [2])  # the sockets, and how many pumps still run
+            with self._lock:
+                self.pairs.append(pair)
+            threading.Thread(
+                target=self._pump, args=(client, upstream, "up", pair), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pump, args=(upstream, client, "down", pair), daemon=True
+            ).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, direction: str, pair) -> None:
+        moved = 0
+        try:
+            while data := src.recv(65536):
+                moved += len(data)
+                if direction == self.direction and moved > self.after:
+                    with self._lock:
+                        cut = self.broken < self.breaks
+                        self.broken += cut
+                    if cut:
+                        for s in pair[:2]:
+                            with contextlib.suppress(OSError):
+                                s.shutdown(socket.SHUT_RDWR)
+                        return
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                dst.shutdown(socket.SHUT_WR)
+            with self._lock:
+                pair[2][0] -= 1
+                last = pair[2][0] == 0
+            if last:
+                for s in pair[:2]:
+                    s.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self.listener.close()
+        for pair in self.pairs:
+            for s in pair[:2]:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture()
+def breaking_proxy(registry):
+    made: list[BreakingProxy] = []
+
+    def make(direction: str, after: int, breaks: int = 1) -> BreakingProxy:
+        proxy = BreakingProxy(registry.port, direction=direction, after=after, breaks=breaks)
+        made.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in made:
+        proxy.close()

@@ -210,3 +210,25 @@ def test_a_bad_kind_or_tag_is_refused(registry):
             store.list_versions("dataset", "x")
         with pytest.raises(InvalidArgument, match="cannot be an OCI tag"):
             store.get_version("model", "iris:-bad")
+
+
+def test_a_download_cut_off_mid_blob_goes_on_from_where_it_was(registry, breaking_proxy, tmp_path):
+    model = make_model(big=6 << 20)
+    with OCIRemoteStore(registry.url()) as store:
+        push(store, model)
+    proxy = breaking_proxy("down", after=2 << 20)
+    with OCIRemoteStore(proxy.url()) as store:
+        pull(store, "model", str(model.tag), tmp_path / "pulled", threads=1)
+    assert proxy.broken == 1
+    same_files(model.path, tmp_path / "pulled")
+
+
+def test_an_upload_cut_off_mid_chunk_asks_where_to_go_on(registry, breaking_proxy, tmp_path):
+    model = make_model(big=6 << 20)
+    proxy = breaking_proxy("up", after=(2 << 20) + (300 << 10))
+    with OCIRemoteStore(proxy.url(), chunk_size=1 << 20, monolithic_limit=1 << 20) as store:
+        summary = push(store, model, threads=1)
+        assert proxy.broken == 1
+        assert summary.bytes_sent >= 6 << 20
+        pull(store, "model", str(model.tag), tmp_path / "pulled")
+    same_files(model.path, tmp_path / "pulled")

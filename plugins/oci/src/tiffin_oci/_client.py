@@ -39,6 +39,8 @@ __all__ = ["CHUNK_SIZE", "MONOLITHIC_LIMIT", "DistributionClient"]
 #: Blobs up to this size go up in one ``PUT``; bigger ones in ``PATCH`` chunks of CHUNK_SIZE.
 MONOLITHIC_LIMIT = 32 << 20
 CHUNK_SIZE = 32 << 20
+#: Tries per chunk or download before a broken connection is reported (each resumes).
+_ATTEMPTS = 3
 _READ = 1 << 20
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
@@ -311,16 +313,16 @@ class DistributionClient:
             raise RegistryError(f"{self.url.host} opened an upload for {repo} without a Location")
         return self._abs(location)
 
-    def _upload_offset(self, repo: str, location: str) -> int | None:
-        """How many bytes an open upload holds (``GET`` its location), None if it is gone."""
+    def _upload_offset(self, repo: str, location: str) -> tuple[int, str] | None:
+        """How many bytes an open upload holds and where to go on (``GET`` its location), or
+        None when the registry no longer knows it."""
         try:
             response = self.request("GET", location, repo=repo, ok=(204, 200))
         except (NotFound, RegistryError):
             return None
         ranged = response.headers.get("range", "")
-        if "-" not in ranged:
-            return 0
-        return int(ranged.rsplit("-", 1)[1]) + 1
+        held = int(ranged.rsplit("-", 1)[1]) + 1 if "-" in ranged else 0
+        return held, self._abs(response.headers.get("location") or location)
 
     def _finish(
         self, repo: str, location: str, digest: str, body: Callable[[], Any] | None
@@ -369,15 +371,15 @@ class DistributionClient:
         resume: bool,
     ) -> int:
         recalled = self._recall(repo, digest) if resume else None
-        offset = self._upload_offset(repo, recalled) if recalled else None
-        if recalled is None or offset is None or offset > size:
+        status = self._upload_offset(repo, recalled) if recalled else None
+        if status is None or status[0] > size:
             location, offset = self._start_upload(repo), 0
             self._remember(repo, digest, location)
         else:
-            location = recalled
+            offset, location = status
             if progress is not None and offset:
                 progress(offset)
-        sent = 0
+        sent = failures = 0
         while offset < size:
             length = min(self.chunk_size, size - offset)
             start = offset
@@ -385,18 +387,32 @@ class DistributionClient:
             def chunk(start: int = start, length: int = length) -> _FileSlice:
                 return _FileSlice(path, start, length, progress)
 
-            response = self.request(
-                "PATCH",
-                location,
-                repo=repo,
-                body=chunk,
-                headers={
-                    "Content-Type": "application/octet-stream",
-                    "Content-Range": f"{start}-{start + length - 1}",
-                    "Content-Length": str(length),
-                },
-                ok=(202,),
-            )
+            try:
+                response = self.request(
+                    "PATCH",
+                    location,
+                    repo=repo,
+                    body=chunk,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"{start}-{start + length - 1}",
+                        "Content-Length": str(length),
+                    },
+                    ok=(202,),
+                )
+            except RegistryUnreachable:
+                failures += 1
+                if failures >= _ATTEMPTS:
+                    raise
+                status = self._upload_offset(repo, location)
+                if status is None or status[0] > size:
+                    # the registry dropped the session (Distribution does when a chunk arrived
+                    # only in part): a new one, from the start
+                    location, offset = self._start_upload(repo), 0
+                    self._remember(repo, digest, location)
+                else:
+                    offset, location = status  # how much arrived: go on from there
+                continue
             location = self._abs(response.headers.get("location") or location)
             self._remember(repo, digest, location)
             offset += length
@@ -453,7 +469,9 @@ class DistributionClient:
         resumed = have
         if progress is not None and have:
             progress(have)
-        if have < size or size == 0:
+        attempt = 0
+        while have < size or (size == 0 and not partial.exists()):
+            attempt += 1
             headers = {"Range": f"bytes={have}-"} if have else {}
             response = self.request(
                 "GET",
@@ -464,25 +482,29 @@ class DistributionClient:
                 stream=True,
             )
             try:
-                mode = "ab" if response.status_code == 206 else "wb"
-                if mode == "wb" and have:
+                if response.status_code == 200 and have:  # the registry ignored the Range
                     hasher, have, resumed = hashlib.sha256(), 0, 0
+                mode = "ab" if have else "wb"
                 with open(partial, mode) as f:
                     for chunk in response.iter_bytes(_READ):
-                        have += len(chunk)
-                        if have > size:
+                        if have + len(chunk) > size:
+                            have += len(chunk)
                             break
                         hasher.update(chunk)
                         f.write(chunk)
+                        have += len(chunk)
                         if progress is not None:
                             progress(len(chunk))
             except httpx.HTTPError as exc:
+                if attempt < _ATTEMPTS:  # the bytes so far are kept: go on from there
+                    continue
                 raise RegistryUnreachable(
                     f"the download of {want[:19]}... from {self.url.host} broke off ({exc}); "
                     f"pull again to resume it"
                 ) from None
             finally:
                 response.close()
+            break
         got = "sha256:" + hasher.hexdigest()
         if have != size or got != want:
             with contextlib.suppress(FileNotFoundError):
