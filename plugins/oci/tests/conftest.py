@@ -95,6 +95,7 @@ class TokenService:
         self.bundle.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
         self.catalog = True
         self.anonymous_pull = False
+        self.lifetime = 600  # seconds a token is valid
         self.requests: list[dict] = []
         service = self
 
@@ -151,14 +152,14 @@ class TokenService:
                 "iss": ISSUER,
                 "sub": user or "",
                 "aud": query.get("service", [SERVICE])[0],
-                "exp": now + 600,
+                "exp": now + self.lifetime,
                 "nbf": now - 30,
                 "iat": now,
                 "jti": uuid.uuid4().hex,
                 "access": access,
             }
         )
-        body = json.dumps({"token": token, "expires_in": 600}).encode()
+        body = json.dumps({"token": token, "expires_in": self.lifetime}).encode()
         request.send_response(200)
         request.send_header("Content-Type", "application/json")
         request.send_header("Content-Length", str(len(body)))

@@ -3,6 +3,8 @@ credentials from Docker's config.json, ``tiffin oci login``, and the catalog bei
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tiffin.exceptions import RegistryError, Unauthorized
@@ -100,3 +102,22 @@ def test_a_refused_catalog_is_said_in_one_line_and_a_name_still_lists(token_regi
             store.list_versions("model")
         assert "\n" not in str(info.value)
         assert [v.version for v in store.list_versions("model", "iris")] == [model.tag.version]
+
+
+def test_an_expired_token_is_fetched_again(token_registry, docker_login, monkeypatch):
+    registry, tokens = token_registry
+    docker_login(registry.host)
+    tokens.lifetime = -56  # Distribution allows 60 s of clock skew: valid for 4 s
+    monkeypatch.setattr("tiffin_oci._auth._FRESH_SECONDS", 0.5)
+    first = make_model()
+    with OCIRemoteStore(registry.url()) as store:
+        push(store, first)
+        fetched = len(tokens.requests)
+        time.sleep(5)  # the repository's token has expired
+        second = make_model()
+        push(store, second)
+        assert len(tokens.requests) > fetched
+        assert [v.version for v in store.list_versions("model", "iris")] == [
+            second.tag.version,
+            first.tag.version,
+        ]

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 Credentials = tuple[str, str]
+#: A token refused within this many seconds of being fetched lacks the scope; an older one
+#: may have expired and is fetched again.
+_FRESH_SECONDS = 10.0
 _PARAM_RE = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
 
 
@@ -143,6 +147,7 @@ class Authenticator:
         self._lock = threading.Lock()
         self._headers: dict[str, str] = {}  # repository ("" for the registry) -> Authorization
         self._scopes: dict[str, str] = {}  # repository -> the scope its bearer token answered
+        self._obtained: dict[str, float] = {}  # repository -> when its token was fetched
 
     def header(self, repo: str) -> str | None:
         with self._lock:
@@ -179,8 +184,11 @@ class Authenticator:
             current = self._headers.get(repo)
             if sent.startswith("Bearer ") and current is not None and current != sent:
                 return True  # another thread got a newer token meanwhile: retry with it
+            fresh = time.monotonic() - self._obtained.get(repo, 0.0) < _FRESH_SECONDS
             if sent.startswith("Bearer ") and self._scopes.get(repo) == query.get("scope", ""):
-                return False  # a token for exactly this scope was refused: asking again won't help
+                if fresh:
+                    return False  # a new token for exactly this scope was refused: give up
+                # an older one may simply have expired (a long push): fetch another
         headers = {}
         if self.credentials is not None:
             headers["Authorization"] = self._basic()
@@ -209,4 +217,5 @@ class Authenticator:
         with self._lock:
             self._headers[repo] = f"Bearer {token}"
             self._scopes[repo] = query.get("scope", "")
+            self._obtained[repo] = time.monotonic()
         return True
