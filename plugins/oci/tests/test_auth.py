@@ -3,6 +3,7 @@ credentials from Docker's config.json, ``tiffin oci login``, and the catalog bei
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
@@ -104,20 +105,19 @@ def test_a_refused_catalog_is_said_in_one_line_and_a_name_still_lists(token_regi
         assert [v.version for v in store.list_versions("model", "iris")] == [model.tag.version]
 
 
-def test_an_expired_token_is_fetched_again(token_registry, docker_login, monkeypatch):
+def test_an_expired_token_is_fetched_again(token_registry, docker_login, monkeypatch, tmp_path):
     registry, tokens = token_registry
     docker_login(registry.host)
     tokens.lifetime = -56  # Distribution allows 60 s of clock skew: valid for 4 s
     monkeypatch.setattr("tiffin_oci._auth._FRESH_SECONDS", 0.5)
-    first = make_model()
+    model = make_model()
+    blob = tmp_path / "blob"
+    blob.write_bytes(b"one more blob")
+    digest = hashlib.sha256(blob.read_bytes()).hexdigest()
     with OCIRemoteStore(registry.url()) as store:
-        push(store, first)
+        push(store, model)  # its last token: pull,push on team/models/iris
         fetched = len(tokens.requests)
-        time.sleep(5)  # the repository's token has expired
-        second = make_model()
-        push(store, second)
-        assert len(tokens.requests) > fetched
-        assert [v.version for v in store.list_versions("model", "iris")] == [
-            second.tag.version,
-            first.tag.version,
-        ]
+        time.sleep(5)  # that token has expired; an upload asks for exactly its scope again
+        store.client.upload("team/models/iris", digest, blob, blob.stat().st_size)
+        assert len(tokens.requests) == fetched + 1
+        assert store.client.blob_size("team/models/iris", digest) == blob.stat().st_size

@@ -185,10 +185,10 @@ class Authenticator:
             if sent.startswith("Bearer ") and current is not None and current != sent:
                 return True  # another thread got a newer token meanwhile: retry with it
             fresh = time.monotonic() - self._obtained.get(repo, 0.0) < _FRESH_SECONDS
-            if sent.startswith("Bearer ") and self._scopes.get(repo) == query.get("scope", ""):
-                if fresh:
-                    return False  # a new token for exactly this scope was refused: give up
-                # an older one may simply have expired (a long push): fetch another
+            same = sent.startswith("Bearer ") and self._scopes.get(repo) == query.get("scope", "")
+            if same and fresh:
+                return False  # a new token for exactly this scope was refused: give up
+            # (an older one may simply have expired during a long push: fetch another)
         headers = {}
         if self.credentials is not None:
             headers["Authorization"] = self._basic()
