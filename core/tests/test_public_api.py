@@ -33,6 +33,8 @@ EXPECTED = {
     "load",
     "push",
     "pull",
+    "list_remote",
+    "get_remote",
     # public modules
     "client",
     "containers",
@@ -40,6 +42,7 @@ EXPECTED = {
     "frameworks",
     "io",
     "models",
+    "store",
     "testing",
 }
 

@@ -15,15 +15,17 @@ from tiffin._version import __version__
 from tiffin.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from tiffin import client, containers, exceptions, frameworks, io, models, testing
+    from tiffin import client, containers, exceptions, frameworks, io, models, store, testing
     from tiffin._bento import (
         Bento,
         build,
         delete,
         export_bento,
         get,
+        get_remote,
         import_bento,
         list,
+        list_remote,
         load,
         pull,
         push,
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from tiffin._model import Model
     from tiffin._runner import Runnable, Runner
     from tiffin._service import Context, Cookie, Service
-    from tiffin._storage.tag import Tag
+    from tiffin.store.tag import Tag
 
 __all__ = [
     "Bento",
@@ -51,26 +53,40 @@ __all__ = [
     "export_bento",
     "frameworks",
     "get",
+    "get_remote",
     "hookimpl",
     "import_bento",
     "io",
     "list",
+    "list_remote",
     "load",
     "models",
     "pull",
     "push",
+    "store",
     "testing",
 ]
 
-_SUBMODULES = {"client", "containers", "exceptions", "frameworks", "io", "models", "testing"}
+_SUBMODULES = {
+    "client",
+    "containers",
+    "exceptions",
+    "frameworks",
+    "io",
+    "models",
+    "store",
+    "testing",
+}
 _LAZY = {
     "Bento": "tiffin._bento",
     "build": "tiffin._bento",
     "delete": "tiffin._bento",
     "export_bento": "tiffin._bento",
     "get": "tiffin._bento",
+    "get_remote": "tiffin._bento",
     "import_bento": "tiffin._bento",
     "list": "tiffin._bento",
+    "list_remote": "tiffin._bento",
     "load": "tiffin._bento",
     "pull": "tiffin._bento",
     "push": "tiffin._bento",
@@ -80,7 +96,7 @@ _LAZY = {
     "Context": "tiffin._service",
     "Cookie": "tiffin._service",
     "Service": "tiffin._service",
-    "Tag": "tiffin._storage.tag",
+    "Tag": "tiffin.store.tag",
 }
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from tiffin import _plugins
 from tiffin._signature import ModelSignature
 from tiffin.store import (
     FileEntry,
@@ -66,13 +67,11 @@ class Model(StoredVersion[ModelInfo]):
 
     def load_model(self, **kwargs: Any) -> Any:
         """The framework object, rebuilt by the adapter that saved it."""
-        from tiffin import _plugins
-
         return _plugins.framework(self.info.framework).load(self, **kwargs)
 
     def to_runner(self, **runner_options: Any) -> Runner:
         """A runner serving this model's saved signatures (see :class:`tiffin.Runner`)."""
-        from tiffin._runner import runner_for_model
+        from tiffin._runner import runner_for_model  # runners' machinery loads when one is made
 
         return runner_for_model(self, **runner_options)
 

@@ -19,7 +19,7 @@ from tiffin.exceptions import InvalidArgument
 if TYPE_CHECKING:
     from tiffin._model import Model
     from tiffin._runner import Runnable
-    from tiffin._storage.tag import Tag
+    from tiffin.store.tag import Tag
 
 __all__ = ["FrameworkAdapter", "cpu_threads"]
 
@@ -144,9 +144,9 @@ class FrameworkAdapter(abc.ABC):
 
         from tiffin import models
         from tiffin._signature import convert_signatures
-        from tiffin._storage.tag import validate_name
+        from tiffin.store.tag import validate_name
 
-        validate_name(name, what="model name")
+        validate_name(name.partition(":")[0] if isinstance(name, str) else name, what="model name")
         unknown = sorted(set(save_options) - self.save_options)
         if unknown:
             allowed = ", ".join(sorted(self.save_options)) or "none"

@@ -26,7 +26,7 @@ import attrs
 from tiffin._model import CUSTOM_OBJECTS_NAME, MANIFEST_NAME, MODEL, Model, ModelInfo
 from tiffin._signature import convert_signatures
 from tiffin._version import __version__
-from tiffin.exceptions import InvalidArgument
+from tiffin.exceptions import AlreadyStored, Conflict, InvalidArgument
 from tiffin.store import (
     LOCAL,
     Archive,
@@ -146,6 +146,15 @@ def _normalize(info: ModelInfo, name: str, version: str) -> ModelInfo:
     )
 
 
+def _already(name: str, version: str) -> AlreadyStored:
+    return AlreadyStored(
+        f"model {name}:{version} is already stored; choose another version, or delete that one "
+        f"first",
+        kind="model",
+        tag=f"{name}:{version}",
+    )
+
+
 # -- the public API ---------------------------------------------------------------------------
 
 
@@ -163,11 +172,25 @@ def create(
 ) -> Iterator[Model]:
     """Create a new model version; write its files into ``model.path`` inside the block.
 
+    ``name`` is a model name (a fresh, time-ordered version is generated) or ``name:version``
+    with a version of your choosing (``"sentiment:v1_approved"``); a version already stored is
+    :class:`tiffin.exceptions.AlreadyStored`. Either way ``name:latest`` is the newest by
+    creation time.
+
     On normal exit the version is committed with ``model.yaml`` built from ``model.info`` as it
     stands then (code in the block may replace it with ``attrs.evolve``), and ``model.path`` and
     ``model.info`` point at the stored version. On an exception nothing is kept.
     """
-    name = validate_name(name, what="model name")
+    if not isinstance(name, str):
+        validate_name(name, what="model name")  # the one-line error for a non-string
+    chosen = Tag.parse(name) if ":" in name else None
+    if chosen is not None and chosen.version is None:
+        raise InvalidArgument(
+            f"{name!r} names the latest version; give a new version (name:v2) or just the name"
+        )
+    name = validate_name(chosen.name if chosen else name, what="model name")
+    if chosen is not None and _store.exists(name, chosen.version or ""):
+        raise _already(name, chosen.version or "")
     if not isinstance(framework, str) or not framework:
         raise InvalidArgument(f"framework must be a non-empty string, got {framework!r}")
     validate_name(framework, what="framework name")  # a plugin's name: tiffin.<framework>
@@ -177,7 +200,7 @@ def create(
         raise InvalidArgument(
             f"custom_objects must be a dict with string keys, got {custom_objects!r}"
         )
-    version = new_version()
+    version = chosen.version if chosen is not None and chosen.version else new_version()
     info = ModelInfo(
         name=name,
         version=version,
@@ -208,7 +231,10 @@ def create(
                 f"is reserved for tiffin's manifest; rename your file"
             )
         final_info = _normalize(model.info, name, version)
-        committed = _store.commit(staging_dir, final_info)
+        try:
+            committed = _store.commit(staging_dir, final_info, keep_version=chosen is not None)
+        except Conflict:
+            raise _already(name, version) from None
         model.info = committed.info
         model.path = committed.path
         model.__dict__.pop("_custom_objects", None)

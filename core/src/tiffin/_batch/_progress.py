@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-from tiffin._progress import progress_enabled
+from tiffin.store.progress import progress_enabled
 
 __all__ = ["rows_progress"]
 

@@ -288,7 +288,7 @@ class Sink:
 
 def open_sink(url: str, *, overwrite: bool = False) -> Sink:
     """The sink for ``url``: a file by its suffix, or a folder of Parquet parts without one."""
-    from tiffin._storage.urls import resolve as _resolve
+    from tiffin.store.urls import resolve as _resolve
 
     if not url:
         raise InvalidArgument("--output is required: a .parquet, .csv or .jsonl file, or a folder")

@@ -168,7 +168,7 @@ def _visible(path: str) -> bool:
 
 def find_sources(url: str, fmt: str | None) -> Sources:
     """The files ``url`` names, or one line naming the input when there are none."""
-    from tiffin._storage.urls import resolve as _resolve
+    from tiffin.store.urls import resolve as _resolve
 
     if not url:
         raise InvalidArgument("--input is required: a file, a folder or a glob, at any fsspec URL")

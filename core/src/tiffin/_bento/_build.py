@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tiffin._bento import _docker, _install, _requirements
+from tiffin._bento._carried import bento_store
 from tiffin._bento._config import BuildConfig, config_from_dict, load_config
 from tiffin._bento._files import select_files
 from tiffin._bento._info import (
@@ -29,10 +30,9 @@ from tiffin._bento._info import (
     BentoInfo,
     BentoModel,
 )
-from tiffin._storage.bento_store import bento_store
-from tiffin._storage.tag import new_version, validate_name
 from tiffin._version import __version__
 from tiffin.exceptions import InvalidArgument, NotFound
+from tiffin.store.tag import new_version, validate_name
 
 __all__ = ["build"]
 

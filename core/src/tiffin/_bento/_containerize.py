@@ -26,8 +26,8 @@ from tiffin._bento._api import get
 from tiffin._bento._info import DOCKERFILE, Bento
 from tiffin._bento._kubernetes import kubernetes_manifests
 from tiffin._converter import dump_yaml
-from tiffin._storage.tag import Tag
 from tiffin.exceptions import InvalidArgument, TiffinError
+from tiffin.store.tag import Tag
 
 __all__ = ["BUILDERS", "ContainerizeResult", "containerize", "find_builder"]
 

@@ -22,7 +22,7 @@ from tiffin._runner._runner import (
 )
 
 if TYPE_CHECKING:
-    from tiffin._model import Model
+    from tiffin.store import StoredVersion  # a Model: tiffin._model sits above the runners
 
 __all__ = [
     "DEFAULT_MAX_BATCH_SIZE",
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-def runner_for_model(model: Model, **options: Any) -> Runner:
+def runner_for_model(model: StoredVersion[Any], **options: Any) -> Runner:
     """The runner behind ``Model.to_runner(**options)``: the adapter's runnable for ``model``.
 
     ``options`` are :class:`Runner`'s keyword arguments; ``name`` defaults to the model's name.

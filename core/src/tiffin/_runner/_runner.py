@@ -22,13 +22,13 @@ from tiffin._runner._cost import CostModel
 from tiffin._runner._local import LocalExecutor
 from tiffin._runner._runnable import MethodConfig, Runnable, RunnableMethod, runnable_methods
 from tiffin._runner._shape import ShapeCheck
-from tiffin._storage.tag import validate_name
 from tiffin.exceptions import (
     InvalidArgument,
     RunnerMethodNotFound,
     RunnerNotStarted,
     TiffinError,
 )
+from tiffin.store.tag import validate_name
 
 __all__ = [
     "DEFAULT_MAX_BATCH_SIZE",

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tiffin._service._context import Context
-from tiffin._storage.tag import validate_name
 from tiffin.exceptions import InvalidArgument
+from tiffin.store.tag import validate_name
 
 __all__ = ["RESERVED_ROUTES", "InferenceAPI", "Service"]
 

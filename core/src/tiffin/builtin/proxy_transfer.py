@@ -39,7 +39,7 @@ class ProxyStrategy:
         http: Any,
         progress: Callable[[int], None],
     ) -> None:
-        from tiffin._registry._client import raise_for_registry, translate_errors
+        from tiffin.store._registry_client import raise_for_registry, translate_errors
 
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
         base = str(http.base_url)
@@ -60,7 +60,7 @@ class ProxyStrategy:
         http: Any,
         progress: Callable[[int], None],
     ) -> str | None:
-        from tiffin._registry._client import raise_for_registry, translate_errors
+        from tiffin.store._registry_client import raise_for_registry, translate_errors
 
         download = ResumableDownload(path, size, progress)
         if download.complete:

@@ -108,12 +108,12 @@ def login(
     check: bool = typer.Option(True, "--check/--no-check", help="Check that the registry answers."),
 ) -> None:
     """Remember a registry and its token for push and pull (a file only you can read)."""
-    from tiffin._registry._config import RegistryConfig, normalize_url
-    from tiffin._registry._config import login as save
+    from tiffin.store._registry_config import RegistryConfig, normalize_url
+    from tiffin.store._registry_config import login as save
 
     url = normalize_url(url)
     if check:
-        from tiffin._registry._client import RegistryClient
+        from tiffin.store._registry_client import RegistryClient
 
         with RegistryClient(RegistryConfig(url, token)) as client:
             client.json("GET", "/transfer")  # needs read scope: proves the token too

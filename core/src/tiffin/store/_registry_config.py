@@ -21,6 +21,8 @@ from tiffin.exceptions import InvalidArgument, NotFound
 __all__ = ["RegistryConfig", "config_path", "login", "registry_config"]
 
 CONFIG_NAME = "registry.json"
+#: Remotes the project ships as plugins, so that a URL for one names the package to install.
+_KNOWN_REMOTES = {"oci": "tiffin-oci"}
 
 
 @attrs.frozen(repr=False)
@@ -60,9 +62,11 @@ def normalize_url(url: str) -> str:
     if parts.scheme.lower() not in schemes or not parts.netloc:
         others = sorted(schemes - {"http", "https"})
         extra = f" (or {', '.join(f'{s}://...' for s in others)})" if others else ""
+        known = _KNOWN_REMOTES.get(parts.scheme.lower())
         raise InvalidArgument(
             f"the registry URL must look like http://host:port or https://host{extra}, "
             f"got {url!r}"
+            + (f"; {parts.scheme}:// needs {known}: pip install {known}" if known else "")
         )
     return text.rstrip("/")
 

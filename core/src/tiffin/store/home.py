@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tiffin.exceptions import InvalidArgument
+
 DEFAULT_HOME = "~/tiffin"
 
 
@@ -15,8 +17,6 @@ def tiffin_home() -> Path:
     """
     home = Path(os.environ.get("TIFFIN_HOME") or DEFAULT_HOME).expanduser().absolute()
     if home.exists() and not home.is_dir():
-        from tiffin.exceptions import InvalidArgument
-
         raise InvalidArgument(
             f"TIFFIN_HOME is {str(home)!r}, which is not a folder; point TIFFIN_HOME at a folder "
             f"(it is created when missing)"

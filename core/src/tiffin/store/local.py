@@ -31,7 +31,7 @@ from tiffin.exceptions import Conflict, InvalidArgument, NotFound, NotStored, Ti
 from tiffin.store.home import tiffin_home
 from tiffin.store.manifest import scan
 from tiffin.store.stored import StoredInfo
-from tiffin.store.tag import Tag, new_version, validate_name
+from tiffin.store.tag import Tag, new_version, validate_name, version_time_ms
 
 __all__ = ["STAGING_DIR", "Store", "fsync_enabled"]
 
@@ -76,6 +76,15 @@ def _fsync_path(path: Path, directory: bool = False) -> None:
 
 def _rmtree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _sort_key(version: str, info: Any) -> tuple[int, str]:
+    """Newest first by creation time, whatever the version's spelling."""
+    ms = version_time_ms(version)
+    if ms is None:
+        created = getattr(info, "created_at", None)
+        ms = int(created.timestamp() * 1000) if hasattr(created, "timestamp") else 0
+    return ms, version
 
 
 class Store(Generic[InfoT, ItemT]):
@@ -285,7 +294,27 @@ class Store(Generic[InfoT, ItemT]):
             if not e.name.startswith(".")
             and os.path.isfile(os.path.join(e.path, self.manifest_name))
         ]
-        return sorted(found, reverse=True)
+        times = {v: version_time_ms(v) for v in found}
+        if all(t is not None for t in times.values()):
+            return sorted(found, reverse=True)  # generated versions sort as strings
+        for version, ms in times.items():
+            if ms is None:  # a chosen version: its manifest says when it was created
+                times[version] = self._created_ms(self.root / name / version)
+        return sorted(found, key=lambda v: (times[v], v), reverse=True)
+
+    def _created_ms(self, folder: Path) -> int:
+        """When the version in ``folder`` was created: its manifest's ``created_at``, else the
+        manifest file's modification time."""
+        try:
+            created = getattr(self.read_info(folder), "created_at", None)
+        except TiffinError:
+            created = None
+        if created is not None and hasattr(created, "timestamp"):
+            return int(created.timestamp() * 1000)
+        try:
+            return int((folder / self.manifest_name).stat().st_mtime * 1000)
+        except OSError:
+            return 0
 
     def names(self) -> list[str]:
         """Names with at least one committed version, sorted."""
@@ -362,7 +391,7 @@ class Store(Generic[InfoT, ItemT]):
         else:
             names = self.names()
         wanted = dict(labels or {})
-        found: list[tuple[str, str, ItemT]] = []
+        found: list[tuple[tuple[int, str], str, ItemT]] = []
         for n in names:
             for version in self._versions(n):
                 folder = self.root / n / version
@@ -376,7 +405,7 @@ class Store(Generic[InfoT, ItemT]):
                 have = getattr(info, "labels", {}) or {}
                 if any(have.get(k) != v for k, v in wanted.items()):
                     continue
-                found.append((version, n, self.make_item(info, folder)))
+                found.append((_sort_key(version, info), n, self.make_item(info, folder)))
         found.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return [item for _, _, item in found]
 

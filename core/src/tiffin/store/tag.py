@@ -3,7 +3,9 @@
 Versions are generated, unique and sort by creation time as plain strings: 10 characters of
 millisecond timestamp then 6 random ones, in lowercase Crockford base32 (like a ULID), so
 ``sorted(versions)`` is creation order and two processes saving the same name in the same
-millisecond still get distinct versions.
+millisecond still get distinct versions. A version may also be chosen (``v1_approved``); the
+stores then order by the creation time in its manifest (:func:`version_time_ms` reads a
+generated one's from the string).
 """
 
 from __future__ import annotations
@@ -48,6 +50,22 @@ def new_version() -> str:
         _last_ms = now
     random_part = int.from_bytes(os.urandom(4), "big") & ((1 << (5 * _RANDOM_CHARS)) - 1)
     return _encode(now, _TIME_CHARS) + _encode(random_part, _RANDOM_CHARS)
+
+
+def version_time_ms(version: str) -> int | None:
+    """The creation time (ms since the epoch) a generated version encodes; None for a version
+    someone chose (``v1_approved``)."""
+    if len(version) != _TIME_CHARS + _RANDOM_CHARS:
+        return None
+    number = 0
+    for char in version[:_TIME_CHARS]:
+        digit = _ALPHABET.find(char)
+        if digit < 0:
+            return None
+        number = number * 32 + digit
+    if any(c not in _ALPHABET for c in version[_TIME_CHARS:]):
+        return None
+    return number
 
 
 def validate_name(name: object, *, what: str = "name") -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from tiffin import _plugins
 from tiffin.exceptions import InvalidArchive, InvalidArgument, NotFound, TiffinError
 
 __all__ = ["as_url", "open_input", "open_output"]
@@ -45,8 +46,6 @@ def resolve(url: str) -> tuple[Any, str, str | None]:
     """``(fs, path, local_path)`` for ``url``; ``local_path`` is set for local files."""
     if not isinstance(url, str) or not url:
         raise InvalidArgument(f"a URL or path must be a non-empty string, got {url!r}")
-    from tiffin import _plugins
-
     scheme = _scheme(url)
     backend = _plugins.storage_backends().get(scheme)
     try:
