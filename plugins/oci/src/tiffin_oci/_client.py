@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import threading
@@ -54,19 +55,24 @@ def _digest(hex_sha256: str) -> str:
 
 
 class _FileSlice:
-    """``length`` bytes of a file from ``start``, as an iterable body, counting what was read."""
+    """``length`` bytes of a file (or of bytes in memory) from ``start``, as an iterable body,
+    counting what was read."""
 
-    def __init__(self, path: Path, start: int, length: int, progress: Progress | None) -> None:
+    def __init__(
+        self, path: Path | bytes, start: int, length: int, progress: Progress | None
+    ) -> None:
         self.path, self.start, self.length, self.progress = path, start, length, progress
 
     def __iter__(self) -> Iterator[bytes]:
         left = self.length
-        with open(self.path, "rb") as f:
+        source = self.path
+        with io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb") as f:
             f.seek(self.start)
             while left > 0:
                 data = f.read(min(_READ, left))
                 if not data:
-                    raise RegistryError(f"{self.path} shrank while it was being uploaded")
+                    what = "a blob in memory" if isinstance(source, bytes) else str(source)
+                    raise RegistryError(f"{what} shrank while it was being uploaded")
                 left -= len(data)
                 if self.progress is not None:
                     self.progress(len(data))
@@ -341,9 +347,15 @@ class DistributionClient:
             raise
 
     def upload(
-        self, repo: str, digest: str, path: Path, size: int, progress: Progress | None = None
+        self,
+        repo: str,
+        digest: str,
+        path: Path | bytes,
+        size: int,
+        progress: Progress | None = None,
     ) -> int:
-        """Upload one blob from ``path``; return the bytes sent (a resumed upload sends less)."""
+        """Upload one blob from ``path`` (or bytes); return the bytes sent (a resumed upload
+        sends less)."""
         if size <= self.monolithic_limit:
             location = self._start_upload(repo)
             self._finish(
@@ -364,7 +376,7 @@ class DistributionClient:
         self,
         repo: str,
         digest: str,
-        path: Path,
+        path: Path | bytes,
         size: int,
         progress: Progress | None,
         *,

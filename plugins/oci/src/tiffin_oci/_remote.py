@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tiffin.exceptions import Conflict, InvalidArgument, NotFound, RegistryError
+from tiffin.exceptions import Conflict, InvalidArgument, NotFound, RegistryError, TiffinError
 from tiffin.hookspecs import RemoteVersion, StoredFile, TransferOptions, TransferSummary
 from tiffin_oci import _mapping as m
 from tiffin_oci._auth import Credentials, load_credentials
@@ -239,7 +239,7 @@ class OCIRemoteStore:
     def _send_blobs(
         self,
         repo: str,
-        blobs: dict[str, tuple[Path, int, list[str]]],
+        blobs: dict[str, tuple[Path | bytes, int, list[str]]],
         options: TransferOptions,
         summary: TransferSummary,
         counts: dict[str, int],
@@ -253,7 +253,7 @@ class OCIRemoteStore:
         counter = _Counter(sum(size for _, size, _ in blobs.values()), options)
         lock = threading.Lock()
 
-        def one(item: tuple[str, tuple[Path, int, list[str]]]) -> None:
+        def one(item: tuple[str, tuple[Path | bytes, int, list[str]]]) -> None:
             digest, (path, size, sources) = item
             how, sent = "present", 0
             if client.blob_size(repo, digest) is None:
@@ -295,24 +295,13 @@ class OCIRemoteStore:
 
     def _blob_map(
         self, folder: Path, files: Sequence[StoredFile], sources: list[str], prefix: str = ""
-    ) -> dict[str, tuple[Path, int, list[str]]]:
-        blobs: dict[str, tuple[Path, int, list[str]]] = {}
+    ) -> dict[str, tuple[Path | bytes, int, list[str]]]:
+        blobs: dict[str, tuple[Path | bytes, int, list[str]]] = {}
         for f in files:
             blobs.setdefault(
                 f.sha256, (folder / prefix / _safe(f.path, "the push"), f.size, sources)
             )
         return blobs
-
-    def _write_config(self, manifest: bytes) -> Path:
-        """The tiffin manifest as a file to upload (it is the OCI config blob)."""
-        digest = m.sha256_digest(manifest)
-        path = _home() / ".staging" / "oci-uploads" / (digest.replace(":", "-") + ".yaml")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() or path.read_bytes() != manifest:
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
-            tmp.write_bytes(manifest)
-            os.replace(tmp, path)
-        return path
 
     def push_version(
         self,
@@ -347,15 +336,14 @@ class OCIRemoteStore:
                 f"{self.url} already has {kind} {exact} with different contents; push with "
                 f"--force (force=True) to replace it"
             )
-        config = self._write_config(manifest)
         counts: dict[str, int] = {}
         for f in files if not options.bare else ():
             counts[f.sha256] = counts.get(f.sha256, 0) + 1
         if options.bare:
             summary.bare.append(exact)
         blobs = {} if options.bare else self._blob_map(folder, own, [])
-        blobs.setdefault(m.sha256_digest(manifest)[7:], (config, len(manifest), []))
-        referrers: list[tuple[str, bytes, dict[str, str]]] = []
+        blobs.setdefault(m.sha256_digest(manifest)[7:], (manifest, len(manifest), []))
+        referrers: list[tuple[str, bytes]] = []
         subject = m.descriptor(
             m.MANIFEST_TYPE, digest, len(oci), artifactType=m.artifact_type(kind)
         )
@@ -376,11 +364,11 @@ class OCIRemoteStore:
                 for f in group:
                     blobs.setdefault(f.sha256, (folder / _safe(f.path, exact), f.size, source))
                 ref = m.build_manifest("model", model_manifest, model_files, subject=subject)
-                referrers.append((tag, ref, m.parse_tiffin_manifest(model_manifest)))
+                referrers.append((tag, ref))
         self._send_blobs(repo, blobs, options, summary, counts)
         if referrers:
             listed = []
-            for tag, ref, _info in referrers:
+            for tag, ref in referrers:
                 ref_digest = self.client.put_manifest(
                     repo, ref_digest_tag(ref), ref, m.MANIFEST_TYPE
                 )
@@ -397,8 +385,11 @@ class OCIRemoteStore:
                 repo, m.referrers_tag(digest), m.build_index(listed), m.INDEX_TYPE
             )
         self.client.put_manifest(repo, version, oci, m.MANIFEST_TYPE)
-        with contextlib.suppress(OSError):
-            config.unlink()
+        if existing is not None:  # forced over another manifest: drop its referrers' index
+            old_index = self.client.head_manifest(repo, m.referrers_tag(existing))
+            if old_index is not None:
+                with contextlib.suppress(TiffinError):
+                    self.client.delete_manifest(repo, old_index)
 
     # -- pulling ------------------------------------------------------------------------------
 
