@@ -40,6 +40,8 @@ def login(
         host = parse_host(url)
         if password_stdin:
             password = sys.stdin.read().rstrip("\r\n")
+        if password is None and sys.stdin.isatty():
+            password = typer.prompt("Password", hide_input=True)
         if password is None:
             raise TiffinError("give the password with --password-stdin (or --password)")
         path = store_login(host, username, password)
