@@ -138,3 +138,20 @@ def test_a_bare_bento_is_listed_but_its_pull_says_what_is_missing(registry, bent
         assert version.bare
         with pytest.raises(tiffin.exceptions.NotFound, match="pushed bare"):
             pull(store, "bento", str(bento.tag), tmp_path / "pulled")
+
+
+def test_a_forced_push_over_another_bento_manifest_replaces_its_referrers(registry, bento):
+    with OCIRemoteStore(registry.url()) as store:
+        push(store, bento, kind="bento")
+        old = httpx.head(
+            f"http://{registry.host}/v2/team/bentos/scaler-svc/manifests/{bento.tag.version}",
+            headers={"Accept": MANIFEST_TYPE},
+        ).headers["docker-content-digest"]
+        text = (bento.path / "bento.yaml").read_bytes()
+        (bento.path / "bento.yaml").write_bytes(text.replace(b"labels: {}", b"labels: {a: b}"))
+        assert (bento.path / "bento.yaml").read_bytes() != text
+        summary = push(store, bento, kind="bento", force=True)
+        assert summary.bytes_sent == 0
+        tags = httpx.get(f"http://{registry.host}/v2/team/bentos/scaler-svc/tags/list").json()
+    assert referrers_tag(old) not in tags["tags"]
+    assert bento.tag.version in tags["tags"] and len(tags["tags"]) == 2  # version + its index

@@ -161,3 +161,20 @@ def test_tiffin_registry_login_with_user_colon_password_reaches_a_basic_registry
         store.check()
     with OCIRemoteStore(url, token=f"{user}:nope") as store, pytest.raises(Unauthorized):
         store.check()
+
+
+def test_without_the_catalog_the_cli_says_so_in_one_line_and_a_name_lists(
+    token_registry, docker_login, cli, monkeypatch
+):
+    registry, tokens = token_registry
+    docker_login(registry.host)
+    tokens.catalog = False
+    monkeypatch.setenv("TIFFIN_REGISTRY_URL", registry.url())
+    model = make_model()
+    assert cli("models", "push", str(model.tag)).returncode == 0
+    done = cli("models", "list", "--remote")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "does not offer the catalog API" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    named = _json(cli("models", "list", "iris", "--remote", "-o", "json"))
+    assert [row["tag"] for row in named] == [str(model.tag)]
