@@ -13,6 +13,7 @@ from tiffin.exceptions import (
     DigestMismatch,
     InvalidArgument,
     NotFound,
+    RegistryError,
     RegistryUnreachable,
 )
 from tiffin_oci import OCIRemoteStore
@@ -232,3 +233,19 @@ def test_an_upload_cut_off_mid_chunk_asks_where_to_go_on(registry, breaking_prox
         assert summary.bytes_sent >= 6 << 20
         pull(store, "model", str(model.tag), tmp_path / "pulled")
     same_files(model.path, tmp_path / "pulled")
+
+
+def test_a_server_that_is_no_oci_registry_is_one_clear_line(tmp_path):
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"oci://127.0.0.1:{server.server_address[1]}/team"
+        with OCIRemoteStore(url) as store, pytest.raises(RegistryError) as info:
+            store.list_versions("model", "iris")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "is not an OCI registry" in str(info.value) and "\n" not in str(info.value)

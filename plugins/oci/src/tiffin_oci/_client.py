@@ -175,8 +175,16 @@ class DistributionClient:
     # -- registry -----------------------------------------------------------------------------
 
     def ping(self) -> None:
-        """``GET /v2/``: check that an OCI registry answers (and learn its auth)."""
-        self.request("GET", "/v2/")
+        """``GET /v2/``: check that an OCI registry answers there (and learn its auth)."""
+        try:
+            self.request("GET", "/v2/")
+        except (NotFound, RegistryError) as exc:
+            if isinstance(exc, (RegistryUnreachable, Unauthorized, Forbidden)):
+                raise
+            raise RegistryError(
+                f"{self.url.base} is not an OCI registry: GET /v2/ did not answer as the OCI "
+                f"distribution API does ({exc}); check the host and port of {self.url}"
+            ) from None
 
     def catalog(self) -> list[str] | None:
         """Every repository name, or None when the registry does not offer the catalog."""

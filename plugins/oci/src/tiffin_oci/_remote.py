@@ -102,6 +102,11 @@ class OCIRemoteStore:
                 state_dir=_home() / ".staging" / "oci-uploads",
                 **self._options,
             )
+            try:
+                self._client.ping()  # one request: an OCI registry, and the credentials it wants
+            except BaseException:
+                self.close()
+                raise
         return self._client
 
     def close(self) -> None:
