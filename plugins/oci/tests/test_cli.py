@@ -119,6 +119,10 @@ def test_a_bento_pushed_then_pulled_with_models_serves(registry, cli, serve, tmp
     assert set(pushed["tags"]) >= {str(bento.tag), bento.info.models[0].tag}
     assert pushed["strategies"].get("oci-mount", 0) >= 1  # the model's blobs, mounted
 
+    folder = tmp_path / "bento-folder"
+    _json(cli("pull", str(bento.tag), "--to", str(folder), "-o", "json"))
+    same_files(bento.path, folder)
+
     other = tmp_path / "other-home"
     monkeypatch.setenv("TIFFIN_HOME", str(other))
     monkeypatch.setenv("TIFFIN_AUTO_PULL", "0")
