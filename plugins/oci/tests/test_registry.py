@@ -249,3 +249,13 @@ def test_a_server_that_is_no_oci_registry_is_one_clear_line(tmp_path):
         server.shutdown()
         server.server_close()
     assert "is not an OCI registry" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_threads_sharing_a_store_share_one_connection_pool(registry):
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = registry.requests("GET", "")
+    with OCIRemoteStore(registry.url()) as store, ThreadPoolExecutor(8) as pool:
+        clients = set(pool.map(lambda _: id(store.client), range(8)))
+    assert len(clients) == 1
+    assert registry.requests("GET", "") == before + 1  # one GET /v2/ check, not eight

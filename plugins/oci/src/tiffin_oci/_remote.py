@@ -90,10 +90,15 @@ class OCIRemoteStore:
             if v is not None
         }
         self._client: DistributionClient | None = None
+        self._client_lock = threading.Lock()
 
     # opening must not touch the network: the client is made on first use
     @property
     def client(self) -> DistributionClient:
+        with self._client_lock:  # core may push a bento's models from several threads at once
+            return self._make_client()
+
+    def _make_client(self) -> DistributionClient:
         if self._client is None:
             credentials = self._credentials or load_credentials(self.location.host)
             self._client = DistributionClient(
@@ -105,7 +110,8 @@ class OCIRemoteStore:
             try:
                 self._client.ping()  # one request: an OCI registry, and the credentials it wants
             except BaseException:
-                self.close()
+                self._client.close()
+                self._client = None
                 raise
         return self._client
 
