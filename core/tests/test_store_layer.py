@@ -207,9 +207,9 @@ def test_chosen_versions_are_kept_and_latest_is_the_newest_created() -> None:
     last = _model("sentiment", b"later")
     assert [m.tag for m in tiffin.models.list("sentiment")] == [last.tag, chosen.tag, first.tag]
     assert tiffin.models.get("sentiment:latest") == last
-    with pytest.raises(AlreadyStored, match="sentiment:v1_approved is already stored"):
-        with tiffin.models.create("sentiment:v1_approved"):
-            pass
+    already = pytest.raises(AlreadyStored, match="sentiment:v1_approved is already stored")
+    with already, tiffin.models.create("sentiment:v1_approved"):
+        pass
     with pytest.raises(InvalidArgument, match="Bad"), tiffin.models.create("sentiment:Bad"):
         pass
 
@@ -222,7 +222,7 @@ def test_auto_pull_is_the_last_store_of_the_chain(remote, tmp_path, monkeypatch,
         tiffin.models.get(str(model.tag))  # not in serve/batch: no pulling behind one's back
     monkeypatch.setenv("TIFFIN_AUTO_PULL_ACTIVE", "1")  # what `tiffin serve` sets
     monkeypatch.setenv("TIFFIN_AUTO_PULL", "0")
-    with pytest.raises(NotFound, match="auto-pull is off .*tiffin models pull"):
+    with pytest.raises(NotFound, match=r"auto-pull is off .*tiffin models pull"):
         tiffin.models.get(str(model.tag))
     monkeypatch.setenv("TIFFIN_AUTO_PULL", "1")
     with pytest.raises(NotFound, match="the registry at mem://team was asked too"):
@@ -237,7 +237,7 @@ def test_auto_pull_is_the_last_store_of_the_chain(remote, tmp_path, monkeypatch,
 def test_a_url_whose_scheme_no_remote_serves_says_so(monkeypatch) -> None:
     model = _model()
     monkeypatch.setenv("TIFFIN_REGISTRY_URL", "oci://registry.example/team")
-    with pytest.raises(InvalidArgument, match="http://host.*oci:// needs tiffin-oci"):
+    with pytest.raises(InvalidArgument, match=r"http://host.*oci:// needs tiffin-oci"):
         tiffin.models.push(model.tag)
 
 
@@ -246,3 +246,40 @@ def test_the_summary_line_says_what_moved() -> None:
     summary.bytes_resumed = 1024
     line = summary_line(summary)
     assert line.startswith("pushed a:1: 3 files, 2.0 KiB sent") and "1.0 KiB resumed" in line
+
+
+def test_importing_a_stored_model_again_says_it_was_there(cli, tmp_path) -> None:
+    model = _model()
+    archive = str(tmp_path / "clf.tar")
+    tiffin.models.export_model(model.tag, archive)
+    again = cli("models", "import", archive)
+    assert again.returncode == 0, again.stderr
+    assert f"Model {model.tag} was already stored" in again.stdout
+    assert "Imported" not in again.stdout
+
+
+def test_an_address_that_is_no_tiffin_registry_says_so(cli) -> None:
+    import http.server
+    import threading
+
+    class NotARegistry(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # what a model server answers for an unknown path
+            self.send_response(404)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"no route /api/v1/models/versions")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotARegistry)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        done = cli("models", "list", "--remote", env={"TIFFIN_REGISTRY_URL": url})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1
+    assert f"{url} does not answer as a tiffin registry" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

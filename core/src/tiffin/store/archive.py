@@ -261,7 +261,7 @@ def _extract(
             digest = reader.copy_to(_Discard(), member, path)
         else:
             target = _ensure_parent(staging, path, made)
-            with open(target, "x+b", buffering=0) as out:  # readable: hashed as it landed
+            with open(target, "xb", buffering=0) as out:
                 digest = reader.copy_to(out, member, path)
         if digest != entry.sha256:
             raise InvalidArchive(

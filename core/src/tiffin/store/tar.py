@@ -18,11 +18,9 @@ from __future__ import annotations
 import hashlib
 import io
 import lzma
-import mmap
 import os
 import tarfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -39,10 +37,6 @@ RECORD = tarfile.RECORDSIZE  # 10240: tar pads the end of an archive to a whole 
 MAX_METADATA_SIZE = 64 << 20
 #: Files bigger than this are hashed in a helper thread while they are written.
 PIPELINE_MIN = 4 << 20
-#: A big member is copied by the kernel and hashed in steps of this size (a multiple of the
-#: mmap granularity): small enough that hashing one overlaps copying the next, large enough
-#: that the per-step cost (a mapping, a thread hand-off) vanishes.
-KERNEL_STEP = 16 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _BZ2_MAGIC = b"BZh"
@@ -282,7 +276,6 @@ class TarStream:
         self.buffer = bytearray(CHUNK_SIZE)
         self.spare: bytearray | None = None
         self.pool: Any = None
-        self.kernel_copy = True  # until copy_file_range says no for this stream
 
     def _exact(self, view: memoryview, what: str) -> None:
         if _readinto(self.f, view) != len(view):
@@ -351,9 +344,7 @@ class TarStream:
         """
         digest = hashlib.sha256()
         size = member.size
-        if size > PIPELINE_MIN and self._copy_in_kernel(out, size, name, digest):
-            pass
-        elif size > PIPELINE_MIN:
+        if size > PIPELINE_MIN:
             self._copy_pipelined(out, size, name, digest)
         else:
             view = memoryview(self.buffer)
@@ -381,61 +372,13 @@ class TarStream:
         if self.progress is not None:
             self.progress(self.done, self.total)
 
-    def _copy_in_kernel(self, out: Any, size: int, name: str, digest: Any) -> bool:
-        """Copy a big member from a plain local archive into a local file without it passing
-        through Python: the kernel copies each step (``copy_file_range``), and the helper
-        thread hashes the step that *landed*, reading it back from the page cache through a
-        read-only ``mmap``, while the next step is copied. The file system may even share the
-        blocks (reflinks). Returns False, having moved nothing, where that cannot be done (a
-        compressed or remote archive, another file system, an old kernel): then the caller
-        copies through buffers.
-        """
-        if not self.kernel_copy or not hasattr(os, "copy_file_range"):
-            return False
-        try:
-            src, dst = self.f.fileno(), out.fileno()
-            start = self.f.tell()
-        except (AttributeError, OSError, ValueError):
-            self.kernel_copy = False
-            return False
-        try:
-            first = os.copy_file_range(src, dst, min(size, KERNEL_STEP), start)
-        except OSError:
-            self.kernel_copy = False  # EXDEV, ENOSYS, EINVAL...: not for this stream
-            return False
-        pool = self._hash_pool()
-        pending = None
-        done = 0
-        copied = first
-        try:
-            while done < size:
-                n = min(KERNEL_STEP, size - done)
-                while copied < n:
-                    k = os.copy_file_range(src, dst, n - copied, start + done + copied)
-                    if not k:
-                        raise InvalidArchive(f"the archive is truncated (it ends inside {name!r})")
-                    copied += k
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(_hash_landed, digest, dst, done, n)
-                done += n
-                copied = 0
-                self._advance(n)
-        finally:
-            if pending is not None:
-                pending.result()
-        self.f.seek(start + size)
-        return True
-
-    def _hash_pool(self) -> Any:
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tiffin-sha256")
-        return self.pool
-
     def _copy_pipelined(self, out: Any, size: int, name: str, digest: Any) -> None:
-        self._hash_pool()
-        if self.spare is None:
+        if self.pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tiffin-sha256")
             self.spare = bytearray(CHUNK_SIZE)
+        assert self.spare is not None
         views = (memoryview(self.buffer), memoryview(self.spare))
         pending = None
         left = size
@@ -460,14 +403,6 @@ class TarStream:
         if self.pool is not None:
             self.pool.shutdown()
             self.pool = None
-
-
-def _hash_landed(digest: Any, fd: int, offset: int, size: int) -> None:
-    """Add bytes ``[offset, offset + size)`` of the file ``fd`` to ``digest``, read through a
-    read-only mapping of the page cache (``offset`` is a multiple of :data:`KERNEL_STEP`)."""
-    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-    with mmap.mmap(fd, size, flags=flags, prot=mmap.PROT_READ, offset=offset) as mapped:
-        digest.update(mapped)  # hashlib releases the GIL on big updates
 
 
 def _write_all(out: Any, chunk: memoryview) -> None:
