@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -13,7 +15,8 @@ import tiffin_oci
 from tiffin.exceptions import InvalidArgument
 from tiffin.hookspecs import Remote, RemoteStore, TransferOptions, TransferSummary
 from tiffin_oci import OCIRemote, OCIRemoteStore
-from tiffin_oci._auth import load_credentials, login, logout, parse_challenge
+from tiffin_oci._auth import parse_challenge
+from tiffin_oci._credentials import load_credentials, login, logout
 from tiffin_oci._url import parse_url, repository
 
 
@@ -121,3 +124,15 @@ def test_the_plugin_registers_the_oci_scheme_and_meets_the_protocols():
 def test_a_token_is_a_password_or_user_colon_password():
     assert OCIRemoteStore("oci://r.example/x", token="u:p")._credentials == ("u", "p")
     assert OCIRemoteStore("oci://r.example/x", token="t0k")._credentials == ("tiffin", "t0k")
+
+
+def test_registering_and_the_cli_do_not_import_httpx():
+    code = (
+        "import sys, tiffin_oci\n"
+        "tiffin_oci.register_remotes(lambda r: None)\n"
+        "import tiffin_oci._cli\n"
+        "print('httpx' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from tiffin.hookspecs import hookimpl
+from tiffin_oci._opener import OCIRemote
 
 __all__ = ["OCIRemote", "OCIRemoteStore", "__version__"]
 
@@ -20,21 +21,19 @@ __version__ = "0.1.0"
 
 @hookimpl
 def register_remotes(register: Any) -> None:
-    from tiffin_oci._remote import OCIRemote
-
     register(OCIRemote())
 
 
 @hookimpl
 def register_commands(app: Any) -> None:
-    from tiffin_oci._cli import app as oci_app
+    from tiffin_oci._cli import app as oci_app  # typer is loaded by then; httpx is not needed
 
     app.add_typer(oci_app, name="oci")
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("OCIRemote", "OCIRemoteStore"):
-        from tiffin_oci import _remote
+    if name == "OCIRemoteStore":  # lazily: it imports httpx
+        from tiffin_oci._remote import OCIRemoteStore
 
-        return getattr(_remote, name)
+        return OCIRemoteStore
     raise AttributeError(f"module 'tiffin_oci' has no attribute {name!r}")

@@ -1,10 +1,6 @@
-"""Credentials and the registry's auth challenges: anonymous, basic and bearer tokens.
+"""The registry's auth challenges: anonymous, basic and bearer tokens.
 
-Credentials come from, in order: the ``username``/``password`` given to the remote,
-``TIFFIN_OCI_USERNAME``/``TIFFIN_OCI_PASSWORD``, and Docker's ``config.json``
-(``$DOCKER_CONFIG/config.json``, default ``~/.docker/config.json``: ``auths[HOST].auth`` is
-``base64(user:password)``), which ``docker login``, ``oras login`` and ``tiffin oci login``
-all write. A registry answers 401 with ``WWW-Authenticate``: ``Basic`` is answered with the
+Credentials come from :mod:`tiffin_oci._credentials`. A registry answers 401 with ``WWW-Authenticate``: ``Basic`` is answered with the
 credentials, ``Bearer realm=...,service=...,scope=...`` by fetching a token from the realm
 (with the credentials when there are some, anonymously otherwise) and retrying.
 """
@@ -12,117 +8,21 @@ credentials, ``Bearer realm=...,service=...,scope=...`` by fetching a token from
 from __future__ import annotations
 
 import base64
-import json
-import os
 import re
 import threading
 import time
-from pathlib import Path
 
 import httpx
 
-from tiffin.exceptions import InvalidArgument, Unauthorized
+from tiffin.exceptions import Unauthorized
+from tiffin_oci._credentials import Credentials
 
-__all__ = [
-    "Authenticator",
-    "Credentials",
-    "docker_config_path",
-    "load_credentials",
-    "login",
-    "logout",
-]
+__all__ = ["Authenticator", "parse_challenge"]
 
-Credentials = tuple[str, str]
 #: A token refused within this many seconds of being fetched lacks the scope; an older one
 #: may have expired and is fetched again.
 _FRESH_SECONDS = 10.0
 _PARAM_RE = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
-
-
-def docker_config_path() -> Path:
-    """Docker's ``config.json`` (``$DOCKER_CONFIG`` is the folder holding it, as for docker)."""
-    folder = os.environ.get("DOCKER_CONFIG")
-    base = Path(folder).expanduser() if folder else Path("~/.docker").expanduser()
-    return base / "config.json"
-
-
-def _read_config(path: Path) -> dict[str, object]:
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise InvalidArgument(f"{path} cannot be read as JSON ({exc}); fix or remove it") from None
-    return data if isinstance(data, dict) else {}
-
-
-def _host_keys(host: str) -> list[str]:
-    keys = [host, f"https://{host}", f"http://{host}", f"https://{host}/v2/", f"http://{host}/v1/"]
-    if host in ("docker.io", "registry-1.docker.io"):
-        keys.append("https://index.docker.io/v1/")
-    return keys
-
-
-def load_credentials(host: str) -> Credentials | None:
-    """``(username, password)`` for ``host`` from the environment or Docker's config, if any."""
-    user, password = os.environ.get("TIFFIN_OCI_USERNAME"), os.environ.get("TIFFIN_OCI_PASSWORD")
-    if user and password is not None:
-        return user, password
-    path = docker_config_path()
-    auths = _read_config(path).get("auths")
-    if not isinstance(auths, dict):
-        return None
-    for key in _host_keys(host):
-        entry = auths.get(key)
-        if isinstance(entry, dict) and entry.get("auth"):
-            try:
-                decoded = base64.b64decode(str(entry["auth"])).decode("utf-8")
-            except (ValueError, UnicodeDecodeError):
-                raise InvalidArgument(
-                    f"{path}: the auth of {key!r} is not base64 of user:password"
-                ) from None
-            user, sep, password = decoded.partition(":")
-            if not sep:
-                raise InvalidArgument(f"{path}: the auth of {key!r} is not base64 of user:password")
-            return user, password
-    return None
-
-
-def login(host: str, username: str, password: str) -> Path:
-    """Store ``username:password`` for ``host`` in Docker's ``config.json`` (mode 0600)."""
-    if not username or ":" in username:
-        raise InvalidArgument("the username must be non-empty and hold no ':'")
-    path = docker_config_path()
-    data = _read_config(path)
-    auths = data.get("auths")
-    if not isinstance(auths, dict):
-        auths = {}
-    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-    auths[host] = {"auth": token}
-    data["auths"] = auths
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".config.json.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent="\t")
-    os.replace(tmp, path)
-    return path
-
-
-def logout(host: str) -> bool:
-    """Remove ``host``'s entry from Docker's ``config.json``; whether there was one."""
-    path = docker_config_path()
-    data = _read_config(path)
-    auths = data.get("auths")
-    if not isinstance(auths, dict) or host not in auths:
-        return False
-    del auths[host]
-    tmp = path.with_name(f".config.json.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent="\t")
-    os.replace(tmp, path)
-    return True
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:

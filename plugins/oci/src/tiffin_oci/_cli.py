@@ -7,9 +7,9 @@ import sys
 import typer
 
 from tiffin.exceptions import TiffinError
-from tiffin_oci._auth import docker_config_path
-from tiffin_oci._auth import login as store_login
-from tiffin_oci._auth import logout as store_logout
+from tiffin_oci._credentials import docker_config_path
+from tiffin_oci._credentials import login as store_login
+from tiffin_oci._credentials import logout as store_logout
 from tiffin_oci._url import parse_host
 
 app = typer.Typer(

@@ -15,19 +15,15 @@ from typing import Any
 
 from tiffin.exceptions import Conflict, InvalidArgument, NotFound, RegistryError, TiffinError
 from tiffin.hookspecs import RemoteVersion, StoredFile, TransferOptions, TransferSummary
+from tiffin.store import tiffin_home
 from tiffin_oci import _mapping as m
-from tiffin_oci._auth import Credentials, load_credentials
 from tiffin_oci._client import DistributionClient
+from tiffin_oci._credentials import Credentials, load_credentials
 from tiffin_oci._url import OCIURL, check_tag, parse_url, repository
 
-__all__ = ["OCIRemote", "OCIRemoteStore"]
+__all__ = ["OCIRemoteStore"]
 
 _KINDS = {"model": "models", "bento": "bentos"}
-
-
-def _home() -> Path:
-    # $TIFFIN_HOME, read at every use like core does
-    return Path(os.environ.get("TIFFIN_HOME") or "~/tiffin").expanduser().absolute()
 
 
 def _folder(kind: str) -> str:
@@ -104,7 +100,7 @@ class OCIRemoteStore:
             self._client = DistributionClient(
                 self.location,
                 credentials,
-                state_dir=_home() / ".staging" / "oci-uploads",
+                state_dir=tiffin_home() / ".staging" / "oci-uploads",
                 **self._options,
             )
             try:
@@ -429,7 +425,7 @@ class OCIRemoteStore:
         for tag, group in m.carried_models(info, files).items():
             for f in group:
                 fallback[f.sha256] = self.repository("model", tag.partition(":")[0])
-        partial_dir = _home() / ".staging" / "oci-downloads"
+        partial_dir = tiffin_home() / ".staging" / "oci-downloads"
         counter = _Counter(sum(g[0].size for g in groups.values()), options)
         lock = threading.Lock()
         client = self.client
@@ -488,12 +484,3 @@ class _Relative:
 
     def __init__(self, path: str, size: int, sha256: str) -> None:
         self.path, self.size, self.sha256 = path, size, sha256
-
-
-class OCIRemote:
-    """Registered through ``register_remotes``: opens :class:`OCIRemoteStore` for ``oci://``."""
-
-    schemes = ("oci",)
-
-    def open(self, url: str, token: str | None) -> OCIRemoteStore:
-        return OCIRemoteStore(url, token=token)
