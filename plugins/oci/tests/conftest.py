@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import bcrypt
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -291,4 +292,108 @@ def breaking_proxy(registry):
 
     yield make
     for proxy in made:
+        proxy.close()
+
+
+class ReferrersProxy:
+    """An HTTP proxy in front of Distribution 2.8 that adds what an OCI 1.1 registry has: it
+    answers ``OCI-Subject`` to a manifest pushed with a ``subject`` and serves the referrers
+    API (``GET /v2/<repo>/referrers/<digest>``) from what it saw."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.referrers: dict[tuple[str, str], list[dict]] = {}
+        self.http = httpx.Client()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _relay(self) -> None:
+                proxy.relay(self)
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _relay
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, namespace: str = "team") -> str:
+        return f"oci://127.0.0.1:{self.port}/{namespace}"
+
+    def relay(self, request: BaseHTTPRequestHandler) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        path = urlsplit(request.path).path
+        if request.command == "GET" and "/referrers/" in path:
+            repo, _, digest = path[len("/v2/") :].partition("/referrers/")
+            data = json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "manifests": self.referrers.get((repo, digest), []),
+                }
+            ).encode()
+            self._answer(
+                request, 200, {"Content-Type": "application/vnd.oci.image.index.v1+json"}, data
+            )
+            return
+        headers = {
+            k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
+        }
+        upstream = self.http.request(
+            request.command, self.target + request.path, headers=headers, content=body
+        )
+        extra = {}
+        if request.command == "PUT" and "/manifests/" in path and upstream.status_code == 201:
+            manifest = json.loads(body)
+            subject = manifest.get("subject")
+            if subject:
+                repo = path[len("/v2/") :].partition("/manifests/")[0]
+                digest = upstream.headers["docker-content-digest"]
+                self.referrers.setdefault((repo, subject["digest"]), []).append(
+                    {
+                        "mediaType": manifest["mediaType"],
+                        "digest": digest,
+                        "size": len(body),
+                        "artifactType": manifest.get("artifactType"),
+                    }
+                )
+                extra["OCI-Subject"] = subject["digest"]
+        out = {
+            k: v
+            for k, v in upstream.headers.items()
+            if k.lower() not in ("content-length", "transfer-encoding", "connection")
+        }
+        out.update(extra)
+        self._answer(
+            request, upstream.status_code, out, upstream.content, request.command == "HEAD"
+        )
+
+    @staticmethod
+    def _answer(request, status: int, headers: dict, body: bytes, head: bool = False) -> None:
+        request.send_response(status)
+        for key, value in headers.items():
+            request.send_header(key, value)
+        length = headers.get("Content-Length") if head else None
+        request.send_header("Content-Length", str(length or len(body)))
+        request.end_headers()
+        if not head:
+            request.wfile.write(body)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.http.close()
+
+
+@pytest.fixture()
+def referrers_registry(registry):
+    proxy = ReferrersProxy(f"http://{registry.host}")
+    try:
+        yield registry, proxy
+    finally:
         proxy.close()

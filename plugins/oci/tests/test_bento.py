@@ -155,3 +155,19 @@ def test_a_forced_push_over_another_bento_manifest_replaces_its_referrers(regist
         tags = httpx.get(f"http://{registry.host}/v2/team/bentos/scaler-svc/tags/list").json()
     assert referrers_tag(old) not in tags["tags"]
     assert bento.tag.version in tags["tags"] and len(tags["tags"]) == 2  # version + its index
+
+
+def test_a_registry_with_the_referrers_api_gets_no_fallback_tag(referrers_registry, bento):
+    registry, proxy = referrers_registry
+    with OCIRemoteStore(proxy.url()) as store:
+        push(store, bento, kind="bento")
+        tags = httpx.get(f"http://{registry.host}/v2/team/bentos/scaler-svc/tags/list").json()
+        assert tags["tags"] == [bento.tag.version]  # no sha256-... index: the registry keeps them
+        (refs,) = proxy.referrers.values()
+        assert [r["artifactType"] for r in refs] == ["application/vnd.tiffin.model.v1"]
+        store.delete_version("bento", str(bento.tag))
+    gone = httpx.get(
+        f"http://{registry.host}/v2/team/bentos/scaler-svc/manifests/{refs[0]['digest']}",
+        headers={"Accept": MANIFEST_TYPE},
+    )
+    assert gone.status_code == 404  # the model manifest referring to it went with the bento

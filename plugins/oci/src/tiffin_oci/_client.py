@@ -255,6 +255,14 @@ class DistributionClient:
         return response.headers.get("docker-content-digest")
 
     def put_manifest(self, repo: str, reference: str, data: bytes, media_type: str) -> str:
+        return self.put_manifest_subject(repo, reference, data, media_type)[0]
+
+    def put_manifest_subject(
+        self, repo: str, reference: str, data: bytes, media_type: str
+    ) -> tuple[str, bool]:
+        """Put a manifest; ``(digest, whether the registry indexed its subject)``: an OCI 1.1
+        registry answers ``OCI-Subject`` and keeps the referrers itself; one that does not
+        needs the client to keep the tag-schema fallback index."""
         response = self.request(
             "PUT",
             f"/v2/{repo}/manifests/{reference}",
@@ -263,9 +271,30 @@ class DistributionClient:
             headers={"Content-Type": media_type},
             ok=(201, 200),
         )
-        return response.headers.get("docker-content-digest") or (
+        digest = response.headers.get("docker-content-digest") or (
             "sha256:" + hashlib.sha256(data).hexdigest()
         )
+        return digest, "oci-subject" in response.headers
+
+    def referrers(self, repo: str, digest: str) -> list[dict[str, Any]] | None:
+        """The referrers API (``GET /v2/<repo>/referrers/<digest>``): descriptors of the
+        manifests whose subject is ``digest``, or None where the registry lacks the API."""
+        try:
+            response = self.request(
+                "GET",
+                f"/v2/{repo}/referrers/{digest}",
+                repo=repo,
+                headers={"Accept": MANIFEST_TYPES[1]},
+            )
+        except (NotFound, RegistryError):
+            return None
+        if response.headers.get("content-type", "").split(";")[0].strip() != MANIFEST_TYPES[1]:
+            return None
+        try:
+            found = response.json().get("manifests")
+        except ValueError:
+            return None
+        return list(found) if isinstance(found, list) else None
 
     def delete_manifest(self, repo: str, digest: str) -> None:
         self.request("DELETE", f"/v2/{repo}/manifests/{digest}", repo=repo, ok=(202, 200))

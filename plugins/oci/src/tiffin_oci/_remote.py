@@ -374,11 +374,12 @@ class OCIRemoteStore:
                 referrers.append((tag, ref))
         self._send_blobs(repo, blobs, options, summary, counts)
         if referrers:
-            listed = []
+            listed, indexed = [], True
             for tag, ref in referrers:
-                ref_digest = self.client.put_manifest(
+                ref_digest, known = self.client.put_manifest_subject(
                     repo, ref_digest_tag(ref), ref, m.MANIFEST_TYPE
                 )
+                indexed = indexed and known
                 listed.append(
                     m.descriptor(
                         m.MANIFEST_TYPE,
@@ -388,9 +389,10 @@ class OCIRemoteStore:
                         annotations={m.PREFIX + "model": tag},
                     )
                 )
-            self.client.put_manifest(
-                repo, m.referrers_tag(digest), m.build_index(listed), m.INDEX_TYPE
-            )
+            if not indexed:  # no referrers API: the OCI 1.1 tag-schema fallback
+                self.client.put_manifest(
+                    repo, m.referrers_tag(digest), m.build_index(listed), m.INDEX_TYPE
+                )
         self.client.put_manifest(repo, version, oci, m.MANIFEST_TYPE)
         if existing is not None:  # forced over another manifest: drop its referrers' index
             old_index = self.client.head_manifest(repo, m.referrers_tag(existing))
@@ -462,12 +464,15 @@ class OCIRemoteStore:
         digest = self.client.head_manifest(repo, found.version)
         if digest is None:
             raise NotFound(f"{self.url} holds no {kind} {found.name}:{found.version}")
+        refs = self.client.referrers(repo, digest)
         index = self._oci_manifest(repo, m.referrers_tag(digest))
+        if refs is None and index is not None:
+            refs = list(index[0].get("manifests") or ())
         self.client.delete_manifest(repo, digest)
+        for ref in refs or ():
+            with contextlib.suppress(NotFound):
+                self.client.delete_manifest(repo, str(ref["digest"]))
         if index is not None:
-            for ref in index[0].get("manifests") or ():
-                with contextlib.suppress(NotFound):
-                    self.client.delete_manifest(repo, ref["digest"])
             with contextlib.suppress(NotFound):
                 self.client.delete_manifest(repo, index[1])
 
