@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from tiffin.exceptions import (
@@ -259,3 +260,32 @@ def test_threads_sharing_a_store_share_one_connection_pool(registry):
         clients = set(pool.map(lambda _: id(store.client), range(8)))
     assert len(clients) == 1
     assert registry.requests("GET", "") == before + 1  # one GET /v2/ check, not eight
+
+
+def test_other_tags_and_artifacts_in_a_repository_are_left_out_of_listings(
+    registry, tmp_path, monkeypatch
+):
+    import oras.client as oras_client
+
+    model = make_model()
+    with OCIRemoteStore(registry.url()) as store:
+        push(store, model)
+        # an alias tag for the same manifest, and a foreign artifact, in the same repository
+        manifest = httpx.get(
+            f"http://{registry.host}/v2/team/models/iris/manifests/{model.tag.version}",
+            headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+        )
+        httpx.put(
+            f"http://{registry.host}/v2/team/models/iris/manifests/prod",
+            content=manifest.content,
+            headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+        ).raise_for_status()
+        note = tmp_path / "note.txt"
+        note.write_text("not a model")
+        client = oras_client.OrasClient(hostname=registry.host, insecure=True)
+        monkeypatch.chdir(tmp_path)  # oras pushes files from the working folder only
+        client.push(target=f"{registry.host}/team/models/iris:notes", files=["note.txt"])
+
+        assert [v.version for v in store.list_versions("model", "iris")] == [model.tag.version]
+        assert store.get_version("model", "iris").version == model.tag.version
+        assert store.get_version("model", "iris:prod").version == model.tag.version  # an alias

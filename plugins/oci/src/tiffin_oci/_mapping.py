@@ -132,6 +132,12 @@ def build_index(referrers: Sequence[dict[str, Any]]) -> bytes:
     return _encode({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": list(referrers)})
 
 
+def is_alias(oci: dict[str, Any], tag: str) -> bool:
+    """Whether ``tag`` is another tag for a version whose own tag differs (``prod``)."""
+    version = (oci.get("annotations") or {}).get(PREFIX + "version")
+    return version is not None and version != tag
+
+
 def referrers_tag(digest: str) -> str:
     """``sha256-<hex>``: where the fallback index of ``digest``'s referrers is tagged."""
     return digest.replace(":", "-")

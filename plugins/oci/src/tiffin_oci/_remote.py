@@ -167,7 +167,8 @@ class OCIRemoteStore:
             )
         manifest = self.client.blob_bytes(repo, digest, size)
         info = m.parse_tiffin_manifest(manifest)
-        if (str(info["name"]), str(info["version"])) != (name, tag):
+        # another tag for a version (``oras tag ... prod``) names that version
+        if str(info["name"]) != name or (tag != info["version"] and not m.is_alias(oci, tag)):
             raise RegistryError(
                 f"{repo}:{tag} holds the manifest of {info['name']}:{info['version']}"
             )
@@ -179,7 +180,7 @@ class OCIRemoteStore:
         return RemoteVersion(
             kind=kind,
             name=name,
-            version=tag,
+            version=str(info["version"]),
             manifest=manifest,
             size=sum(int(f.get("size", 0)) for f in info.get("files") or ()),
             created_at=None if created is None else str(notes.get(m.CREATED) or created),
@@ -197,8 +198,11 @@ class OCIRemoteStore:
         found = []
         for tag in self._tags(kind, name):
             got = self._oci_manifest(repo, tag)
-            if got is not None and got[0].get("artifactType") == m.artifact_type(kind):
-                found.append(self._version(kind, name, tag, got[0]))
+            if got is None or got[0].get("artifactType") != m.artifact_type(kind):
+                continue  # something else shares the repository
+            if m.is_alias(got[0], tag):
+                continue  # another tag for a version (``oras tag ... prod``): listed once
+            found.append(self._version(kind, name, tag, got[0]))
         found.sort(key=lambda v: (v.created_at or "", v.version), reverse=True)
         return found
 
