@@ -24,6 +24,8 @@ from tiffin_oci._url import OCIURL, check_tag, parse_url, repository
 __all__ = ["OCIRemoteStore"]
 
 _KINDS = {"model": "models", "bento": "bentos"}
+#: Versions whose manifests a listing reads at once (two requests each).
+_LIST_THREADS = 8
 
 
 def _folder(kind: str) -> str:
@@ -195,14 +197,17 @@ class OCIRemoteStore:
 
     def _versions_of(self, kind: str, name: str) -> list[RemoteVersion]:
         repo = self.repository(kind, name)
-        found = []
-        for tag in self._tags(kind, name):
+
+        def one(tag: str) -> RemoteVersion | None:
             got = self._oci_manifest(repo, tag)
             if got is None or got[0].get("artifactType") != m.artifact_type(kind):
-                continue  # something else shares the repository
+                return None  # something else shares the repository
             if m.is_alias(got[0], tag):
-                continue  # another tag for a version (``oras tag ... prod``): listed once
-            found.append(self._version(kind, name, tag, got[0]))
+                return None  # another tag for a version (``oras tag ... prod``): listed once
+            return self._version(kind, name, tag, got[0])
+
+        with ThreadPoolExecutor(max_workers=_LIST_THREADS) as pool:
+            found = [v for v in pool.map(one, self._tags(kind, name)) if v is not None]
         found.sort(key=lambda v: (v.created_at or "", v.version), reverse=True)
         return found
 
