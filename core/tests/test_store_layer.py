@@ -283,3 +283,43 @@ def test_an_address_that_is_no_tiffin_registry_says_so(cli) -> None:
     assert done.returncode == 1
     assert f"{url} does not answer as a tiffin registry" in done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_save_model_keeps_a_chosen_version() -> None:
+    from tiffin.frameworks import FrameworkAdapter
+
+    class Doubler:
+        def predict(self, x: Any) -> Any:
+            return x * 2
+
+    class PickleAdapter(FrameworkAdapter):
+        name = "picklefw"
+
+        def framework_version(self) -> str:
+            return "1"
+
+        def accepts(self, model: Any) -> bool:
+            return isinstance(model, Doubler)
+
+        def save(self, model: Any, path: Path, options: dict[str, Any]) -> None:
+            (path / "model.txt").write_text("2")
+
+        def load(self, model: Any, **kwargs: Any) -> Any:
+            return Doubler()
+
+    class Plugin:
+        @hookspecs.hookimpl
+        def register_frameworks(self, register):
+            register(PickleAdapter())
+
+    _plugins.reset()
+    _plugins.plugin_manager().register(Plugin(), name="builtin.test-picklefw")
+    try:
+        adapter = _plugins.framework("picklefw")
+        saved = adapter.save_model("doubler:v1_approved", Doubler(), signatures={"predict": {}})
+        assert saved.tag == Tag("doubler", "v1_approved")
+        assert tiffin.models.get("doubler:latest").tag == saved.tag
+        with pytest.raises(AlreadyStored):
+            adapter.save_model("doubler:v1_approved", Doubler(), signatures={"predict": {}})
+    finally:
+        _plugins.reset()

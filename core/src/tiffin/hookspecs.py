@@ -623,9 +623,14 @@ class StoredFile(Protocol):
     """One file of a version, as listed in its manifest: ``path`` (posix, relative to the
     version folder), ``size`` and ``sha256`` (hex)."""
 
-    path: str
-    size: int
-    sha256: str
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def sha256(self) -> str: ...
 
 
 @runtime_checkable

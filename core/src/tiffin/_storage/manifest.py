@@ -3,5 +3,12 @@
 import sys
 
 import tiffin.store.manifest
+from tiffin.store.manifest import (  # noqa: F401  (the names type checkers see here)
+    CHUNK_SIZE,
+    FileEntry,
+    hash_file,
+    scan,
+    verify,
+)
 
 sys.modules[__name__] = tiffin.store.manifest

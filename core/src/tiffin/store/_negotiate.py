@@ -71,7 +71,8 @@ def _candidates(size: int, forced: str | None, direction: str) -> list[Any]:
     usable = [
         s
         for s in strategies.values()
-        if has_capability(s, method) and (not has_capability(s, "accepts") or s.accepts(size))
+        if has_capability(s, method)
+        and (not has_capability(s, "accepts") or getattr(s, "accepts")(size))  # noqa: B009
     ]
     return sorted(usable, key=lambda s: (-int(s.priority), s.name))
 

@@ -21,6 +21,7 @@ import shutil
 import socket
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -83,7 +84,7 @@ def _sort_key(version: str, info: Any) -> tuple[int, str]:
     ms = version_time_ms(version)
     if ms is None:
         created = getattr(info, "created_at", None)
-        ms = int(created.timestamp() * 1000) if hasattr(created, "timestamp") else 0
+        ms = int(created.timestamp() * 1000) if isinstance(created, datetime) else 0
     return ms, version
 
 
@@ -309,7 +310,7 @@ class Store(Generic[InfoT, ItemT]):
             created = getattr(self.read_info(folder), "created_at", None)
         except TiffinError:
             created = None
-        if created is not None and hasattr(created, "timestamp"):
+        if isinstance(created, datetime):
             return int(created.timestamp() * 1000)
         try:
             return int((folder / self.manifest_name).stat().st_mtime * 1000)
