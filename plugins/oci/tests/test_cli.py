@@ -182,3 +182,18 @@ def test_without_the_catalog_the_cli_says_so_in_one_line_and_a_name_lists(
     assert len(done.stderr.strip().splitlines()) == 1
     named = _json(cli("models", "list", "iris", "--remote", "-o", "json"))
     assert [row["tag"] for row in named] == [str(model.tag)]
+
+
+def test_a_tampered_blob_is_refused_by_the_cli_and_nothing_is_stored(
+    registry, cli, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("TIFFIN_REGISTRY_URL", registry.url())
+    model = make_model()
+    assert cli("models", "push", str(model.tag)).returncode == 0
+    entry = next(f for f in model.info.files if f.path == "weights.bin")
+    registry.blob_file(entry.sha256).write_bytes(b"\0" * entry.size)
+    monkeypatch.setenv("TIFFIN_HOME", str(tmp_path / "other-home"))
+    done = cli("models", "pull", str(model.tag))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "refused" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert tiffin.models.list() == []
