@@ -289,3 +289,13 @@ def test_other_tags_and_artifacts_in_a_repository_are_left_out_of_listings(
         assert [v.version for v in store.list_versions("model", "iris")] == [model.tag.version]
         assert store.get_version("model", "iris").version == model.tag.version
         assert store.get_version("model", "iris:prod").version == model.tag.version  # an alias
+
+
+def test_a_small_blob_cut_off_mid_upload_is_sent_again(registry, breaking_proxy, tmp_path):
+    model = make_model(big=3 << 20)  # under the monolithic limit: one POST + PUT
+    proxy = breaking_proxy("up", after=1 << 20)
+    with OCIRemoteStore(proxy.url()) as store:
+        push(store, model, threads=1)
+        assert proxy.broken == 1
+        pull(store, "model", str(model.tag), tmp_path / "pulled")
+    same_files(model.path, tmp_path / "pulled")

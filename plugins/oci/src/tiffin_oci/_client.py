@@ -394,14 +394,17 @@ class DistributionClient:
         """Upload one blob from ``path`` (or bytes); return the bytes sent (a resumed upload
         sends less)."""
         if size <= self.monolithic_limit:
-            location = self._start_upload(repo)
-            self._finish(
-                repo,
-                location,
-                digest,
-                lambda: _FileSlice(path, 0, size, progress),
-            )
-            return size
+            for attempt in range(1, _ATTEMPTS + 1):
+                location = self._start_upload(repo)
+                try:
+                    self._finish(
+                        repo, location, digest, lambda: _FileSlice(path, 0, size, progress)
+                    )
+                except RegistryUnreachable:
+                    if attempt == _ATTEMPTS:
+                        raise
+                    continue  # a small blob is simply sent again, in a new session
+                return size
         try:
             return self._upload_chunked(repo, digest, path, size, progress, resume=True)
         except DigestMismatch:
