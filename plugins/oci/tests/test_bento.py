@@ -171,3 +171,27 @@ def test_a_registry_with_the_referrers_api_gets_no_fallback_tag(referrers_regist
         headers={"Accept": MANIFEST_TYPE},
     )
     assert gone.status_code == 404  # the model manifest referring to it went with the bento
+
+
+def test_a_model_file_missing_from_the_bento_repository_comes_from_the_models(
+    registry, bento, tmp_path
+):
+    model = tiffin.models.get(bento.info.models[0].tag)
+    with OCIRemoteStore(registry.url()) as store:
+        push(store, model)
+        push(store, bento, kind="bento")
+        # the bento's repository loses its link to the model's weights (a registry's GC or
+        # replication could do this); the models' repository still has them
+        weights = next(f for f in model.info.files if f.path == "weights/w.bin")
+        link = (
+            registry.root
+            / "docker/registry/v2/repositories/team/bentos/scaler-svc/_layers"
+            / "sha256"
+            / weights.sha256
+            / "link"
+        )
+        assert link.is_file()
+        link.unlink()
+        assert store.client.blob_size("team/bentos/scaler-svc", weights.sha256) is None
+        pull(store, "bento", str(bento.tag), tmp_path / "pulled")
+    same_files(bento.path, tmp_path / "pulled")
