@@ -9,6 +9,7 @@ import sys
 import httpx
 import pytest
 
+import tiffin
 from tiffin.exceptions import (
     Conflict,
     DigestMismatch,
@@ -299,3 +300,17 @@ def test_a_small_blob_cut_off_mid_upload_is_sent_again(registry, breaking_proxy,
         assert proxy.broken == 1
         pull(store, "model", str(model.tag), tmp_path / "pulled")
     same_files(model.path, tmp_path / "pulled")
+
+
+def test_an_empty_model_and_odd_file_names_round_trip(registry, tmp_path):
+    with tiffin.models.create("empty"):
+        pass
+    with tiffin.models.create("odd") as m:
+        (m.path / "with space.txt").write_text("a")
+        (m.path / "naïve — ünïcode.bin").write_bytes(b"\x00\x01")
+    with OCIRemoteStore(registry.url()) as store:
+        for name in ("empty", "odd"):
+            model = tiffin.models.get(name)
+            push(store, model)
+            pull(store, "model", str(model.tag), tmp_path / name)
+            same_files(model.path, tmp_path / name)
