@@ -140,7 +140,8 @@ class OCIRemoteStore:
         if repos is None:
             raise RegistryError(
                 f"{self.location.host} does not offer the catalog API, so tiffin cannot list "
-                f"every {kind}; name one (e.g. `tiffin models list --remote NAME`)"
+                f"every {kind}; name one (`tiffin {'models ' if kind == 'model' else ''}list "
+                f"NAME --remote`)"
             )
         prefix = f"{self.location.namespace}/{_folder(kind)}/"
         return sorted(
