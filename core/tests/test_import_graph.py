@@ -35,9 +35,7 @@ def _modules() -> dict[str, Path]:
     return found
 
 
-def _imported(
-    name: str, path: Path, known: set[str], *, type_checking: bool = False
-) -> set[str]:
+def _imported(name: str, path: Path, known: set[str], *, type_checking: bool = False) -> set[str]:
     """The tiffin modules ``name`` imports, with the packages each import runs; imports under
     ``if TYPE_CHECKING:`` count only when ``type_checking``."""
     names: set[str] = set()

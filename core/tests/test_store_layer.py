@@ -60,7 +60,7 @@ class MemoryStore:
         tag = next(f for f in manifest.decode().splitlines() if f.startswith("version:"))
         name = next(f for f in manifest.decode().splitlines() if f.startswith("name:"))
         key = (kind, name.split(":", 1)[1].strip(), tag.split(":", 1)[1].strip())
-        for entry in files:
+        for entry in () if options.bare else files:
             if entry.sha256 not in self.blobs:
                 self.blobs[entry.sha256] = (Path(folder) / entry.path).read_bytes()
                 summary.files_sent += 1
@@ -323,3 +323,45 @@ def test_save_model_keeps_a_chosen_version() -> None:
             adapter.save_model("doubler:v1_approved", Doubler(), signatures={"predict": {}})
     finally:
         _plugins.reset()
+
+
+def test_the_store_package_is_light_and_its_names_resolve() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tiffin.store as s\n"
+        "heavy = [m for m in ('httpx', 'fsspec', 'rich', 'cattrs') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "missing = [n for n in s.__all__ if getattr(s, n, None) is None]\n"
+        "assert not missing, missing\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_serve_of_a_missing_tag_says_what_auto_pull_did(cli) -> None:
+    from tiffin.testing.fixtures import free_port
+
+    env = {"TIFFIN_REGISTRY_URL": "http://127.0.0.1:9", "TIFFIN_AUTO_PULL": "0"}
+    port = str(free_port())
+    off = cli("serve", "iris_clasifier:latest", "--port", port, env=env)
+    assert off.returncode == 1 and off.stderr.count("\n") == 1
+    assert "auto-pull is off (TIFFIN_AUTO_PULL=0)" in off.stderr
+    assert "run `tiffin pull iris_clasifier:latest` first" in off.stderr
+    on = cli("serve", "iris_clasifier:latest", "--port", port, env={**env, "TIFFIN_AUTO_PULL": "1"})
+    assert on.returncode == 1
+    assert on.stderr.count("pulling it from http://127.0.0.1:9\n") == 1  # the notice, once
+    assert "pulling it from the registry at http://127.0.0.1:9 failed" in on.stderr
+
+
+def test_a_bare_push_sends_the_manifest_only(remote, tmp_path, monkeypatch) -> None:
+    model = _model()
+    summary = tiffin.models.push(model.tag, bare=True)
+    assert summary.bare == [str(model.tag)] and summary.bytes_sent == 0 and not remote.blobs
+    assert "bare (manifest only)" in summary_line(summary)
+    assert tiffin.models.list_remote()[0].bare
+    monkeypatch.setenv("TIFFIN_HOME", str(tmp_path / "elsewhere"))
+    with pytest.raises(NotFound, match=r"was pushed bare: .* none of its 2 files"):
+        tiffin.models.pull(str(model.tag))
+    assert tiffin.models.list() == []

@@ -22,7 +22,15 @@ from tiffin.store import (
 if TYPE_CHECKING:
     from tiffin._runner import Runner
 
-__all__ = ["MODEL", "FileEntry", "Model", "ModelInfo", "ModelSignature", "model_store", "model_stores"]
+__all__ = [
+    "MODEL",
+    "FileEntry",
+    "Model",
+    "ModelInfo",
+    "ModelSignature",
+    "model_store",
+    "model_stores",
+]
 
 MANIFEST_NAME = "model.yaml"
 CUSTOM_OBJECTS_NAME = "custom_objects.pkl"

@@ -573,7 +573,8 @@ class TransferSummary:
     ``files_skipped``/``bytes_skipped`` what the destination had already (or was copied from
     the local store); ``bytes_resumed`` what an interrupted earlier transfer had already moved;
     ``seconds`` wall time; ``unchanged`` versions that were already there identically (no-op);
-    ``strategies`` blobs moved per strategy name; ``bare`` versions pushed without contents.
+    ``strategies`` blobs moved per strategy name; ``bare`` versions pushed without contents
+    (core fills it).
     """
 
     action: str

@@ -48,7 +48,9 @@ def human_size(n: int) -> str:
     return size(n)
 
 
-def transfer(description: str, work: Callable[[Any], Any], output: OutputFormat, quiet: bool) -> Any:
+def transfer(
+    description: str, work: Callable[[Any], Any], output: OutputFormat, quiet: bool
+) -> Any:
     """Run ``work(progress) -> (result, summary)`` under a progress bar, then print the summary
     (one line, or JSON)."""
     from tiffin.store import progress_bar, summary_dict, summary_line

@@ -250,7 +250,9 @@ def pull_model(
     from tiffin.store import LOCAL, Remote, TransferOptions, copy
 
     def work(progress: Any) -> Any:
-        options = TransferOptions(force=force, threads=threads, strategy=strategy, progress=progress)
+        options = TransferOptions(
+            force=force, threads=threads, strategy=strategy, progress=progress
+        )
         done = copy(MODEL, tag, Remote(), LOCAL, options)
         return done.item, done.summary
 

@@ -20,6 +20,9 @@ when a transfer needs them.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from tiffin.hookspecs import RemoteStore, RemoteVersion, TransferOptions, TransferSummary
 from tiffin.store.autopull import enable as enable_auto_pull
 from tiffin.store.chain import StoreChain
@@ -62,12 +65,24 @@ __all__ = [
     "new_version",
     "open_remote",
     "progress_bar",
+    "raise_for_registry",
     "register_kind",
     "scan",
     "summary_dict",
     "summary_line",
     "tiffin_home",
+    "translate_errors",
     "validate_name",
     "validate_version",
     "verify",
 ]
+
+#: For transfer strategies: a registry's answer as the typed error it stands for, and httpx's
+#: transport failures as one line. Imported on first use (they need httpx).
+_REGISTRY_HELPERS = {"raise_for_registry", "translate_errors"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REGISTRY_HELPERS:
+        return getattr(importlib.import_module("tiffin.store._registry_client"), name)
+    raise AttributeError(f"module 'tiffin.store' has no attribute {name!r}")

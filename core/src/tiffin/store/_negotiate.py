@@ -32,8 +32,15 @@ from tiffin.hookspecs import has_capability
 from tiffin.store._registry_client import RegistryClient
 from tiffin.store.home import tiffin_home
 from tiffin.store.manifest import hash_file
+from tiffin.store.progress import Progress
 
-__all__ = ["ByteCounter", "download_blob", "partial_dir", "upload_blob"]
+__all__ = [
+    "ByteCounter",
+    "download_blob",
+    "partial_dir",
+    "upload_blob",
+    "upload_blob_resumed",
+]
 
 DOWNLOADS_DIR = ".downloads"
 
@@ -41,7 +48,7 @@ DOWNLOADS_DIR = ".downloads"
 class ByteCounter:
     """Thread-safe running total of bytes moved, forwarded to a ``progress(done, total)`` bar."""
 
-    def __init__(self, total: int, progress: Callable[[int, int], None] | None) -> None:
+    def __init__(self, total: int, progress: Progress | None) -> None:
         self.total = total
         self.done = 0
         self._progress = progress
@@ -133,12 +140,27 @@ def upload_blob(
     strategy: str | None = None,
 ) -> str | None:
     """Upload one file unless the registry has it; return the strategy used (None: skipped)."""
+    return upload_blob_resumed(client, sha256, size, path, progress, strategy)[0]
 
-    def attempt(s: Any, offer: dict) -> None:
-        s.client_upload(offer, path, size, client.http, progress)
 
-    name, _ = _negotiate(client, "upload", sha256, size, strategy, attempt)
-    return name
+def upload_blob_resumed(
+    client: RegistryClient,
+    sha256: str,
+    size: int,
+    path: Path,
+    progress: Callable[[int], None],
+    strategy: str | None = None,
+) -> tuple[str | None, int]:
+    """:func:`upload_blob`, and how many bytes the registry already had from an earlier,
+    interrupted upload: what a strategy's ``client_upload`` returns when it resumes (an int;
+    ``None`` counts as 0)."""
+
+    def attempt(s: Any, offer: dict) -> int:
+        resumed = s.client_upload(offer, path, size, client.http, progress)
+        return resumed if isinstance(resumed, int) and 0 < resumed <= size else 0
+
+    name, resumed = _negotiate(client, "upload", sha256, size, strategy, attempt)
+    return name, resumed or 0
 
 
 def partial_dir() -> Path:

@@ -24,7 +24,7 @@ from tiffin.hookspecs import (
     TransferOptions,
     TransferSummary,
 )
-from tiffin.store._negotiate import ByteCounter, download_blob, upload_blob
+from tiffin.store._negotiate import ByteCounter, download_blob, upload_blob_resumed
 from tiffin.store._registry_client import RegistryClient
 from tiffin.store._registry_config import RegistryConfig, normalize_url
 from tiffin.store.tag import Tag
@@ -124,7 +124,7 @@ class RegistryRemoteStore:
             summary.files_skipped += len(files)
             summary.bytes_skipped += total
             return
-        sent_files = sent_bytes = 0
+        sent_files = sent_bytes = resumed_bytes = 0
         if not options.bare:
             unique: dict[str, StoredFile] = {}
             for entry in files:
@@ -133,8 +133,8 @@ class RegistryRemoteStore:
             to_send = [unique[d] for d in unique if d in missing]
             counter = ByteCounter(sum(e.size for e in to_send), options.progress)
 
-            def send(entry: StoredFile) -> str | None:
-                return upload_blob(
+            def send(entry: StoredFile) -> tuple[str | None, int]:
+                return upload_blob_resumed(
                     self.client,
                     entry.sha256,
                     entry.size,
@@ -145,10 +145,11 @@ class RegistryRemoteStore:
 
             with ThreadPoolExecutor(max_workers=options.threads) as pool:
                 used = list(pool.map(send, to_send))
-            for entry, strategy in zip(to_send, used, strict=True):
+            for entry, (strategy, resumed) in zip(to_send, used, strict=True):
                 if strategy is not None:
                     sent_files += 1
-                    sent_bytes += entry.size
+                    sent_bytes += entry.size - resumed
+                    resumed_bytes += resumed
                     summary.strategies[strategy] = summary.strategies.get(strategy, 0) + 1
         try:
             self.client.commit(
@@ -166,9 +167,8 @@ class RegistryRemoteStore:
         summary.files_sent += sent_files
         summary.bytes_sent += sent_bytes
         summary.files_skipped += len(files) - sent_files
-        summary.bytes_skipped += total - sent_bytes
-        if options.bare:
-            summary.bare.append(str(tag))
+        summary.bytes_resumed += resumed_bytes
+        summary.bytes_skipped += total - sent_bytes - resumed_bytes
 
     # -- pull ---------------------------------------------------------------------------------
 

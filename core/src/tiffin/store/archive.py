@@ -163,7 +163,10 @@ def _read_manifest(
 ) -> tuple[Any, bytes]:
     if first is None:
         raise InvalidArchive("the archive is empty")
-    other = {"model.yaml": ("a model", "tiffin models import"), "bento.yaml": ("a bento", "tiffin import")}
+    other = {
+        "model.yaml": ("a model", "tiffin models import"),
+        "bento.yaml": ("a bento", "tiffin import"),
+    }
     if first.name != store.manifest_name and first.name in other:
         kind, command = other[first.name]
         raise InvalidArchive(

@@ -88,9 +88,7 @@ class AutoPull:
             ) from None
         _notice(f"{self.kind.name} {text} is not stored here: pulling it from {config.url}")
         try:
-            return copy(
-                self.kind, tag, Remote(), LOCAL, TransferOptions(with_models=True)
-            ).item
+            return copy(self.kind, tag, Remote(), LOCAL, TransferOptions(with_models=True)).item
         except NotFound as exc:
             raise _again(
                 missing, f"{missing}; the registry at {config.url} was asked too: {exc}"

@@ -212,13 +212,19 @@ def _push(kind: Kind, tag: Tag, place: Remote, options: TransferOptions) -> Copi
 
 
 def _push_folder(
-    remote: RemoteStore, kind: Kind, folder: Path, options: TransferOptions, summary: TransferSummary
+    remote: RemoteStore,
+    kind: Kind,
+    folder: Path,
+    options: TransferOptions,
+    summary: TransferSummary,
 ) -> None:
     info = kind.store.read_info(folder)
     manifest = (folder / kind.manifest_name).read_bytes()
     summary.tags.append(str(info.tag))
     summary.files += len(info.files)
     remote.push_version(kind.name, folder, manifest, list(info.files), options, summary)
+    if options.bare and str(info.tag) not in summary.unchanged:
+        summary.bare.append(str(info.tag))
 
 
 # -- pull -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ instead of downloading them.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -96,8 +97,15 @@ def add_kind(kind: Kind) -> Kind:
         return _kinds.setdefault(kind.name, kind)
 
 
+#: Where core's own kinds register themselves, loaded by name on first use (like the built-in
+#: plugins), so ``copy("bento", ...)`` works before anything imported the bento code.
+_BUILTIN = {"model": "tiffin._model", "bento": "tiffin._bento._carried"}
+
+
 def get_kind(name: str) -> Kind:
     """The registered kind called ``name`` (``"model"`` or ``"bento"``)."""
+    if name not in _kinds and name in _BUILTIN:
+        importlib.import_module(_BUILTIN[name])
     try:
         return _kinds[name]
     except KeyError:

@@ -1,4 +1,4 @@
-"""A versioned local store: ``$TIFFIN_HOME/<kind>/<name>/<version>/`` plus a manifest.
+"""A versioned local store: ``$TIFFIN_HOME/<folder>/<name>/<version>/`` plus a manifest.
 
 Generic on purpose: models and bentos are both stores of this kind, differing only in the
 manifest's file name, the info class it (de)serializes and the object handed to users.
@@ -91,17 +91,17 @@ def _sort_key(version: str, info: Any) -> tuple[int, str]:
 class Store(Generic[InfoT, ItemT]):
     """Versions of named things on local disk, each committed atomically with its manifest.
 
-    :param kind: the folder under ``$TIFFIN_HOME`` (``"models"``, ``"bentos"``).
+    :param folder: the folder under ``$TIFFIN_HOME`` (``"models"``, ``"bentos"``).
     :param manifest_name: the manifest's file name in each version folder (``"model.yaml"``).
     :param load_info: builds the info object from the manifest's plain data.
     :param dump_info: turns the info object into plain data for the manifest.
     :param make_item: ``make_item(info, path)``: the object users get (``Model``, ``Bento``).
     :param what: the word for one item in messages and errors (``"model"``).
-    :param sibling: ``(kind, what)`` of the other store under the same home, so that asking
+    :param sibling: ``(folder, what)`` of the other store under the same home, so that asking
         one store for a name only the other holds says so (a model tag given to ``tiffin get``):
         :attr:`NotStored.other_kind <tiffin.exceptions.NotStored>`.
     :param root: a fixed folder holding the versions (a bento's ``models/``) instead of
-        ``$TIFFIN_HOME/<kind>``; such a store is read, never written.
+        ``$TIFFIN_HOME/<folder>``; such a store is read, never written.
 
     Errors are structured (:class:`~tiffin.exceptions.NotStored`,
     :class:`~tiffin.exceptions.AlreadyStored`) and name no command: front ends add their advice.
@@ -112,7 +112,7 @@ class Store(Generic[InfoT, ItemT]):
 
     def __init__(
         self,
-        kind: str,
+        folder: str,
         manifest_name: str,
         *,
         load_info: Callable[[dict[str, Any]], InfoT],
@@ -122,7 +122,7 @@ class Store(Generic[InfoT, ItemT]):
         sibling: tuple[str, str] | None = None,
         root: Path | None = None,
     ) -> None:
-        self.kind = kind
+        self.folder = folder
         self.sibling = sibling
         self.manifest_name = manifest_name
         self.load_info = load_info
@@ -135,7 +135,7 @@ class Store(Generic[InfoT, ItemT]):
 
     @property
     def root(self) -> Path:
-        return self._fixed_root if self._fixed_root is not None else tiffin_home() / self.kind
+        return self._fixed_root if self._fixed_root is not None else tiffin_home() / self.folder
 
     @property
     def staging_root(self) -> Path:
@@ -145,7 +145,7 @@ class Store(Generic[InfoT, ItemT]):
 
     def _staging_name(self, purpose: str) -> str:
         token = os.urandom(6).hex()
-        return f"{os.getpid()}-{_host_id()}-{token}-{self.kind}-{purpose}"
+        return f"{os.getpid()}-{_host_id()}-{token}-{self.folder}-{purpose}"
 
     def clean_stale(self) -> list[Path]:
         """Remove staging folders left by dead processes on this host; return what was removed."""
@@ -377,8 +377,8 @@ class Store(Generic[InfoT, ItemT]):
         """The other store's word for one item when it holds ``name``, else None."""
         if self.sibling is None:
             return None
-        kind, what = self.sibling
-        return what if (tiffin_home() / kind / name).is_dir() else None
+        folder, what = self.sibling
+        return what if (tiffin_home() / folder / name).is_dir() else None
 
     def get(self, tag: str | Tag) -> ItemT:
         _, folder = self.resolve(tag)

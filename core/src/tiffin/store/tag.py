@@ -114,7 +114,9 @@ class Tag:
         text = text.strip()
         name, sep, version = text.partition(":")
         if sep and not version:
-            raise InvalidArgument(f"tag {text!r} has an empty version: write 'name' or 'name:version'")
+            raise InvalidArgument(
+                f"tag {text!r} has an empty version: write 'name' or 'name:version'"
+            )
         if ":" in version:
             raise InvalidArgument(f"tag {text!r} has more than one ':': write 'name:version'")
         if version == "latest":
