@@ -10,7 +10,10 @@ How each block is checked, by its fence's language:
   ``[tool.tiffin]`` table must also be a valid build config.
 - ``bash`` / ``console`` / ``sh``: every ``tiffin ...`` command line is checked against the CLI
   itself: the command exists and each ``--option`` it uses is one the command takes (its
-  ``--help``). Other lines (``pip``, ``curl``, ``docker``) are not run.
+  ``--help``). Other lines (``pip``, ``curl``, ``docker``) are not run, but every ``pip install``
+  (in a shell block or in prose, README included) must install from a checkout: a first-party
+  package is named by its folder (``./plugins/registry``), and an extra
+  (``'./core[batch]'``) must exist in that folder's ``pyproject.toml``.
 
 A block can opt out with ``<!-- docs-test: skip (why) -->`` on the line before it; the reason is
 required and shown in the test report. Keep those few: a block that needs a live registry, S3
@@ -206,3 +209,97 @@ def test_python_blocks_run(page: Path, tmp_path: Path) -> None:
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-4000:]
+
+
+# -- install lines: every `pip install` works from a checkout -------------------------------------
+
+#: Options of ``pip install`` whose next word is their value, not a requirement.
+_PIP_VALUE_OPTIONS = {"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-c", "-r"}
+_INLINE = re.compile(r"`(pip install [^`]+)`")
+_REQUIREMENT = re.compile(r"^(?P<name>[^\[<>=!~;]+)(?:\[(?P<extras>[^\]]*)\])?")
+
+
+def _pip_lines(page: Path) -> list[tuple[int, str]]:
+    """``(line, command)`` of each ``pip install`` in the page's shell blocks and in its prose."""
+    text = page.read_text()
+    found = []
+    for lang, code, _, line in blocks(page):
+        if lang not in ("bash", "sh", "console", "shell"):
+            continue
+        for offset, raw in enumerate(code.replace("\\\n", " ").splitlines()):
+            command = raw.split(" #", 1)[0].strip().removeprefix("$ ")
+            for part in re.split(r"&&|\|\||;", command):
+                words = part.split()
+                while words and "pip" not in words[0]:
+                    words = words[1:]  # .venv/bin/pip, python3 -m pip
+                if "install" in words[:4]:
+                    found.append((line + offset + 1, part.strip()))
+    prose = BLOCK.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    for m in _INLINE.finditer(prose):
+        found.append((prose.count("\n", 0, m.start()) + 1, m[1]))
+    return found
+
+
+def _extras(folder: Path) -> set[str]:
+    import tomllib
+
+    data = tomllib.loads((folder / "pyproject.toml").read_text())
+    return set(data.get("project", {}).get("optional-dependencies", {}))
+
+
+def _install_problem(word: str) -> str | None:
+    """Why ``word`` (one requirement of a ``pip install`` line) does not install from a
+    checkout, or ``None``."""
+    word = word.strip("'\"")
+    if word.startswith(("~", "$")) or "<" in word:
+        return None  # a folder of the reader's own (a stored bento, $HOME/...)
+    m = _REQUIREMENT.match(word)
+    if m is None:
+        return None
+    name, extras = m["name"], {e.strip() for e in (m["extras"] or "").split(",") if e.strip()}
+    if name.endswith(".whl") or name in (".", "./"):
+        return None  # a built wheel, or the reader's own project
+    if "/" in name or name.startswith("."):
+        folder = ROOT / name.removeprefix("/path/to/tiffin/")
+        if not (folder / "pyproject.toml").is_file():
+            return f"{name} is no package folder of this repository"
+        missing = extras - _extras(folder)
+        if missing:
+            return f"{name} has no extra {', '.join(sorted(missing))}"
+        return None
+    if name == "tiffin" or name.startswith("tiffin-"):
+        return (
+            f"{name} is not on any index yet: install from the checkout "
+            f"(./core, ./plugins/<folder>) as the README does"
+        )
+    return None  # a third-party package
+
+
+@pytest.mark.parametrize("page", [*DOCS, ROOT / "README.md"], ids=lambda p: p.name)
+def test_every_pip_install_names_a_path_or_an_extra_that_exists(page: Path) -> None:
+    problems = []
+    for line, command in _pip_lines(page):
+        words = command.split()
+        words = words[words.index("install") + 1 :]
+        skip_next = False
+        for word in words:
+            if skip_next:
+                skip_next = False
+                continue
+            if word.startswith("-"):
+                skip_next = word in _PIP_VALUE_OPTIONS
+                continue
+            problem = _install_problem(word)
+            if problem:
+                problems.append(f"{page.name}:{line}: `{command}`: {problem}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_install_check_catches_what_a_newcomer_met() -> None:
+    assert _install_problem("tiffin-registry") is not None
+    assert _install_problem("'tiffin-registry[postgres]'") is not None
+    assert _install_problem("'./core[nope]'") == "./core has no extra nope"
+    assert _install_problem("./plugins/nothing") is not None
+    assert _install_problem("'./plugins/registry[postgres]'") is None
+    assert _install_problem("'./core[batch]'") is None
+    assert _install_problem("pillow") is None

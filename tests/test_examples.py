@@ -225,27 +225,49 @@ def browser() -> Iterator[_DevTools]:
 def test_docs_page_lists_the_apis_and_try_it_works_offline(
     iris: ServerProcess, browser: _DevTools
 ) -> None:
+    """``/docs`` is Swagger UI, served by the server: the APIs listed, the example body built
+    from the descriptor prefilled, "Try it out" answering from the real service."""
     browser.send("Network.enable")
     browser.send("Page.enable")
     browser.send("Page.navigate", url=iris.url + "/docs")
     browser.wait_for("document.body && document.body.getAttribute('data-ready') === 'true'")
+    browser.wait_for("document.querySelectorAll('.opblock').length > 0")
     routes = browser.evaluate(
-        "Array.from(document.querySelectorAll('section.api .route')).map(e => e.textContent)"
+        "Array.from(document.querySelectorAll('[id^=\"operations-APIs-\"] .opblock-summary-path'))"
+        ".map(e => e.getAttribute('data-path'))"
     )
     assert routes == ["/classify"]
     browser.evaluate(
-        "(() => { const s = document.getElementById('api-classify');"
-        " s.querySelector('textarea.body').value = '[[5.9, 3, 5.1, 1.8]]';"
-        " s.querySelector('button.try').click(); return true; })()"
+        "(() => { document.querySelector('#operations-APIs-classify button.opblock-summary-control').click();"
+        " return true; })()"
+    )
+    body = browser.wait_for(
+        "(() => { const t = document.querySelector('#operations-APIs-classify textarea.body-param__text');"
+        " return t ? t.value : null; })()"
+    )
+    example = json.loads(str(body))  # the example built from the descriptor, as JSON
+    assert isinstance(example, list) and len(example[0]) == 4, example
+    browser.evaluate(
+        "(() => { const t = document.querySelector('#operations-APIs-classify textarea.body-param__text');"
+        " const set = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;"
+        " set.call(t, '[[5.9, 3, 5.1, 1.8]]');"
+        " t.dispatchEvent(new Event('input', {bubbles: true})); return true; })()"
+    )
+    browser.evaluate(
+        "(() => { document.querySelector('#operations-APIs-classify button.execute').click();"
+        " return true; })()"
     )
     status = browser.wait_for(
-        "(() => { const t = document.querySelector('#api-classify .status').textContent;"
-        " return /^\\d{3} /.test(t) ? t : null; })()"
+        "(() => { const c = document.querySelector("
+        "'#operations-APIs-classify .live-responses-table tr.response .response-col_status');"
+        " return c ? c.textContent.trim() : null; })()"
     )
     assert str(status).startswith("200"), status
-    assert (
-        browser.evaluate("document.querySelector('#api-classify .response').textContent") == "[2]"
+    answer = browser.evaluate(
+        "document.querySelector('#operations-APIs-classify .live-responses-table tr.response"
+        " .response-col_description .highlight-code pre').textContent"
     )
+    assert json.loads(str(answer)) == [2]
     requested = [
         e["params"]["request"]["url"]  # type: ignore[index]
         for e in browser.events

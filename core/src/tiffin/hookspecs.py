@@ -667,7 +667,11 @@ class RemoteStore(Protocol):
       sha256 itself, as the tiffin registry's client does).
       Update ``summary`` as for a push (``bytes_sent``: bytes received).
     - ``delete_version(kind, tag) -> None``.
-    - ``close() -> None``: release connections; a store is also a context manager.
+    - ``close() -> None``: release connections.
+
+    Optional (checked with :func:`has_capability`): ``set_labels(kind, tag, to_set, to_remove)
+    -> RemoteVersion`` changes a version's labels after a push (``tiffin models label
+    --remote``); ``verifies_digests = True`` (see ``pull_version``).
     """
 
     url: str

@@ -12,10 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import pyarrow.parquet as pq
 import pytest
-
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
 
 ROWS = 8_000_000
 PEAK_RSS_LIMIT = 600 * 1024 * 1024

@@ -27,6 +27,7 @@ ROUTES = [
     ("POST", f"/api/v1/blobs/{SHA}/upload", {"size": 1, "strategies": ["proxy"]}, "write", 200),
     ("PUT", "/api/v1/transfer/proxy/uploads/nosuchsession", b"x", "write", 404),
     ("PUT", "/api/v1/models/m/versions/v1", MANIFEST, "write", 201),
+    ("PATCH", "/api/v1/models/m/versions/v1/labels", {"set": {"stage": "prod"}}, "write", 200),
     ("DELETE", "/api/v1/models/m/versions/v1", None, "write", 200),
 ]
 

@@ -76,3 +76,30 @@ def test_bad_tokens_file_names_the_line(cli, tmp_path) -> None:
     )
     assert result.returncode == 1 and "line 2" in result.stderr
     assert "good" not in result.stderr  # tokens never appear in messages
+
+
+def test_a_short_token_is_warned_about_at_start(start_registry_factory, tmp_path) -> None:
+    import secrets
+
+    long_token = secrets.token_urlsafe(32)
+    tokens = write_tokens(tmp_path / "tokens", {"read": "short-read-token", "write": long_token})
+    server = start_registry_factory(tokens=tokens)
+    server.stop()
+    logs = server.logs()
+    assert (
+        f"{tokens} line(s) 2: tokens shorter than 32 characters are easy to guess; generate each "
+        'with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+    ) in logs
+    assert "short-read-token" not in logs and long_token not in logs
+
+
+def test_long_tokens_start_without_a_warning(start_registry_factory, tmp_path) -> None:
+    import secrets
+
+    tokens = write_tokens(
+        tmp_path / "tokens",
+        {"read": secrets.token_urlsafe(32), "write": secrets.token_urlsafe(32)},
+    )
+    server = start_registry_factory(tokens=tokens)
+    server.stop()
+    assert "easy to guess" not in server.logs()

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from tiffin._batch._arrow import pyarrow
 from tiffin.exceptions import BadInput, InvalidArgument
 
 __all__ = ["InputMaker", "input_maker"]
@@ -41,12 +42,44 @@ def _frame(descriptor: Any, columns: list[str] | None) -> Callable[[Any], Any]:
     return make
 
 
+def _numbers(name: str, column: Any) -> Any:
+    """A text column (a CSV column with one text cell is read as text) parsed cell by cell,
+    so a row whose cell is not a number fails alone, naming its column and value."""
+    import numpy as np
+
+    values = []
+    for cell in column.to_pylist():
+        if cell is None or cell == "":
+            values.append(np.nan)
+            continue
+        try:
+            values.append(float(cell))
+        except (TypeError, ValueError):
+            raise BadInput(f"column {name!r} holds {cell!r}, where a number was expected") from None
+    return np.asarray(values, dtype=np.float64)
+
+
+def _column(batch: Any, name: str, numeric: bool) -> Any:
+    column = batch.column(name)
+    if numeric and _is_text(column.type):
+        return _numbers(name, column)
+    return column.to_numpy(zero_copy_only=False)
+
+
+def _is_text(arrow_type: Any) -> bool:
+    pa = pyarrow()
+    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
+
+
 def _array(descriptor: Any, columns: list[str] | None) -> Callable[[Any], Any]:
     import numpy as np
 
+    dtype = descriptor._dtype
+    numeric = dtype is None or dtype.kind in _NUMERIC_KINDS + "c"
+
     def make(batch: Any) -> Any:
         names = columns if columns is not None else batch.schema.names
-        arrays = [batch.column(name).to_numpy(zero_copy_only=False) for name in names]
+        arrays = [_column(batch, name, numeric) for name in names]
         arr = arrays[0].reshape(-1, 1) if len(arrays) == 1 else np.column_stack(arrays)
         if arr.dtype.kind not in _NUMERIC_KINDS:
             arr = descriptor._from_objects(arr)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tiffin.exceptions import InvalidArgument
+from tiffin.exceptions import InvalidArgument, TiffinError
 
 if TYPE_CHECKING:
     from tiffin._batch._scorer import BatchScorer
@@ -20,12 +20,18 @@ if TYPE_CHECKING:
     from tiffin._batch._sources import Sources
     from tiffin._bento import Bento
 
-__all__ = ["ON_ERROR_MODES", "BatchJob", "BatchResult"]
+__all__ = ["ON_ERROR_MODES", "BatchJob", "BatchResult", "TooManyFailed"]
 
 #: What to do with a row whose prediction fails.
 ON_ERROR_MODES = ("fail", "skip", "null")
 #: Rows per API call when the user sets nothing.
 DEFAULT_BATCH_SIZE = 4096
+#: More than this fraction of the rows failing (``skip`` or ``null``) is a failed job.
+DEFAULT_MAX_FAILED_FRACTION = 0.5
+
+
+class TooManyFailed(TiffinError):
+    """Every row, or more than ``max_failed_fraction`` of them, failed: the job failed."""
 
 
 def _names(value: Any) -> tuple[str, ...] | None:
@@ -65,6 +71,9 @@ class BatchJob:
     :param working_dir: where a service file or module is looked up (default: cwd).
     :param overwrite: replace an existing output (otherwise an existing one is an error).
     :param progress: draw a progress bar (default: when stderr is a terminal).
+    :param max_failed_fraction: with ``on_error`` ``skip`` or ``null``, the job fails (exit
+        status 1, nothing written by the local engine) when every row failed or more than this
+        fraction of the rows did (default 0.5).
     """
 
     target: str
@@ -82,6 +91,7 @@ class BatchJob:
     working_dir: str | None = None
     overwrite: bool = False
     progress: bool | None = None
+    max_failed_fraction: float = DEFAULT_MAX_FAILED_FRACTION
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
@@ -98,6 +108,15 @@ class BatchJob:
             from tiffin._batch._formats import check_format
 
             check_format(self.format, "--format")
+        fraction = self.max_failed_fraction
+        if (
+            isinstance(fraction, bool)
+            or not isinstance(fraction, int | float)
+            or not 0 <= fraction <= 1
+        ):
+            raise InvalidArgument(
+                f"--max-failed-fraction must be a number from 0 to 1, got {fraction!r}"
+            )
         if self.columns == ():
             raise InvalidArgument("--columns names no column; leave it out to use every column")
 
@@ -131,6 +150,29 @@ class BatchJob:
         from tiffin._batch._target import bento_of_target
 
         return bento_of_target(self.target, self.resolved_working_dir())
+
+    def check_failures(
+        self, rows_in: int, failed: int, first: str | None = None, *, written: bool = False
+    ) -> None:
+        """Raise :class:`TooManyFailed` when every row failed or more than
+        ``max_failed_fraction`` of them did; ``first`` describes the first failing row."""
+        if not failed or not rows_in:
+            return
+        if failed < rows_in and failed / rows_in <= self.max_failed_fraction:
+            return
+        what = (
+            f"every row failed ({failed:,} of {rows_in:,})"
+            if failed == rows_in
+            else f"{failed:,} of {rows_in:,} rows failed, more than --max-failed-fraction "
+            f"{self.max_failed_fraction:g}"
+        )
+        output = (
+            f"the output {self.output} was written, but the job failed"
+            if written
+            else "nothing was written"
+        )
+        first_text = f"; first: {first}" if first else ""
+        raise TooManyFailed(f"{what}: {output}{first_text}")
 
     def open_sink(self) -> Sink:
         """The output: refuses an existing one without ``overwrite``; nothing visible until

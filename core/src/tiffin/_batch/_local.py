@@ -101,7 +101,8 @@ class LocalEngine:
         try:
             sink = job.open_sink()
             try:
-                rows_in, skipped, failed = self._stream(job, sources, scorer, sink)
+                rows_in, skipped, failed, first = self._stream(job, sources, scorer, sink)
+                job.check_failures(rows_in, skipped + failed, first)
                 sink.commit()
             except BaseException:
                 sink.abort()
@@ -118,24 +119,30 @@ class LocalEngine:
             engine=self.name,
         )
 
-    def _stream(self, job: BatchJob, sources: Any, scorer: Any, sink: Any) -> tuple[int, int, int]:
+    def _stream(
+        self, job: BatchJob, sources: Any, scorer: Any, sink: Any
+    ) -> tuple[int, int, int, str | None]:
         read_columns = None
         if job.columns is not None:
             read_columns = list(dict.fromkeys([*job.columns, *job.keep_columns]))
         total = sources.total_rows()
         rows_in = skipped = failed = 0
+        first: str | None = None
         window: collections.deque[tuple[int, concurrent.futures.Future[Any]]] = collections.deque()
         pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=job.workers, thread_name_prefix="tiffin-batch-call"
         )
 
         def drain_one() -> None:
-            nonlocal skipped, failed
+            nonlocal skipped, failed, first
             offset, future = window.popleft()
             try:
                 scored = future.result()
             except RowFailed as exc:
                 raise row_failure(offset, exc) from None
+            if first is None and scored.first_error is not None:
+                row, error = scored.first_error
+                first = f"input row {offset + row}: {error}"
             sink.write(scored.table)
             skipped += scored.skipped
             failed += scored.failed
@@ -158,4 +165,4 @@ class LocalEngine:
             for _, future in window:
                 future.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
-        return rows_in, skipped, failed
+        return rows_in, skipped, failed, first

@@ -21,14 +21,16 @@ def engine_named(name: str) -> Any:
     engine = engines.get(name)
     if engine is not None:
         return engine
-    dist = _plugins.KNOWN_DISTRIBUTIONS.get(name, f"tiffin-{name.replace('_', '-')}")
-    raise MissingPlugin(
-        f"no batch engine named {name!r} is installed (installed: {', '.join(sorted(engines))}); "
-        f"install it with: pip install {dist}"
-    )
+    from tiffin._missing_plugin import missing_message
+
+    raise MissingPlugin(missing_message("batch engine", name, engines, "--engine"))
 
 
 def run(job: BatchJob) -> BatchResult:
     """Run ``job`` on its engine and return what it did."""
     enable_auto_pull()  # the store chains may fetch what no local store holds
-    return engine_named(job.engine).run(job)
+    engine = engine_named(job.engine)
+    result: BatchResult = engine.run(job)
+    # the local engine checks before it writes; any other engine's output is checked here
+    job.check_failures(result.rows_in, result.skipped + result.failed, written=True)
+    return result

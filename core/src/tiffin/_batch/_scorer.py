@@ -53,6 +53,8 @@ class Scored:
     table: Any
     skipped: int = 0
     failed: int = 0
+    #: The first skipped or failed row of the batch (its index in the batch, its error).
+    first_error: tuple[int, str] | None = None
 
 
 def describe(exc: BaseException) -> str:
@@ -300,10 +302,38 @@ class BatchScorer:
             return self._assemble(batch, [], whole=None)
         try:
             value = self._maker.make(batch)
+        except Exception:  # some rows cannot be fed: score the others in one call
+            return self._assemble(batch, self._without_bad_inputs(batch), whole=None)
+        try:
             whole = batch_columns(self._api, self._call(value), rows)
         except Exception:  # find the failing rows; the others still get their answers
             return self._assemble(batch, self._one_by_one(batch), whole=None)
         return self._assemble(batch, None, whole=whole)
+
+    def _without_bad_inputs(self, batch: Any) -> list[tuple[bool, Any]]:
+        """A batch whose input failed to convert: each row's input alone (no API call), then
+        one call on the rows that converted, so a bad cell fails its own row only."""
+        pa = pyarrow()
+        bad: dict[int, Exception] = {}
+        for i in range(batch.num_rows):
+            try:
+                self._maker.make(batch.slice(i, 1))
+            except Exception as exc:
+                bad[i] = exc
+                if self.on_error == "fail":  # stops at the first failing row
+                    return [(True, {})] * i + [(False, exc)]
+        good = [i for i in range(batch.num_rows) if i not in bad]
+        if not good:
+            return [(False, bad[i]) for i in range(batch.num_rows)]
+        subset = batch.take(pa.array(good))
+        try:
+            columns = batch_columns(self._api, self._call(self._maker.make(subset)), len(good))
+        except Exception:
+            return self._one_by_one(batch)
+        answers = {
+            row: {k: _first(v[j : j + 1]) for k, v in columns.items()} for j, row in enumerate(good)
+        }
+        return [(False, bad[i]) if i in bad else (True, answers[i]) for i in range(batch.num_rows)]
 
     def _one_by_one(self, batch: Any) -> list[tuple[bool, Any]]:
         """A failed batch again, a row at a time: which rows fail, and the others' answers."""
@@ -335,7 +365,7 @@ class BatchScorer:
                 if not ok:
                     if self.on_error == "fail":
                         keep_values = keep.slice(i, 1).to_pylist()[0] if keep.num_columns else {}
-                        raise RowFailed(i, describe(value), keep_values)
+                        raise RowFailed(i, describe(value) + self._hint(batch), keep_values)
                     failed_rows.append(i)
             errors = [None if ok else describe(v) for ok, v in outcomes]
             if self._maker.per_row:
@@ -371,7 +401,20 @@ class BatchScorer:
                 mask[i] = False
             table = table.filter(pa.array(mask))
             skipped = len(failed_rows)
-        return Scored(table, skipped, len(failed_rows) if self.on_error == "null" else 0)
+        first = None
+        if failed_rows:
+            first = (failed_rows[0], f"{errors[failed_rows[0]]}{self._hint(batch)}")
+        return Scored(table, skipped, len(failed_rows) if self.on_error == "null" else 0, first)
+
+    def _hint(self, batch: Any) -> str:
+        """Without ``--columns`` the API gets every input column: a failure says which."""
+        if self.columns is not None or self._maker.per_row:
+            return ""
+        names = batch.schema.names
+        return (
+            f" (without --columns the API was sent every input column: {', '.join(names)}; "
+            f"choose the ones it takes with --columns a,b,c)"
+        )
 
 
 def _first(values: Any) -> Any:

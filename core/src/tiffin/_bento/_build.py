@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tiffin._bento import _docker, _install, _requirements
+from tiffin._bento import _conda, _docker, _install, _package, _requirements
 from tiffin._bento._carried import bento_store
 from tiffin._bento._config import BuildConfig, config_from_dict, load_config
 from tiffin._bento._files import select_files
@@ -43,7 +43,7 @@ def _merge(config: BuildConfig, overrides: dict[str, Any], source: str) -> Build
     data = config.to_dict()
     for key, value in overrides.items():
         if (
-            key in ("python", "docker")
+            key in ("python", "docker", "conda")
             and isinstance(value, dict)
             and isinstance(data.get(key), dict)
         ):
@@ -219,6 +219,7 @@ def build(
     )
     setup_script = _setup_script(config.docker.setup_script, ctx)
     python_version = platform.python_version()
+    conda_env = _conda.environment(config.conda, ctx, python_version)
     spec = svc.to_spec()
 
     from tiffin._server._openapi import openapi_document
@@ -233,10 +234,17 @@ def build(
             shutil.copymode(ctx / rel, dest)
         for model in model_list:
             shutil.copytree(model.path, stage / MODELS_DIR / model.tag.name / model.tag.version)
-        _write(
-            stage / REQUIREMENTS,
-            _requirements.render_requirements(requirements, lock=config.python.lock),
-        )
+        requirements_txt = _requirements.render_requirements(requirements, lock=config.python.lock)
+        _write(stage / REQUIREMENTS, requirements_txt)
+        carried = ["bento.yaml", "src", "apis", "env"] + (["models"] if model_list else [])
+        for rel, text in _package.files(  # `pip install ./<bento>` installs it as a package
+            name,
+            description=config.description,
+            requirements=_package.requirement_lines(requirements_txt),
+            python_version=python_version,
+            folders=carried,
+        ).items():
+            _write(stage / rel, text)
         _write(
             stage / _install.INSTALL_SCRIPT,
             _install.render_install_script(config.python),
@@ -244,8 +252,12 @@ def build(
         )
         _write(
             stage / DOCKERFILE,
-            _docker.render_dockerfile(config.docker, python_version, envs=config.envs),
+            _docker.render_dockerfile(
+                config.docker, python_version, envs=config.envs, conda=conda_env is not None
+            ),
         )
+        if conda_env is not None:
+            _write(stage / _conda.ENVIRONMENT_YML, conda_env)
         _write(stage / _docker.ENTRYPOINT, _docker.render_entrypoint(), executable=True)
         if setup_script is not None:
             _write(stage / "env/docker/setup_script", setup_script, executable=True)

@@ -14,7 +14,7 @@ import attrs
 from tiffin._converter import converter, load_yaml
 from tiffin.exceptions import InvalidArgument, NotFound
 
-__all__ = ["BuildConfig", "DockerOptions", "PythonOptions", "load_config"]
+__all__ = ["BuildConfig", "CondaOptions", "DockerOptions", "PythonOptions", "load_config"]
 
 #: Always left out of a bento, whatever ``include`` says.
 ALWAYS_EXCLUDED = (
@@ -83,6 +83,23 @@ class DockerOptions:
     env: dict[str, str] = attrs.field(factory=dict, converter=_str_dict)
 
 
+@attrs.frozen
+class CondaOptions:
+    """``conda:``: packages from conda channels, installed in the image before pip's.
+
+    ``channels`` and ``dependencies`` as in an ``environment.yml``, or ``environment_yml``, the
+    path of one (relative to the build context); they become ``env/conda/environment.yml``.
+    """
+
+    channels: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    dependencies: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    environment_yml: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.channels or self.dependencies or self.environment_yml)
+
+
 def _envs(value: Any) -> tuple[tuple[str, str], ...]:
     """``envs:`` as BentoML writes it: a list of ``{name: ..., value: ...}``."""
     if value is None:
@@ -118,6 +135,7 @@ class BuildConfig:
     exclude: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     python: PythonOptions = attrs.field(factory=PythonOptions)
     docker: DockerOptions = attrs.field(factory=DockerOptions)
+    conda: CondaOptions = attrs.field(factory=CondaOptions)
     models: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     #: environment variables for the service, set in the image and by ``tiffin serve``
     envs: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_envs)
@@ -128,7 +146,7 @@ class BuildConfig:
         return data
 
 
-_NESTED = {"python": PythonOptions, "docker": DockerOptions}
+_NESTED = {"python": PythonOptions, "docker": DockerOptions, "conda": CondaOptions}
 
 
 _SCALARS: dict[tuple[str, str], type] = {
@@ -142,6 +160,7 @@ _SCALARS: dict[tuple[str, str], type] = {
     ("DockerOptions", "base_image"): str,
     ("DockerOptions", "distro"): str,
     ("DockerOptions", "setup_script"): str,
+    ("CondaOptions", "environment_yml"): str,
 }
 _WORDS = {str: "a string", bool: "true or false"}
 
@@ -154,6 +173,8 @@ _LISTS = {
     ("PythonOptions", "extra_index_urls"),
     ("PythonOptions", "find_links"),
     ("DockerOptions", "system_packages"),
+    ("CondaOptions", "channels"),
+    ("CondaOptions", "dependencies"),
 }
 
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("DockerOptions", "distro"): ("debian",)}

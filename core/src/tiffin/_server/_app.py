@@ -25,12 +25,18 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from tiffin._server._body import read_body
-from tiffin._server._errors import error_response, internal_error, tiffin_error_response
+from tiffin._server._errors import (
+    error_response,
+    internal_error,
+    output_mismatch,
+    tiffin_error_response,
+)
 from tiffin._server._metrics import http_metrics, render_metrics
 from tiffin._server._options import DEFAULT_MAX_BODY_SIZE
 from tiffin._server._sync import SyncCaller
 from tiffin._service import Context, InferenceAPI, Service
 from tiffin.exceptions import TiffinError
+from tiffin.io._base import OutputMismatch, output_checker
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "ServiceApp", "build_app"]
 logger = logging.getLogger("tiffin.server")
@@ -60,6 +66,8 @@ class APIEndpoint:
         self.gauge = self.metrics.gauge(api.name)
         #: how the API function is called when it is sync (see ``_sync``)
         self.sync = SyncCaller(api.func, lambda: _all_in_process(runners))
+        #: checks the output against an enforced shape/dtype (None: the descriptor enforces none)
+        self.check_output = output_checker(api.output)
 
     async def respond(self, request: Request) -> Response:
         api = self.api
@@ -93,9 +101,13 @@ class APIEndpoint:
         except Exception as exc:
             return internal_error(self.where, exc)
         try:  # what the function returned not fitting its output is the server's fault: 500
+            if self.check_output is not None:
+                self.check_output(result)
             response = await api.output.to_http(result)
             if ctx is not None:
                 ctx.response.apply(response)
+        except OutputMismatch as exc:  # a shape or dtype its descriptor enforces: say which
+            return output_mismatch(f"{self.where} (its output)", exc)
         except Exception as exc:
             return internal_error(f"{self.where} (its output)", exc)
         return response
@@ -157,6 +169,30 @@ def _docs_html(title: str) -> str:
     return _DOCS_HTML.replace("{{TITLE}}", html.escape(title))
 
 
+#: What ``/docs/static/NAME`` serves: Swagger UI's files (the swagger-ui-bundle package,
+#: Apache-2.0) and our initializer, each read once.
+_DOCS_STATIC = {
+    "swagger-ui-bundle.js": "application/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+    "tiffin-docs.js": "application/javascript",
+}
+_DOCS_FILES: dict[str, bytes] = {}
+
+
+def _docs_static(name: str) -> bytes:
+    if name not in _DOCS_FILES:
+        if name == "tiffin-docs.js":
+            from importlib.resources import files
+
+            _DOCS_FILES[name] = files("tiffin._server").joinpath("docs.js").read_bytes()
+        else:
+            from swagger_ui_bundle import swagger_ui_path  # 1 MB of JavaScript, on first use
+
+            _DOCS_FILES[name] = (swagger_ui_path / name).read_bytes()
+    return _DOCS_FILES[name]
+
+
 def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> ServiceApp:
     """The ASGI app for ``svc``: its APIs, probes, metrics and docs."""
     state: dict[str, Any] = {}
@@ -184,6 +220,14 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> Se
 
     async def docs(request: Request) -> Response:
         return HTMLResponse(_docs_html(svc.name))
+
+    async def docs_static(request: Request) -> Response:
+        name = request.path_params["name"]
+        media_type = _DOCS_STATIC.get(name)
+        if media_type is None:
+            return error_response(404, f"no file {name!r} in /docs/static", "not_found")
+        headers = {"cache-control": "public, max-age=86400"}
+        return Response(_docs_static(name), media_type=media_type, headers=headers)
 
     async def index(request: Request) -> Response:
         from starlette.responses import RedirectResponse
@@ -256,6 +300,7 @@ def build_app(svc: Service, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> Se
         Route("/metrics", metrics, methods=["GET"]),
         Route("/docs.json", docs_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        Route("/docs/static/{name}", docs_static, methods=["GET"]),
         Route("/", index, methods=["GET"]),
     ]
     app = ServiceApp(

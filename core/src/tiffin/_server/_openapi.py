@@ -46,6 +46,63 @@ def _responses(descriptor: Any) -> dict[str, Any]:
     return {"200": {"description": "Success", "content": got}}  # a content map
 
 
+_UNKNOWN = object()
+
+
+def example_of(schema: Any, depth: int = 0) -> Any:
+    """A value that fits ``schema`` (a JSON schema, OpenAPI 3.0 dialect), for the request body
+    example of a descriptor that has none; ``_UNKNOWN`` when the schema does not tell enough."""
+    if not isinstance(schema, dict) or depth > 8:
+        return _UNKNOWN
+    for key in ("example", "default"):
+        if key in schema:
+            return schema[key]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key) or ():
+            value = example_of(option, depth + 1)
+            if value is not _UNKNOWN:
+                return value
+    kind = schema.get("type")
+    if kind == "array":
+        item = example_of(schema.get("items"), depth + 1)
+        if item is _UNKNOWN:
+            return _UNKNOWN
+        return [item] * max(1, int(schema.get("minItems") or 1))
+    if kind == "object":
+        props = schema.get("properties")
+        if not isinstance(props, dict):
+            return _UNKNOWN if not schema.get("additionalProperties") else {}
+        out = {}
+        for name, sub in props.items():
+            value = example_of(sub, depth + 1)
+            if value is _UNKNOWN:
+                return _UNKNOWN
+            out[name] = value
+        return out
+    return {"number": 0.0, "integer": 0, "boolean": False, "string": "string"}.get(
+        kind if isinstance(kind, str) else "", _UNKNOWN
+    )
+
+
+def _with_examples(body: dict[str, Any]) -> dict[str, Any]:
+    """Each JSON media type without an example gets one built from its schema, so the docs'
+    "try it out" starts from a body the descriptor accepts."""
+    content = body.get("content")
+    if not isinstance(content, dict):
+        return body
+    for media_type, media in content.items():
+        if not isinstance(media, dict) or "example" in media or "examples" in media:
+            continue
+        if "json" not in media_type:
+            continue
+        value = example_of(media.get("schema"))
+        if value is not _UNKNOWN:
+            media["example"] = value
+    return body
+
+
 def _request_body(descriptor: Any) -> dict[str, Any]:
     got = (
         descriptor.openapi_request_body()
@@ -56,7 +113,7 @@ def _request_body(descriptor: Any) -> dict[str, Any]:
         return {"required": True, "content": {"application/octet-stream": {"schema": {}}}}
     if "content" not in got:  # a bare content map
         got = {"content": got}
-    return {"required": True, **got}
+    return _with_examples({"required": True, **got})
 
 
 def _descriptor_spec(descriptor: Any) -> Any:

@@ -10,12 +10,29 @@ from typing import Any
 
 import typer
 
+from tiffin import _plugins
 from tiffin.cli._common import OutputFormat, echo_json
+
+
+class _InstalledStrategies:
+    """``--strategy``'s metavar in ``--help``: the strategies installed here, looked up only
+    when the help is drawn (loading every strategy plugin would slow each start-up)."""
+
+    def __str__(self) -> str:
+        try:
+            return "[" + "|".join(sorted(_plugins.transfer_strategies())) + "]"
+        except Exception:  # a broken plugin is reported by `tiffin plugins`, not by --help
+            return "NAME"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
 
 STRATEGY_OPTION = typer.Option(
     None,
     "--strategy",
-    help="Use this transfer strategy (`tiffin plugins` lists the installed ones: proxy, ...).",
+    metavar=_InstalledStrategies(),  # type: ignore[arg-type]
+    help="Use this transfer strategy: one of those installed here.",
 )
 THREADS_OPTION = typer.Option(10, "--threads", min=1, help="Files moved at once.")
 FORCE_PUSH = typer.Option(False, "--force", help="Push even if the registry has this version.")
@@ -87,13 +104,13 @@ def remote_rows(kind: str, name: str | None, labels: dict[str, str]) -> list[dic
     return [_row(v) for v in lister(name, labels)]
 
 
-def remote_manifest(kind: str, tag: str) -> bytes:
-    """The configured remote's manifest of ``tag``."""
+def remote_version(kind: str, tag: str) -> Any:
+    """The configured remote's :class:`~tiffin.store.RemoteVersion` of ``tag``."""
     import tiffin
     from tiffin import models
 
     getter = models.get_remote if kind == "model" else tiffin.get_remote
-    return getter(tag).manifest
+    return getter(tag)
 
 
 def print_remote_table(rows: list[dict[str, Any]], extra: str, what: str) -> None:

@@ -48,6 +48,12 @@ def batch(
         "--on-error",
         help="A failing row: fail (stop), skip (leave it out) or null (null prediction and an error column).",
     ),
+    max_failed_fraction: float = typer.Option(
+        0.5,
+        "--max-failed-fraction",
+        help="With --on-error skip or null: the job fails (exit 1, nothing written) when every "
+        "row failed or more than this fraction of them did.",
+    ),
     engine: str = typer.Option("local", "--engine", help="local, or ray (pip install tiffin-ray)."),
     address: str | None = typer.Option(
         None, "--address", help="The cluster to join (Ray; default $RAY_ADDRESS, else a local one)."
@@ -83,6 +89,7 @@ def batch(
         address=address,
         working_dir=str(working_dir) if working_dir else None,
         overwrite=overwrite,
+        max_failed_fraction=max_failed_fraction,
     )
     with contextlib.redirect_stdout(sys.stderr):  # user code's prints never mix with the summary
         result = run(job)

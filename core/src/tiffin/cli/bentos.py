@@ -20,8 +20,8 @@ from tiffin.cli._registry_common import (
     human_size,
     parse_labels,
     print_remote_table,
-    remote_manifest,
     remote_rows,
+    remote_version,
     transfer,
 )
 
@@ -137,7 +137,7 @@ def get(
     if output not in ("yaml", "json"):
         raise InvalidArgument(f"--output must be yaml or json, got {output!r}")
     if remote:
-        manifest = remote_manifest("bento", tag)
+        manifest = remote_version("bento", tag).manifest
         if output == "json":
             from tiffin._converter import load_yaml
 

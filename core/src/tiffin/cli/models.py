@@ -27,8 +27,8 @@ from tiffin.cli._registry_common import (
     human_size,
     parse_labels,
     print_remote_table,
-    remote_manifest,
     remote_rows,
+    remote_version,
     transfer,
 )
 
@@ -128,13 +128,15 @@ def get_model(
     from tiffin import models
 
     if remote:
-        manifest = remote_manifest("model", tag)
+        version = remote_version("model", tag)
         if output == ManifestFormat.json:
             from tiffin._converter import load_yaml
 
-            echo_json(load_yaml(manifest))
+            data = load_yaml(version.manifest)
+            data["labels"] = dict(version.labels)  # as the registry has them: edited after a push
+            echo_json(data)
         else:
-            sys.stdout.write(manifest.decode("utf-8"))
+            sys.stdout.write(version.manifest.decode("utf-8"))
         return
     model = models.get(tag)
     data = model.info.to_dict()

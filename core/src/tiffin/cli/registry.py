@@ -113,9 +113,17 @@ def login(
 
     url = normalize_url(url)
     if check:
+        from tiffin.exceptions import RegistryUnreachable
         from tiffin.store._registry_client import RegistryClient
 
-        with RegistryClient(RegistryConfig(url, token)) as client:
-            client.json("GET", "/transfer")  # needs read scope: proves the token too
+        try:
+            with RegistryClient(RegistryConfig(url, token)) as client:
+                client.json("GET", "/transfer")  # needs read scope: proves the token too
+        except RegistryUnreachable as exc:  # its advice (`tiffin registry login`) is this command
+            reason = str(exc).split("; check TIFFIN_REGISTRY_URL", 1)[0]
+            raise RegistryUnreachable(
+                f"{reason}; check the address and that the registry is running (nothing was "
+                f"saved; --no-check saves it without asking)"
+            ) from None
     path = save(url, token)
     typer.echo(f"logged in to {url} (saved in {path})")

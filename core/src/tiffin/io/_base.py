@@ -18,7 +18,14 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-__all__ = ["IODescriptor", "UnsupportedMediaType", "current_request", "set_current_request"]
+__all__ = [
+    "IODescriptor",
+    "OutputMismatch",
+    "UnsupportedMediaType",
+    "current_request",
+    "output_checker",
+    "set_current_request",
+]
 
 
 #: What ``curl --data`` sends when the user gives no ``Content-Type``.
@@ -225,3 +232,70 @@ def wrong_output(descriptor: IODescriptor, expected: str, value: Any) -> TiffinE
         f"output descriptor {type(descriptor).__name__} expects {expected}; return {expected} "
         f"or change the API's output descriptor"
     )
+
+
+class OutputMismatch(TiffinError):
+    """The API function returned a value its output descriptor's ``enforce_shape`` or
+    ``enforce_dtype`` refuses: the server's fault (HTTP 500), never sent as it is."""
+
+    status_code = 500
+    error_kind = "output_mismatch"
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def output_checker(descriptor: IODescriptor) -> Any:
+    """A function checking what an API returned against ``descriptor``'s enforced ``shape=``
+    and ``dtype=`` (raising :class:`OutputMismatch` naming expected and actual), or ``None``
+    when the descriptor enforces neither (the server then calls nothing)."""
+    enforce_shape = bool(getattr(descriptor, "_enforce_shape", False))
+    enforce_dtype = bool(getattr(descriptor, "_enforce_dtype", False))
+    shape = getattr(descriptor, "_shape", None) if enforce_shape else None
+    dtype = getattr(descriptor, "_dtype", None) if enforce_dtype else None
+    if shape is None and dtype is None:
+        return None
+    name = type(descriptor).__name__
+    kinds = ("ndarray", "Tensor", "DataFrame", "Series")
+
+    def check(value: Any) -> None:
+        if type(value).__name__ not in kinds and not isinstance(value, list | tuple):
+            return  # not array-like: the descriptor's own encoding says what is wrong
+        import numpy as np
+
+        arr = value if isinstance(value, np.ndarray) else _as_array(value)
+        if arr is None:
+            return
+        actual = tuple(arr.shape)
+        if shape is not None and (
+            len(actual) != len(shape)
+            or any(want not in (-1, got) for want, got in zip(shape, actual, strict=True))
+        ):
+            raise OutputMismatch(
+                f"the API function returned an array of shape {_shape_text(actual)}, but its "
+                f"output descriptor {name} expects shape {_shape_text(tuple(shape))} "
+                f"(enforce_shape=True; -1 means any size)"
+            )
+        if dtype is not None and arr.dtype != dtype:
+            raise OutputMismatch(
+                f"the API function returned an array of dtype {arr.dtype} (shape "
+                f"{_shape_text(actual)}), but its output descriptor {name} expects dtype "
+                f"{dtype} (enforce_dtype=True)"
+            )
+
+    return check
+
+
+def _as_array(value: Any) -> Any:
+    import numpy as np
+
+    if hasattr(value, "to_numpy"):  # pandas
+        value = value.to_numpy()
+    elif type(value).__name__ == "Tensor" and hasattr(value, "detach"):  # torch
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+    return None if arr.dtype.kind == "O" else arr

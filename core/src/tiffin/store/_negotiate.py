@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tiffin import _plugins
+from tiffin._missing_plugin import missing_message
 from tiffin.exceptions import (
     DigestMismatch,
     InvalidArgument,
@@ -68,12 +69,8 @@ def _candidates(size: int, forced: str | None, direction: str) -> list[Any]:
     if forced is not None:
         strategy = strategies.get(forced)
         if strategy is None or not has_capability(strategy, method):
-            dist = _plugins.KNOWN_DISTRIBUTIONS.get(forced, f"tiffin-{forced}")
-            installed = ", ".join(sorted(strategies)) or "none"
-            raise MissingPlugin(
-                f"no transfer strategy named {forced!r} is installed here (installed: "
-                f"{installed}); install it with: pip install {dist}"
-            )
+            usable = [n for n, s in strategies.items() if has_capability(s, method)]
+            raise MissingPlugin(missing_message("transfer strategy", forced, usable, "--strategy"))
         return [strategy]
     usable = [
         s

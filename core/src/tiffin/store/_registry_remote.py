@@ -95,6 +95,21 @@ class RegistryRemoteStore:
             raise NotFound(f"{exc} (registry {self.url})") from None
         return _version(kind, record)
 
+    def set_labels(
+        self, kind: str, tag: str, to_set: dict[str, str], to_remove: list[str]
+    ) -> RemoteVersion:
+        """Change a version's labels (kept beside its manifest, which never changes)."""
+        parsed = Tag.parse(tag)
+        path = f"/{_api(kind)}/{parsed.name}/versions/{parsed.version or 'latest'}/labels"
+        record = self.client.json("PATCH", path, json={"set": to_set, "remove": to_remove})
+        name, _, version = str(record.get("tag", "")).partition(":")
+        return RemoteVersion(
+            kind=kind,
+            name=record.get("name", name),
+            version=record.get("version", version),
+            labels=dict(record.get("labels") or {}),
+        )
+
     def delete_version(self, kind: str, tag: str) -> None:
         parsed = Tag.parse(tag)
         self.client.delete_version(_api(kind), parsed.name, parsed.version or "latest")

@@ -27,6 +27,7 @@ from tiffin.hookspecs import has_capability
 from tiffin_registry._access import Registry
 from tiffin_registry._api import api_routes, error_body
 from tiffin_registry._catalog import Catalog
+from tiffin_registry._labels import label_routes
 
 __all__ = ["UI_MODULE", "RegistryApp", "build_app"]
 
@@ -95,7 +96,10 @@ def build_app(registry: Registry, *, ui: bool = True) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/", root, methods=["GET"]),
         *_strategy_mounts(registry, strategies),
-        Mount("/api/v1", routes=api_routes(registry, catalog, strategies)),
+        Mount(
+            "/api/v1",
+            routes=[*api_routes(registry, catalog, strategies), *label_routes(registry, catalog)],
+        ),
         *ui_routes,
     ]
 

@@ -18,6 +18,8 @@ __all__ = ["ANONYMOUS", "Tokens", "fingerprint", "load_tokens"]
 
 SCOPES = ("read", "write")
 ANONYMOUS = "anonymous"
+#: Tokens shorter than this are warned about at start (``secrets.token_urlsafe(32)`` gives 43).
+MIN_TOKEN_LENGTH = 32
 
 
 def fingerprint(token: str) -> str:
@@ -30,6 +32,8 @@ class Tokens:
     """Known tokens with their scopes; ``None`` entries mean an anonymous registry."""
 
     entries: tuple[tuple[bytes, str], ...] = ()
+    #: lines of the tokens file whose token is shorter than :data:`MIN_TOKEN_LENGTH`
+    short_lines: tuple[int, ...] = ()
 
     @property
     def anonymous(self) -> bool:
@@ -70,6 +74,7 @@ def load_tokens(path: str | Path | None) -> Tokens:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidArgument(f"--tokens {file} cannot be read: {exc}") from None
     entries = []
+    short = []
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -80,6 +85,8 @@ def load_tokens(path: str | Path | None) -> Tokens:
                 f"{file} line {number}: expected 'TOKEN SCOPE' with SCOPE read or write"
             )
         entries.append((hashlib.sha256(parts[0].encode("utf-8")).digest(), parts[1]))
+        if len(parts[0]) < MIN_TOKEN_LENGTH:
+            short.append(number)
     if not entries:
         raise InvalidArgument(f"{file} holds no tokens; add lines of 'TOKEN SCOPE'")
-    return Tokens(tuple(entries))
+    return Tokens(tuple(entries), tuple(short))

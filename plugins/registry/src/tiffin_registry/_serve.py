@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tiffin.exceptions import InvalidArgument
 from tiffin_registry._access import Registry
-from tiffin_registry._auth import load_tokens
+from tiffin_registry._auth import MIN_TOKEN_LENGTH, load_tokens
 from tiffin_registry._db import connect, migrate
 from tiffin_registry._storage import BlobStorage
 
@@ -101,6 +101,14 @@ def serve(
         raise InvalidArgument(f"--port {port} is not a TCP port (0-65535)")
     configure_logging(log_level)
     registry = open_registry(storage, db, tokens)
+    if registry.tokens.short_lines:
+        logger.warning(
+            "%s line(s) %s: tokens shorter than %d characters are easy to guess; generate "
+            'each with: python -c "import secrets; print(secrets.token_urlsafe(32))"',
+            tokens,
+            ", ".join(map(str, registry.tokens.short_lines)),
+            MIN_TOKEN_LENGTH,
+        )
     app = build_app(registry, ui=ui)
     sock = _listen(host, port)
     actual = sock.getsockname()[1]

@@ -18,9 +18,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tiffin.exceptions import NotFound, Unauthorized
+from tiffin.exceptions import InvalidArgument, NotFound, Unauthorized
 from tiffin_registry._auth import ANONYMOUS
 from tiffin_registry._catalog import KINDS
+from tiffin_registry._labels import edit_labels
 from tiffin_registry.ui import _queries
 from tiffin_registry.ui._session import (
     COOKIE,
@@ -209,6 +210,39 @@ def routes(context: Any) -> list[BaseRoute]:
             f"/ui/{kind}/{quote(name, safe='')}?" + urlencode({"deleted": tag}), status_code=303
         )
 
+    async def labels(request: Request) -> Response:
+        """The version page's label form: set one label, or remove one (a write session)."""
+        kind, name, ver = (request.path_params[k] for k in ("kind", "name", "version"))
+        session = read_session(registry, request.cookies.get(COOKIE))
+        form = await request.form()
+        if session is None:
+            return render(request, "error.html", None, status=401, message=_NO_SESSION)
+        if not session.csrf_ok(form.get("csrf")):
+            return render(request, "error.html", session, status=403, message=_BAD_CSRF)
+        if not session.can_write:
+            return render(request, "error.html", session, status=403, message=_READ_ONLY_LABELS)
+        if kind not in KINDS:
+            return not_found(request, session, f"unknown kind {kind!r}: models or bentos")
+        key = str(form.get("key") or "").strip()
+        change: dict[str, Any] = (
+            {"remove": [key]}
+            if form.get("action") == "remove"
+            else {"set": {key: str(form.get("value") or "")}}
+        )
+        try:
+            tag, _, done = await run_in_threadpool(edit_labels, catalog, kind, name, ver, change)
+        except NotFound as exc:
+            return not_found(request, session, str(exc))
+        except InvalidArgument as exc:
+            return render(request, "error.html", session, status=400, message=str(exc))
+        await run_in_threadpool(
+            registry.audit, session.actor, "label", f"{kind}/{tag}", via="ui", **done
+        )
+        version = tag.rpartition(":")[2]
+        return RedirectResponse(
+            f"/ui/{kind}/{quote(name, safe='')}/{quote(version, safe='')}", status_code=303
+        )
+
     async def login(request: Request) -> Response:
         target = request.query_params.get("next", "/ui/")
         if not target.startswith("/ui/") or target.startswith("//"):
@@ -254,9 +288,13 @@ def routes(context: Any) -> list[BaseRoute]:
         Route("/{kind}/{name}", repository, methods=["GET"], name="repository"),
         Route("/{kind}/{name}/{version}", version_page, methods=["GET"], name="version"),
         Route("/{kind}/{name}/{version}/delete", delete, methods=["GET", "POST"], name="delete"),
+        Route("/{kind}/{name}/{version}/labels", labels, methods=["POST"], name="labels"),
     ]
 
 
 _NO_SESSION = "Sign in first: changes need a session (open the login page and paste a token)."
 _BAD_CSRF = "This form is stale or did not come from this registry's UI; reload the page and retry."
 _READ_ONLY = "Your token has read scope; deleting needs a write token (sign in with one)."
+_READ_ONLY_LABELS = (
+    "Your token has read scope; editing labels needs a write token (sign in with one)."
+)
