@@ -24,6 +24,12 @@ default (one worker per CPU), at c=32; (e) a batching-bound model (one call at a
 per call whatever the batch size) at c=64, batched vs unbatched; and (f) the time from
 ``tiffin serve`` (and bare uvicorn, and ``bentoml serve``) to the first 200, each loading the
 same one model. It prints tables and the ratios.
+
+With ``tiffin-onnx`` and ``skl2onnx`` installed (``--no-onnx`` skips it), the same server also
+serves the same iris model converted to ONNX (skl2onnx, float32 graph), through
+``tiffin.onnx.get(...).to_runner()``, as two more systems beside the scikit-learn adapter's:
+``tiffin onnx sync`` (plain runner) and ``tiffin onnx batch sync`` (batchable), each compared
+with the scikit-learn API of the same shape.
 """
 
 from __future__ import annotations
@@ -269,6 +275,44 @@ async def classify_batch_async(input_series):
     return await batch_runner.predict.async_run(input_series)
 """
 
+SKLEARN_SVC = 'svc = tiffin.Service("iris_classifier", runners=[iris_clf_runner, batch_runner])'
+ONNX_SVC = """onnx_runner = tiffin.onnx.get("iris_onnx:latest").to_runner()
+onnx_batch_runner = tiffin.onnx.get("iris_onnx_batch:latest").to_runner()
+svc = tiffin.Service(
+    "iris_classifier", runners=[iris_clf_runner, batch_runner, onnx_runner, onnx_batch_runner]
+)"""
+ONNX_APIS = """
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+def classify_onnx(input_series):
+    return onnx_runner.run(input_series)[0]   # outputs: (label, probabilities)
+
+@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
+def classify_onnx_batch(input_series):
+    return onnx_batch_runner.run(input_series)[0]
+"""
+
+#: the ONNX systems and the scikit-learn API each is compared with
+ONNX_ROUTES = {
+    "tiffin onnx sync": ("/classify_onnx", "tiffin sync"),
+    "tiffin onnx batch sync": ("/classify_onnx_batch", "tiffin batch sync"),
+}
+
+SAVE_ONNX = """
+import pickle, numpy as np, tiffin
+from skl2onnx import to_onnx
+m = pickle.load(open("model.pkl", "rb"))
+graph = to_onnx(m, np.zeros((1, 4), dtype=np.float32), options={id(m): {"zipmap": False}})
+tiffin.onnx.save_model("iris_onnx", graph, signatures={"run": {"batchable": False}})
+tiffin.onnx.save_model("iris_onnx_batch", graph, signatures={"run": {"batchable": True}})
+"""
+
+
+def onnx_available() -> bool:
+    probe = "import importlib.util as u, sys; sys.exit(not (u.find_spec('tiffin_onnx') and u.find_spec('skl2onnx')))"
+    return subprocess.run([sys.executable, "-c", probe]).returncode == 0
+
+
 SCALING_SERVICE = """
 import pickle
 import tiffin
@@ -391,7 +435,9 @@ async def unbatched(x):
 """
 
 
-def prepare(workdir: Path, bentoml_python: Path | None) -> dict[str, dict[str, str]]:
+def prepare(
+    workdir: Path, bentoml_python: Path | None, with_onnx: bool = False
+) -> dict[str, dict[str, str]]:
     """Train once; save into tiffin's store, a pickle for Starlette, and BentoML's store."""
     envs: dict[str, dict[str, str]] = {}
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TIFFIN_", "BENTOML_"))}
@@ -418,7 +464,14 @@ def prepare(workdir: Path, bentoml_python: Path | None) -> dict[str, dict[str, s
         env=envs["tiffin"],
         check=True,
     )
-    (workdir / "tiffin_service.py").write_text(TIFFIN_SERVICE)
+    if with_onnx:
+        subprocess.run(
+            [sys.executable, "-c", SAVE_ONNX], cwd=workdir, env=envs["tiffin"], check=True
+        )
+    service = TIFFIN_SERVICE
+    if with_onnx:  # the same server, two more runners and APIs
+        service = service.replace(SKLEARN_SVC, ONNX_SVC) + ONNX_APIS
+    (workdir / "tiffin_service.py").write_text(service)
     (workdir / "slow_service.py").write_text(SLOW_SERVICE)
     (workdir / "scaling_service.py").write_text(SCALING_SERVICE)
     (workdir / "cold_service.py").write_text(COLD_SERVICE)
@@ -459,7 +512,7 @@ TIFFIN_ROUTES = {
 
 
 def start_all(
-    workdir: Path, envs: dict, bentoml_python: Path | None
+    workdir: Path, envs: dict, bentoml_python: Path | None, with_onnx: bool = False
 ) -> tuple[list[Server], list[Target]]:
     servers: list[Server] = []
     targets: list[Target] = []
@@ -474,6 +527,8 @@ def start_all(
     )
     servers.append(tiffin)
     targets += [Target(label, tiffin, route) for label, route in TIFFIN_ROUTES.items()]
+    if with_onnx:
+        targets += [Target(label, tiffin, route) for label, (route, _) in ONNX_ROUTES.items()]
     port = free_port()
     servers.append(
         Server(
@@ -671,6 +726,7 @@ def main() -> None:
     )
     parser.add_argument("--cold-start-runs", type=int, default=5, help="0 skips (f)")
     parser.add_argument("--no-bentoml", action="store_true")
+    parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX systems")
     parser.add_argument("--no-scaling", action="store_true", help="skip the runner-scaling part")
     parser.add_argument("--no-batching-bound", action="store_true")
     parser.add_argument("--bentoml-venv", type=Path, default=HERE / ".venv-bentoml")
@@ -680,7 +736,10 @@ def main() -> None:
     wrk = ensure_wrk()
     bentoml_python = None if args.no_bentoml else ensure_bentoml(args.bentoml_venv)
     workdir = Path(tempfile.mkdtemp(prefix="tiffin-bench-"))
-    envs = prepare(workdir, bentoml_python)
+    with_onnx = not args.no_onnx and onnx_available()
+    if not args.no_onnx and not with_onnx:
+        print("tiffin-onnx or skl2onnx is not installed: no ONNX systems", file=sys.stderr)
+    envs = prepare(workdir, bentoml_python, with_onnx)
 
     print(
         f"# serving benchmark ({os.cpu_count()} cores, wrk, {args.duration:.0f}s per point, "
@@ -688,7 +747,7 @@ def main() -> None:
         f"{'' if bentoml_python is None else ', BentoML ' + BENTOML_VERSION})\n",
         flush=True,
     )
-    servers, targets = start_all(workdir, envs, bentoml_python)
+    servers, targets = start_all(workdir, envs, bentoml_python, with_onnx)
     results: dict[tuple[str, int], list[dict]] = {}
     try:
         for t in targets:  # warm every system the same way
@@ -729,6 +788,18 @@ def main() -> None:
             peer = "bentoml batch" if "batch" in label else "bentoml"
             row += f" {t / med(peer, c, 'rps'):.2f}x |" if bentoml_python is not None else " - |"
             print(row)
+
+    if with_onnx:
+        print(
+            "\n| ONNX API (the same iris model) | c | req/s / scikit-learn | p99 / scikit-learn |"
+        )
+        print("|---|---:|---:|---:|")
+        for c in levels:
+            for label, (_, peer) in ONNX_ROUTES.items():
+                print(
+                    f"| {label} vs {peer} | {c} | {med(label, c, 'rps') / med(peer, c, 'rps'):.2f}x | "
+                    f"{med(label, c, 'p99') / med(peer, c, 'p99'):.2f}x |"
+                )
 
     if not args.no_scaling:
         runner_scaling(wrk, workdir, envs, args.duration, args.rounds)

@@ -1,7 +1,8 @@
 """A bento reproduces without Docker: its env/python/install.sh sets up a fresh virtual environment
 that serves it.
 
-One bento each for scikit-learn, XGBoost (its scikit-learn API) and PyTorch models; each is
+One bento each for scikit-learn, XGBoost (its scikit-learn API), PyTorch and ONNX (the iris
+model converted with skl2onnx, served by ONNX Runtime) models; each is
 written out with ``tiffin containerize --no-build`` (which adds wheels of tiffin and its plugins,
 not yet on a package index, to env/python/wheels/), installed by its own install.sh into one
 fresh venv from another working directory, then served from that venv by a real
@@ -26,7 +27,7 @@ import pytest
 import tiffin
 from tiffin.testing.fixtures import ServerProcess, run_cli
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]  # three installs; slow on a busy host
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]  # four installs; slow on a busy host
 
 SAMPLE = [[5.9, 3.0, 5.1, 1.8], [5.1, 3.5, 1.4, 0.2]]
 
@@ -79,12 +80,24 @@ def _save_torch():
         return "torch", "iris_net", net(torch.tensor(SAMPLE)).tolist()
 
 
+def _save_onnx():
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = _iris()
+    model = LogisticRegression(max_iter=500).fit(x, y)
+    graph = to_onnx(model, x[:1], options={id(model): {"zipmap": False}})
+    del graph.graph.output[1:]  # the label only: the API answers one array
+    tiffin.onnx.save_model("iris_onnx", graph)
+    return "onnx", "iris_onnx", model.predict(SAMPLE).tolist()
+
+
 def _build_context(tmp_path: Path, save) -> tuple[Path, str, list]:
     fw, model, expected = save()
     project = tmp_path / f"project_{fw}"
     project.mkdir()
     # XGBClassifier's runner has predict and predict_proba; the torch module's has one method
-    call = "runner.run" if fw == "torch" else "runner.predict.run"
+    call = "runner.run" if fw in ("torch", "onnx") else "runner.predict.run"
     (project / "service.py").write_text(SERVICE.format(fw=fw, model=model, call=call))
     bento = tiffin.build("service.py:svc", build_ctx=project)
     context = tmp_path / f"context_{fw}"
@@ -100,12 +113,16 @@ def test_bentos_install_into_a_fresh_venv_and_serve(tmp_path: Path) -> None:
     pytest.importorskip("tiffin_sklearn")
     pytest.importorskip("tiffin_xgboost")
     pytest.importorskip("tiffin_torch")
-    contexts = [_build_context(tmp_path, save) for save in (_save_sklearn, _save_xgboost, _save_torch)]
+    pytest.importorskip("tiffin_onnx")
+    savers = (_save_sklearn, _save_xgboost, _save_torch, _save_onnx)
+    contexts = [_build_context(tmp_path, save) for save in savers]
 
     xgb_reqs = (contexts[1][0] / "env/python/requirements.txt").read_text().splitlines()
     assert any(line.startswith("scikit-learn==") for line in xgb_reqs)  # XGBClassifier needs it
     torch_reqs = (contexts[2][0] / "env/python/requirements.txt").read_text()
     assert "torch==" in torch_reqs and "+cpu" not in torch_reqs
+    onnx_reqs = (contexts[3][0] / "env/python/requirements.txt").read_text()
+    assert "tiffin-onnx==" in onnx_reqs and "scikit-learn" not in onnx_reqs  # a graph needs no sklearn
 
     env_dir = tmp_path / "fresh venv"
     venv.create(env_dir, with_pip=True)

@@ -59,6 +59,7 @@ KNOWN_DISTRIBUTIONS = {
     "torch": "tiffin-torch",
     "pytorch": "tiffin-torch",
     "xgboost": "tiffin-xgboost",
+    "onnx": "tiffin-onnx",
     "s3": "tiffin-s3",
     "presigned": "tiffin-presigned",
     "multipart": "tiffin-multipart",

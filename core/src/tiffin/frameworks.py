@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from tiffin.exceptions import InvalidArgument
 
@@ -21,7 +21,27 @@ if TYPE_CHECKING:
     from tiffin._runner import Runnable
     from tiffin.store.tag import Tag
 
-__all__ = ["FrameworkAdapter", "cpu_threads"]
+__all__ = ["FrameworkAdapter", "SupportsSignatureTarget", "cpu_threads"]
+
+
+@runtime_checkable
+class SupportsSignatureTarget(Protocol):
+    """Optional adapter capability: what is saved is not what is called.
+
+    Most frameworks save the object whose methods the signatures name (an estimator has
+    ``predict``). Some save a description that only becomes callable once loaded: an ONNX
+    graph (``onnx.ModelProto``) runs in an ``onnxruntime.InferenceSession``; a SavedModel
+    runs once restored. An adapter for such a format implements ``signature_target``, and then:
+
+    - ``save_model`` checks the signatures on ``signature_target(load(saved))`` (it loads
+      what it just saved, before committing) instead of on the object it was given;
+    - the default runnable calls the signatures on ``signature_target(load(model))``;
+    - :class:`tiffin.testing.FrameworkContract` predicts on it too.
+    """
+
+    def signature_target(self, loaded: Any) -> Any:
+        """The object whose methods the saved signatures name, given what ``load`` returned."""
+        ...
 
 
 class FrameworkAdapter(abc.ABC):
@@ -93,7 +113,9 @@ class FrameworkAdapter(abc.ABC):
         """The :class:`tiffin.Runnable` behind ``model.to_runner()``: one method per signature.
 
         Its ``__init__`` loads the model with :meth:`load` (keyword arguments go to ``load``)
-        into ``self._loaded``; each method calls the loaded object's method of the same name.
+        into ``self._loaded`` (through ``signature_target`` for an adapter that has it, see
+        :class:`SupportsSignatureTarget`); each method calls that object's method of the same
+        name.
         """
         from tiffin._runner import Runnable
 
@@ -101,7 +123,7 @@ class FrameworkAdapter(abc.ABC):
 
         def __init__(runnable: Any, **load_kwargs: Any) -> None:
             Runnable.__init__(runnable)
-            runnable._loaded = adapter.load(model, **load_kwargs)
+            runnable._loaded = adapter.callable_model(adapter.load(model, **load_kwargs))
 
         namespace: dict[str, Any] = {
             "__init__": __init__,
@@ -137,7 +159,8 @@ class FrameworkAdapter(abc.ABC):
         """Save ``model`` into the local model store as a new version of ``name``.
 
         ``signatures`` maps method names to ``{"batchable": bool, "batch_dim": int}``; each
-        must be a method of ``model``. ``save_options`` are the adapter's own keyword
+        must be a method of ``model`` (of what it loads back as, for an adapter with
+        :class:`SupportsSignatureTarget`). ``save_options`` are the adapter's own keyword
         arguments (see its ``save_options``). Nothing is stored when anything fails.
         """
         import attrs
@@ -169,13 +192,9 @@ class FrameworkAdapter(abc.ABC):
                 f"signatures is empty: name at least one method of the {_type_name(model)}, "
                 f"like {{'predict': {{'batchable': False}}}}"
             )
-        for method in converted:
-            if not callable(getattr(model, method, None)):
-                available = _public_methods(model)
-                raise InvalidArgument(
-                    f"signature {method!r}: the {_type_name(model)} has no method {method!r}; "
-                    f"name one of its methods ({', '.join(available) or 'none found'})"
-                )
+        called_later = isinstance(self, SupportsSignatureTarget)
+        if not called_later:
+            _check_signature_methods(model, converted)
         shape = self.input_shape(model)
         if shape is not None:
             converted = {
@@ -195,6 +214,8 @@ class FrameworkAdapter(abc.ABC):
             extra = self.save(model, Path(stored.path), {**stored.info.options, **save_options})
             if extra:
                 stored.info = attrs.evolve(stored.info, options={**stored.info.options, **extra})
+            if called_later:  # what is saved is not what is called: check what loads back
+                _check_signature_methods(self.callable_model(self.load(stored)), converted)
         return stored  # create() pointed it at the committed version
 
     def get(self, tag: str | Tag) -> Model:
@@ -212,6 +233,14 @@ class FrameworkAdapter(abc.ABC):
         else:
             model = self.get(tag_or_model)
         return self.load(model, **kwargs)
+
+    def callable_model(self, loaded: Any) -> Any:
+        """The object the saved signatures are called on, given what :meth:`load` returned:
+        ``loaded`` itself, or ``signature_target(loaded)`` for an adapter that has that
+        capability (:class:`SupportsSignatureTarget`)."""
+        if isinstance(self, SupportsSignatureTarget):
+            return self.signature_target(loaded)
+        return loaded
 
     def _check_framework(self, model: Model) -> Model:
         other = model.info.framework
@@ -232,6 +261,16 @@ class FrameworkAdapter(abc.ABC):
     def __repr__(self) -> str:
         dist = f" from {self.distribution}" if self.distribution else ""
         return f"<tiffin framework adapter {self.name!r}{dist}>"
+
+
+def _check_signature_methods(target: Any, signatures: Mapping[str, Any]) -> None:
+    for method in signatures:
+        if not callable(getattr(target, method, None)):
+            available = _public_methods(target)
+            raise InvalidArgument(
+                f"signature {method!r}: the {_type_name(target)} has no method {method!r}; "
+                f"name one of its methods ({', '.join(available) or 'none found'})"
+            )
 
 
 def _forward(method_name: str) -> Any:

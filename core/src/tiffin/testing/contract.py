@@ -44,10 +44,18 @@ class FrameworkContract:
 
     Optional overrides: :attr:`signatures` (what ``save_model`` is given; ``None`` tests the
     adapter's defaults), :attr:`predict_method`, :attr:`heavy_modules`, :meth:`more_inputs`
-    (a second batch for the batching tests), :meth:`compare` (equality of two predictions),
+    (a second batch for the batching tests), :meth:`reference` (the answers to expect),
+    :meth:`compare` (equality of two predictions),
     and for the serving round trip :meth:`serving_io` (the API's IO descriptors),
     :meth:`serving_request` (how :meth:`inputs` travel over HTTP) and :meth:`serving_answer`
     (how an HTTP answer turns back into a prediction).
+
+    For an adapter whose saved object is not what is called
+    (:class:`tiffin.frameworks.SupportsSignatureTarget`, like tiffin-onnx: :meth:`model` returns
+    an ONNX graph, the signatures name methods of the session that runs it), every prediction
+    is made on ``adapter.signature_target(<loaded model>)``, and the expected answers come from
+    :meth:`reference` (override it with the original framework's predictions), else from the
+    saved model loaded back.
     """
 
     #: The plugin's name: its entry point in group ``tiffin`` and ``tiffin.<framework>``.
@@ -77,6 +85,14 @@ class FrameworkContract:
     def more_inputs(self) -> Any:
         """A second input batch, concatenated with :meth:`inputs` by the batching tests."""
         return self.inputs()
+
+    def reference(self, inputs: Any) -> Any:
+        """What the model must predict for ``inputs``, or ``None`` (the default) to take the
+        trained model's own prediction; for an adapter whose saved object is not what is called
+        (``signature_target``), that of the saved model loaded back. Override it to hold the
+        adapter to another framework's answers (the scikit-learn model an ONNX graph came from).
+        """
+        return None
 
     def compare(self, a: Any, b: Any) -> None:
         """Assert that two predictions are equal (override for tolerances or odd types)."""
@@ -160,7 +176,30 @@ class FrameworkContract:
     def _heavy(self) -> tuple[str, ...]:
         return self.heavy_modules if self.heavy_modules is not None else (self.framework,)
 
+    def _callable(self, obj: Any) -> Any:
+        """What the signatures are called on: ``obj``, or its signature target."""
+        from tiffin.frameworks import SupportsSignatureTarget
+
+        adapter = self._adapter()
+        if isinstance(adapter, SupportsSignatureTarget):
+            return adapter.signature_target(obj)
+        return obj
+
+    def _expected(self, saved: Any, inputs: Any) -> Any:
+        """The reference prediction: :meth:`reference`'s, else the trained model's, else (for an
+        adapter whose saved object is not what is called) that of ``saved`` loaded back."""
+        from tiffin.frameworks import SupportsSignatureTarget
+
+        given = self.reference(inputs)
+        if given is not None:
+            return given
+        adapter = self._adapter()
+        if isinstance(adapter, SupportsSignatureTarget):
+            return self._predict(adapter.load_model(saved), inputs)
+        return self._predict(self._trained(), inputs)
+
     def _predict(self, obj: Any, inputs: Any) -> Any:
+        obj = self._callable(obj)
         method = getattr(obj, self.predict_method, None)
         if not callable(method):
             pytest.fail(
@@ -285,7 +324,7 @@ class FrameworkContract:
         """``load_model`` rebuilds a model that predicts exactly what the original did."""
         saved = self._save()
         inputs = self.inputs()
-        expected = self._predict(self._trained(), inputs)
+        expected = self._expected(saved, inputs)
         for ref in (str(saved.tag), f"{saved.tag.name}:latest", saved):
             loaded = self._adapter().load_model(ref)
             self._assert_same(
@@ -340,6 +379,7 @@ class FrameworkContract:
         import tiffin
 
         saved = self._save()
+        expected = self._expected(saved, self.inputs())
         archive = tmp_path / "model.tiffin"
         tiffin.models.export_model(str(saved.tag), str(archive))
         other_home = tmp_path / "other_home"
@@ -351,7 +391,7 @@ class FrameworkContract:
         inputs = self.inputs()
         self._assert_same(
             self._predict(loaded, inputs),
-            self._predict(self._trained(), inputs),
+            expected,
             "predictions after export/import",
             "save() must write every file the model needs inside `path` (no absolute paths)",
         )
@@ -368,7 +408,10 @@ class FrameworkContract:
         return runner
 
     def _run(self, runner: Any, inputs: Any) -> Any:
-        method = getattr(runner, self.predict_method, None)
+        # runner.methods, not getattr: a method named like a Runner attribute ("run") is there
+        method = getattr(runner, "methods", {}).get(self.predict_method) or getattr(
+            runner, self.predict_method, None
+        )
         if method is None:
             pytest.fail(
                 f"the runner has no method {self.predict_method!r}. Fix: the adapter's runnable() "
@@ -383,7 +426,7 @@ class FrameworkContract:
         inputs = self.inputs()
         self._assert_same(
             self._run(runner, inputs),
-            self._predict(self._trained(), inputs),
+            self._expected(saved, inputs),
             "runner predictions",
             "runnable(model) must load the model and call the saved method unchanged",
         )
@@ -404,16 +447,14 @@ class FrameworkContract:
             "register a DataContainer for this value type, or give the adapter batch()/split() "
             "that concatenate and split along batch_dim"
         )
-        self._assert_same(parts[0], self._predict(self._trained(), a), "first batch's results", fix)
-        self._assert_same(
-            parts[1], self._predict(self._trained(), b), "second batch's results", fix
-        )
+        self._assert_same(parts[0], self._expected(saved, a), "first batch's results", fix)
+        self._assert_same(parts[1], self._expected(saved, b), "second batch's results", fix)
 
         # concurrent calls on a batchable method may be grouped by the dispatcher
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             results = list(pool.map(lambda x: self._run(runner, x), [a, b, a, b]))
         for got, x in zip(results, [a, b, a, b], strict=True):
-            self._assert_same(got, self._predict(self._trained(), x), "concurrent results", fix)
+            self._assert_same(got, self._expected(saved, x), "concurrent results", fix)
 
     def _batching(self, value: Any) -> Any:
         from tiffin import _plugins
@@ -448,7 +489,7 @@ class FrameworkContract:
 
         saved = self._save()
         inputs = self.inputs()
-        expected = self._predict(self._trained(), inputs)
+        expected = self._expected(saved, inputs)
         (tmp_path / "service.py").write_text(self._service_source(saved))
         try:
             server = ServerProcess("service.py:svc", cwd=tmp_path, timeout=120)
@@ -521,7 +562,11 @@ class FrameworkContract:
                     f"({exc}). Fix: use descriptors whose arguments are importable by the server"
                 )
             specs.append(json.dumps(spec))
+        from tiffin import Runner
+
         method = self.predict_method
+        # a method named like a Runner attribute ("run") is reached through runner.methods
+        call = f"runner.methods[{method!r}]" if hasattr(Runner, method) else f"runner.{method}"
         return (
             "import json\n\n"
             "import tiffin\n"
@@ -532,10 +577,10 @@ class FrameworkContract:
             f"OUTPUT = from_spec(json.loads({specs[1]!r}))\n\n\n"
             "@svc.api(input=INPUT, output=OUTPUT)\n"
             "def predict(x):\n"
-            f"    return runner.{method}.run(x)\n\n\n"
+            f"    return {call}.run(x)\n\n\n"
             "@svc.api(input=INPUT, output=OUTPUT)\n"
             "async def predict_async(x):\n"
-            f"    return await runner.{method}.async_run(x)\n"
+            f"    return await {call}.async_run(x)\n"
         )
 
 
