@@ -195,3 +195,26 @@ def test_a_model_file_missing_from_the_bento_repository_comes_from_the_models(
         assert store.client.blob_size("team/bentos/scaler-svc", weights.sha256) is None
         pull(store, "bento", str(bento.tag), tmp_path / "pulled")
     same_files(bento.path, tmp_path / "pulled")
+
+
+def test_labels_change_after_a_push_and_a_bentos_referrers_follow(registry, bento, tmp_path):
+    with OCIRemoteStore(registry.url()) as store:
+        push(store, bento, kind="bento")
+        old = store.client.head_manifest("team/bentos/scaler-svc", bento.tag.version)
+        changed = store.set_labels("bento", str(bento.tag), {"stage": "prod"}, [])
+        assert changed.labels == {"stage": "prod"}
+        assert store.get_version("bento", "scaler-svc").labels == {"stage": "prod"}
+        assert [v.version for v in store.list_versions("bento", labels={"stage": "prod"})] == [
+            bento.tag.version
+        ]
+        new = store.client.head_manifest("team/bentos/scaler-svc", bento.tag.version)
+        assert new != old
+        tags = store.client.tags("team/bentos/scaler-svc")
+        assert referrers_tag(new) in tags and referrers_tag(old) not in tags
+        index = _get(registry, f"team/bentos/scaler-svc/manifests/{referrers_tag(new)}", INDEX_TYPE)
+        (ref,) = index["manifests"]
+        moved = _get(registry, f"team/bentos/scaler-svc/manifests/{ref['digest']}", MANIFEST_TYPE)
+        assert moved["subject"]["digest"] == new
+        assert store.set_labels("bento", str(bento.tag), {}, ["stage"]).labels == {}
+        pull(store, "bento", str(bento.tag), tmp_path / "pulled")
+    same_files(bento.path, tmp_path / "pulled")  # the files and bento.yaml never change

@@ -197,3 +197,13 @@ def test_a_tampered_blob_is_refused_by_the_cli_and_nothing_is_stored(
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "refused" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert tiffin.models.list() == []
+
+
+def test_models_label_remote_edits_the_oci_annotations(registry, cli, monkeypatch):
+    monkeypatch.setenv("TIFFIN_REGISTRY_URL", registry.url())
+    model = make_model(labels={"stage": "dev"})
+    assert cli("models", "push", str(model.tag)).returncode == 0
+    done = cli("models", "label", str(model.tag), "stage=prod", "--remote")
+    assert done.returncode == 0, done.stderr
+    with OCIRemoteStore(registry.url()) as store:
+        assert store.get_version("model", str(model.tag)).labels == {"stage": "prod"}

@@ -36,6 +36,7 @@ __all__ = [
     "build_manifest",
     "carried_models",
     "descriptor",
+    "encode",
     "parse_tiffin_manifest",
     "referrers_tag",
 ]
@@ -79,7 +80,7 @@ def parse_tiffin_manifest(manifest: bytes) -> dict[str, Any]:
     return data
 
 
-def _encode(data: dict[str, Any]) -> bytes:
+def encode(data: dict[str, Any]) -> bytes:
     # one spelling for one content: a re-push produces the same digest
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -124,12 +125,12 @@ def build_manifest(
     }
     if subject is not None:
         data["subject"] = subject
-    return _encode(data)
+    return encode(data)
 
 
 def build_index(referrers: Sequence[dict[str, Any]]) -> bytes:
     """The referrers tag-schema fallback: an image index listing ``referrers`` descriptors."""
-    return _encode({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": list(referrers)})
+    return encode({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": list(referrers)})
 
 
 def is_alias(oci: dict[str, Any], tag: str) -> bool:

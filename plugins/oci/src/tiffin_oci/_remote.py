@@ -466,6 +466,73 @@ class OCIRemoteStore:
         with ThreadPoolExecutor(max_workers=max(1, options.threads)) as pool:
             list(pool.map(one, groups.values()))
 
+    # -- labels -------------------------------------------------------------------------------
+
+    def _referrers_of(self, repo: str, digest: str) -> tuple[list[dict[str, Any]], str | None]:
+        """The referrers of ``digest`` and the digest of its fallback index (None if none)."""
+        refs = self.client.referrers(repo, digest)
+        index = self._oci_manifest(repo, m.referrers_tag(digest))
+        if refs is None:
+            refs = list(index[0].get("manifests") or ()) if index is not None else []
+        return refs, index[1] if index is not None else None
+
+    def set_labels(
+        self, kind: str, tag: str, to_set: dict[str, str], to_remove: list[str]
+    ) -> RemoteVersion:
+        """Change a version's labels after its push: the annotations of its OCI manifest (the
+        tiffin manifest, its config, never changes); a bento's referrers move along."""
+        found = self.get_version(kind, tag)
+        repo = self.repository(kind, found.name)
+        got = self._oci_manifest(repo, found.version)
+        if got is None:
+            raise NotFound(f"{self.url} holds no {kind} {found.name}:{found.version}")
+        oci, old = got
+        notes = dict(oci.get("annotations") or {})
+        for key in to_remove:
+            notes.pop(m.LABEL_PREFIX + key, None)
+        for key, value in to_set.items():
+            notes[m.LABEL_PREFIX + key] = str(value)
+        data = m.encode({**oci, "annotations": notes})
+        digest = m.sha256_digest(data)
+        if digest != old:
+            refs, old_index = self._referrers_of(repo, old)
+            subject = m.descriptor(
+                m.MANIFEST_TYPE, digest, len(data), artifactType=oci.get("artifactType")
+            )
+            listed, indexed, replaced = [], True, []
+            for ref in refs:
+                body = self.client.get_manifest(repo, str(ref["digest"]))
+                if body is None:
+                    continue
+                moved = m.encode({**m.load_json(body[0], "a referrer"), "subject": subject})
+                new_ref, known = self.client.put_manifest_subject(
+                    repo, m.sha256_digest(moved), moved, m.MANIFEST_TYPE
+                )
+                indexed = indexed and known
+                replaced.append(str(ref["digest"]))
+                listed.append({**ref, "digest": new_ref, "size": len(moved)})
+            if listed and not indexed:
+                self.client.put_manifest(
+                    repo, m.referrers_tag(digest), m.build_index(listed), m.INDEX_TYPE
+                )
+            self.client.put_manifest(repo, found.version, data, m.MANIFEST_TYPE)
+            for stale in [*replaced, *([old_index] if old_index else [])]:
+                with contextlib.suppress(TiffinError):
+                    self.client.delete_manifest(repo, stale)
+        labels = {
+            k[len(m.LABEL_PREFIX) :]: v for k, v in notes.items() if k.startswith(m.LABEL_PREFIX)
+        }
+        return RemoteVersion(
+            kind=found.kind,
+            name=found.name,
+            version=found.version,
+            manifest=found.manifest,
+            size=found.size,
+            created_at=found.created_at,
+            labels=labels,
+            bare=found.bare,
+        )
+
     # -- deleting -----------------------------------------------------------------------------
 
     def delete_version(self, kind: str, tag: str) -> None:
