@@ -23,13 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from _common import free_port
 
 
 def _start_moto(port: int) -> subprocess.Popen:
@@ -69,7 +63,7 @@ def main() -> int:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="tiffin-bench-s3-"))
-    port = _free_port()
+    port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     os.environ.update(
         TIFFIN_HOME=str(work / "home"),

@@ -39,7 +39,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,31 +48,12 @@ import time
 from pathlib import Path
 
 import httpx
+from _common import IRIS_SERVICE, ensure_wrk, free_port, wrk_figures
 
 HERE = Path(__file__).resolve().parent
 BODY = "[[5.9, 3, 5.1, 1.8]]"
 BENTOML_VERSION = "1.4.40"  # the version the serving targets name
 BENTOML_SPEC = f"bentoml=={BENTOML_VERSION}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("installing wrk with apt-get ...", file=sys.stderr)
-        subprocess.run(["apt-get", "update", "-qq"], check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
-        found = shutil.which("wrk")
-    if not found:
-        sys.exit("wrk is needed: install it (Debian: apt-get install wrk)")
-    return found
 
 
 def ensure_bentoml(venv: Path) -> Path | None:
@@ -188,11 +168,6 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
 def run_wrk(
     wrk: str, server: Server | Target, concurrency: int, duration: float, workdir: Path
 ) -> dict:
@@ -230,24 +205,15 @@ def _run_wrk(
     ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     out = done.stdout
-    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))  # wrk pads "2.23s "
-    if done.returncode != 0 or rps_match is None or "99" not in pct:
+    figures = wrk_figures(out)
+    if done.returncode != 0 or figures is None:
         # no answer at all within the run (a stalled server) leaves wrk without percentiles
         raise RuntimeError(
             f"wrk against {server.label} ({server.url + server.route}, c={concurrency}) gave no "
             f"latency figures; its output:\n{out}{done.stderr}\nserver log: {server.log.name}"
         )
-    rps = float(rps_match.group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
-    return {
-        "rps": rps,
-        "p50": _ms(pct["50"]),
-        "p99": _ms(pct["99"]),
-        "non2xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": errors.group(0) if errors else "",
-    }
+    return {**figures, "socket_errors": errors.group(0) if errors else ""}
 
 
 TIFFIN_SERVICE = """
@@ -354,17 +320,7 @@ async def gil_bound(x):
     return await gil.predict.async_run(x)
 """
 
-COLD_SERVICE = """
-import tiffin
-from tiffin.io import NumpyNdarray
-
-iris_clf_runner = tiffin.sklearn.get("iris_clf:latest").to_runner()
-svc = tiffin.Service("iris_classifier", runners=[iris_clf_runner])
-
-@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
-def classify(input_series):
-    return iris_clf_runner.predict.run(input_series)
-"""
+COLD_SERVICE = IRIS_SERVICE
 
 STARLETTE_APP = """
 import pickle

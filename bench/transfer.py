@@ -234,16 +234,24 @@ def resumed_push(source: Path, work: Path, size: int) -> dict[str, Any]:
     tiffin = [sys.executable, "-m", "tiffin", "models", "push", tag, "--strategy", "multipart"]
     try:
         with FlakyProxy(server.url, failure_rate=0.0) as proxy:
-            env = {**os.environ, **server.env(), "TIFFIN_HOME": str(home), "TIFFIN_PROGRESS": "0",
-                   "TIFFIN_REGISTRY_URL": proxy.url}
-            push = subprocess.Popen([*tiffin, "--quiet"], env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            env = {
+                **os.environ,
+                **server.env(),
+                "TIFFIN_HOME": str(home),
+                "TIFFIN_PROGRESS": "0",
+                "TIFFIN_REGISTRY_URL": proxy.url,
+            }
+            push = subprocess.Popen(
+                [*tiffin, "--quiet"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             while push.poll() is None and _held_parts(storage)[1] < size // 2:
                 time.sleep(0.02)
             push.send_signal(signal.SIGKILL)
             push.wait()
             if push.returncode != -signal.SIGKILL:
-                raise SystemExit("the push finished before it could be killed; use a bigger --size-mib")
+                raise SystemExit(
+                    "the push finished before it could be killed; use a bigger --size-mib"
+                )
             settled = None
             while settled != _held_parts(storage):  # parts on the wire when it died land or not
                 settled = _held_parts(storage)
@@ -256,8 +264,13 @@ def resumed_push(source: Path, work: Path, size: int) -> dict[str, Any]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
-    return {"part_size": part, "held_before": settled[1], "missing": missing, "resent": resent,
-            "met": resent <= missing + part + (64 << 10)}
+    return {
+        "part_size": part,
+        "held_before": settled[1],
+        "missing": missing,
+        "resent": resent,
+        "met": resent <= missing + part + (64 << 10),
+    }
 
 
 def main() -> None:

@@ -22,10 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,35 +33,10 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from _common import IRIS_SERVICE, ensure_wrk, free_port, wrk_figures
 
-SERVICE = """
-import tiffin
-from tiffin.io import NumpyNdarray
-
-iris_clf_runner = tiffin.sklearn.get("iris_clf:latest").to_runner()
-svc = tiffin.Service("iris_classifier", runners=[iris_clf_runner])
-
-@svc.api(input=NumpyNdarray(), output=NumpyNdarray())
-def classify(input_series):
-    return iris_clf_runner.predict.run(input_series)
-"""
+SERVICE = IRIS_SERVICE
 ROW = [5.9, 3.0, 5.1, 1.8]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
-        found = shutil.which("wrk")
-    if found is None:
-        sys.exit("bench/v2.py needs wrk: apt-get install wrk")
-    return found
 
 
 def lua_string(data: bytes) -> str:
@@ -115,11 +87,6 @@ def bodies() -> dict[str, tuple[str, bytes, dict[str, str]]]:
     }
 
 
-def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
 def run_wrk(
     wrk: str, url: str, body: bytes, headers: dict, c: int, seconds: int, workdir: Path
 ) -> dict:
@@ -141,14 +108,12 @@ def run_wrk(
         url,
     ]
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
-    if rps is None or "99" not in pct:
+    figures = wrk_figures(out)
+    if figures is None:
         raise RuntimeError(f"wrk gave no figures for {url}:\n{out}")
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    if bad:
-        raise RuntimeError(f"{url}: {bad.group(1)} non-2xx answers during the run")
-    return {"rps": float(rps.group(1)), "p50": _ms(pct["50"]), "p99": _ms(pct["99"])}
+    if figures["non2xx"]:
+        raise RuntimeError(f"{url}: {figures['non2xx']} non-2xx answers during the run")
+    return {"rps": figures["rps"], "p50": figures["p50"], "p99": figures["p99"]}
 
 
 def main() -> None:

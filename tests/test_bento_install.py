@@ -136,7 +136,9 @@ def test_bentos_install_into_a_fresh_venv_and_serve(tmp_path: Path) -> None:
     elsewhere.mkdir()
     for context, _, _ in contexts:
         done = subprocess.run(
-            ["sh", str(context / "env" / "python" / "install.sh"), "--quiet"],
+            # --no-compile: the server compiles what it imports; byte-compiling all of torch,
+            # xgboost and scikit-learn up front costs the suite tens of seconds for nothing
+            ["sh", str(context / "env" / "python" / "install.sh"), "--quiet", "--no-compile"],
             cwd=elsewhere,
             env=env,
             capture_output=True,

@@ -263,9 +263,11 @@ def test_docs_page_lists_the_apis_and_try_it_works_offline(
         " return c ? c.textContent.trim() : null; })()"
     )
     assert str(status).startswith("200"), status
-    answer = browser.evaluate(
-        "document.querySelector('#operations-APIs-classify .live-responses-table tr.response"
-        " .response-col_description .highlight-code pre').textContent"
+    # the status shows before the body is read: wait for the body too (a busy CI host)
+    answer = browser.wait_for(
+        "(() => { const p = document.querySelector('#operations-APIs-classify .live-responses-table"
+        " tr.response .response-col_description .highlight-code pre');"
+        " return p ? p.textContent : null; })()"
     )
     assert json.loads(str(answer)) == [2]
     requested = [

@@ -7,16 +7,10 @@ with it installed, as an author following the guide would run them.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-from tiffin.testing.fixtures import PluginSite
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "plugins.md"
@@ -40,19 +34,10 @@ def test_every_file_the_guide_shows_is_the_example_package_file() -> None:
 
 
 @pytest.mark.slow
-def test_the_walkthrough_plugin_passes_the_contract(tmp_path: Path) -> None:
+def test_the_walkthrough_plugin_passes_the_contract(run_plugin_suite) -> None:
     pytest.importorskip("lightgbm", reason="tests/requirements.txt installs lightgbm")
-    site = PluginSite(tmp_path / "site")
-    package = site.add("lightgbm", "", distribution="tiffin-lightgbm")
-    shutil.rmtree(package)
-    shutil.copytree(EXAMPLE / "src" / "tiffin_lightgbm", package)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", str(EXAMPLE / "tests"), "-q", "-p", "no:cacheprovider"],
-        cwd=ROOT,
-        env={**os.environ, **site.env, "TIFFIN_STRICT_PLUGINS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
+    done = run_plugin_suite(
+        "lightgbm", EXAMPLE / "src" / "tiffin_lightgbm", EXAMPLE / "tests", timeout=600
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert " passed" in done.stdout and "failed" not in done.stdout and "skipped" not in done.stdout

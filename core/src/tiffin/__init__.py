@@ -74,6 +74,7 @@ _SUBMODULES = {
     "frameworks",
     "io",
     "models",
+    "plugins",
     "store",
     "testing",
 }

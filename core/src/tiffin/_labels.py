@@ -72,11 +72,11 @@ def label_remote(
     ``kind`` is ``"model"`` or ``"bento"`` (``"models"``/``"bentos"`` are accepted too)."""
     import contextlib
 
-    from tiffin.hookspecs import has_capability
+    from tiffin.hookspecs import SupportsSetLabels
     from tiffin.store import open_remote
 
     with contextlib.closing(open_remote()) as remote:
-        if not has_capability(remote, "set_labels"):
+        if not isinstance(remote, SupportsSetLabels):
             raise InvalidArgument(f"the remote at {remote.url} cannot change labels after a push")
-        version = remote.set_labels(kind.removesuffix("s"), tag, to_set, to_remove)  # type: ignore[attr-defined]
+        version = remote.set_labels(kind.removesuffix("s"), tag, to_set, to_remove)
     return {"tag": version.tag, "labels": dict(version.labels)}

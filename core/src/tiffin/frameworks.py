@@ -12,16 +12,23 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from tiffin.exceptions import InvalidArgument
+from tiffin.exceptions import InvalidArgument, PluginError
 
 if TYPE_CHECKING:
     from tiffin._model import Model
     from tiffin._runner import Runnable
     from tiffin.store.tag import Tag
 
-__all__ = ["FrameworkAdapter", "SupportsSignatureTarget", "cpu_threads"]
+R = TypeVar("R", bound="Runnable")
+
+__all__ = [
+    "FrameworkAdapter",
+    "SupportsSignatureTarget",
+    "add_signature_methods",
+    "cpu_threads",
+]
 
 
 @runtime_checkable
@@ -125,23 +132,18 @@ class FrameworkAdapter(abc.ABC):
             Runnable.__init__(runnable)
             runnable._loaded = adapter.callable_model(adapter.load(model, **load_kwargs))
 
+        def _call(runnable: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            return getattr(runnable._loaded, method)(*args, **kwargs)
+
         namespace: dict[str, Any] = {
             "__init__": __init__,
+            "_call": _call,
             "__doc__": f"Serves the {adapter.name} model {model.tag}.",
             "SUPPORTED_RESOURCES": ("cpu",),
             "SUPPORTS_CPU_MULTI_THREADING": adapter.supports_cpu_multi_threading,
         }
-        for method_name, signature in model.info.signatures.items():
-            namespace[method_name] = Runnable.method(
-                _forward(method_name),
-                batchable=signature.batchable,
-                batch_dim=signature.batch_dim,
-                input_spec=signature.input_spec,
-                output_spec=signature.output_spec,
-                input_shape=signature.input_shape,
-            )
         class_name = "".join(part.capitalize() for part in _words(adapter.name)) + "Runnable"
-        return type(class_name, (Runnable,), namespace)
+        return add_signature_methods(type(class_name, (Runnable,), namespace), model)
 
     # -- what users call: tiffin.<name>.save_model / load_model / get ---------------------------
 
@@ -202,6 +204,12 @@ class FrameworkAdapter(abc.ABC):
                 for method, sig in converted.items()
             }
 
+        version = self.framework_version()
+        if not isinstance(version, str) or not version:
+            raise PluginError(
+                f"the {self.name!r} framework adapter{self._from()} broke the contract: "
+                f"framework_version() returned {version!r}, not a version string"
+            )
         with models.create(
             name,
             labels=labels,
@@ -209,14 +217,23 @@ class FrameworkAdapter(abc.ABC):
             signatures=converted,
             custom_objects=custom_objects,
             framework=self.name,
-            framework_version=self.framework_version(),
+            framework_version=version,
         ) as stored:
             extra = self.save(model, Path(stored.path), {**stored.info.options, **save_options})
+            if extra is not None and not isinstance(extra, Mapping):
+                raise PluginError(
+                    f"the {self.name!r} framework adapter{self._from()} broke the contract: "
+                    f"save() returned a {type(extra).__name__}, not a dict of options or None; "
+                    f"nothing was stored"
+                )
             if extra:
                 stored.info = attrs.evolve(stored.info, options={**stored.info.options, **extra})
             if called_later:  # what is saved is not what is called: check what loads back
                 _check_signature_methods(self.callable_model(self.load(stored)), converted)
         return stored  # create() pointed it at the committed version
+
+    def _from(self) -> str:
+        return f" (from {self.distribution})" if self.distribution else ""
 
     def get(self, tag: str | Tag) -> Model:
         """The stored model ``tag``, which must have been saved by this framework."""
@@ -263,6 +280,28 @@ class FrameworkAdapter(abc.ABC):
         return f"<tiffin framework adapter {self.name!r}{dist}>"
 
 
+def add_signature_methods(runnable: type[R], model: Model) -> type[R]:
+    """Give ``runnable`` one runner method per signature saved with ``model``; return it.
+
+    For an adapter whose runnable is its own :class:`tiffin.Runnable` subclass (devices,
+    threads, conversions) rather than the default of :meth:`FrameworkAdapter.runnable`. Each
+    method carries every field of its saved signature (``batchable``, ``batch_dim``,
+    ``input_spec``, ``output_spec``, ``input_shape``: a call of the wrong shape is a 400) and
+    calls ``self._call(method_name, args, kwargs)``, which ``runnable`` defines.
+    """
+    for method_name, signature in model.info.signatures.items():
+        runnable.add_method(
+            _forward(method_name),
+            method_name,
+            batchable=signature.batchable,
+            batch_dim=signature.batch_dim,
+            input_spec=signature.input_spec,
+            output_spec=signature.output_spec,
+            input_shape=signature.input_shape,
+        )
+    return runnable
+
+
 def _check_signature_methods(target: Any, signatures: Mapping[str, Any]) -> None:
     for method in signatures:
         if not callable(getattr(target, method, None)):
@@ -275,7 +314,7 @@ def _check_signature_methods(target: Any, signatures: Mapping[str, Any]) -> None
 
 def _forward(method_name: str) -> Any:
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self._loaded, method_name)(*args, **kwargs)
+        return self._call(method_name, args, kwargs)
 
     call.__name__ = call.__qualname__ = method_name
     return call

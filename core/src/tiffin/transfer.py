@@ -1,18 +1,48 @@
-"""Building blocks for a transfer strategy's client side (see ``tiffin.hookspecs``).
+"""Building blocks for a transfer strategy's client half (see ``tiffin.hookspecs.transfer``).
 
 Every strategy that moves a blob in one HTTP request streams the file up in chunks and, on
 the way down, continues an interrupted download after the bytes already in ``path``. These
 two pieces do that once, for the built-in proxy strategy and for plugins alike, so that each
 strategy only says where the bytes go and how its own errors read.
+
+Errors: :func:`raise_for_registry` turns a registry's failure answer into the typed
+:class:`tiffin.exceptions.TiffinError` it stands for (``NotFound``, ``DigestMismatch``,
+``Unauthorized``...), and :func:`translate_errors` turns httpx's transport failures into one
+readable :class:`tiffin.exceptions.RegistryUnreachable` line. A strategy raises
+:class:`tiffin.exceptions.TransferUnavailable` to let the client fall back to the next one.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["CHUNK_SIZE", "ResumableDownload", "file_chunks"]
+from tiffin.exceptions import (
+    Conflict,
+    DigestMismatch,
+    Forbidden,
+    InvalidArgument,
+    NotFound,
+    RegistryError,
+    RegistryUnreachable,
+    TiffinError,
+    TransferUnavailable,
+    Unauthorized,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "CHUNK_SIZE",
+    "ResumableDownload",
+    "file_chunks",
+    "raise_for_registry",
+    "translate_errors",
+]
 
 #: Bytes per read and per write: large enough to stay off the profile, small enough to
 #: keep memory flat whatever the blob's size.
@@ -50,6 +80,8 @@ class ResumableDownload:
         self.size = size
         self._progress = progress
         self._digest = hashlib.sha256()
+        if size == 0:
+            self.path.touch()  # an empty blob is complete at once: the file must still exist
         kept = self.path.stat().st_size if self.path.exists() else 0
         self.start = kept if kept <= size else 0  # longer than the blob: not a prefix of it
         if self.start:
@@ -89,3 +121,92 @@ class ResumableDownload:
                 self._digest.update(chunk)
                 self._progress(len(chunk))
         return self.sha256
+
+
+_BY_KIND: dict[str, type[TiffinError]] = {
+    "digest_mismatch": DigestMismatch,
+    "transfer_unavailable": TransferUnavailable,
+    "unauthorized": Unauthorized,
+    "forbidden": Forbidden,
+    "not_found": NotFound,
+    "conflict": Conflict,
+}
+_BY_STATUS: dict[int, type[TiffinError]] = {
+    400: InvalidArgument,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: InvalidArgument,
+}
+
+
+def _error_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except Exception:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def raise_for_registry(response: httpx.Response, url: str) -> None:
+    """Raise the typed :class:`tiffin.exceptions.TiffinError` a registry's failure answer
+    (``{"error": ..., "kind": ...}``) stands for; return when ``response`` succeeded.
+
+    ``url`` is the registry's, for the message. A 401 says how to log in, a 403 which scope
+    is missing; ``kind`` picks the class (``not_found``: ``NotFound``, ``digest_mismatch``:
+    ``DigestMismatch``...), else the status does, else ``RegistryError``. Never by the
+    message's text; the token is never part of a message.
+    """
+    if response.is_success:
+        return
+    body = _error_body(response)
+    kind = body.get("kind")
+    message = body.get("error") if isinstance(body.get("error"), str) else None
+    status = response.status_code
+    if status == 401:
+        message = (
+            f"the registry at {url} refused the request (401): "
+            + (message or "a token is needed")
+            + "; set TIFFIN_REGISTRY_TOKEN or run `tiffin registry login URL --token TOKEN`"
+        )
+    elif status == 403:
+        message = f"the registry at {url} refused the request (403): " + (
+            message or "this token's scope does not allow it (a write token is needed to push)"
+        )
+    elif message is None:
+        text = response.text.strip().splitlines()
+        message = f"the registry at {url} answered {status}" + (
+            f": {text[0][:200]}" if text else ""
+        )
+    cls = _BY_KIND.get(kind or "") or _BY_STATUS.get(status) or RegistryError
+    error = cls(message)
+    error.body = body  # type: ignore[attr-defined]
+    raise error
+
+
+@contextmanager
+def translate_errors(url: str) -> Iterator[None]:
+    """Turn httpx's transport failures inside the block into one readable
+    :class:`tiffin.exceptions.RegistryUnreachable` line naming ``url``."""
+    # deferred: this module is imported by entry-point modules, which stay light (no httpx)
+    import httpx
+
+    try:
+        yield
+    except httpx.ConnectError as exc:
+        raise RegistryUnreachable(
+            f"no registry answered at {url} ({_reason(exc)}); check TIFFIN_REGISTRY_URL or "
+            f"`tiffin registry login`, and that the registry is running"
+        ) from None
+    except httpx.TimeoutException:
+        raise RegistryUnreachable(f"the registry at {url} did not answer in time") from None
+    except httpx.TransportError as exc:
+        raise RegistryUnreachable(
+            f"the connection to the registry at {url} failed ({_reason(exc)})"
+        ) from None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]

@@ -1,1 +1,1 @@
-pytest_plugins = ["tiffin.testing.fixtures"]
+pytest_plugins = ["tiffin.testing.fixtures", "tiffin.testing.skips"]

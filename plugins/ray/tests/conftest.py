@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest_plugins = ["tiffin.testing.fixtures"]
+pytest_plugins = ["tiffin.testing.fixtures", "tiffin.testing.skips"]
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 

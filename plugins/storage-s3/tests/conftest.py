@@ -1,1 +1,1 @@
-pytest_plugins = ["tiffin.testing.fixtures", "tiffin_s3.testing"]
+pytest_plugins = ["tiffin.testing.fixtures", "tiffin.testing.skips", "tiffin_s3.testing"]

@@ -106,7 +106,7 @@ def test_a_failed_export_leaves_no_object_and_no_upload(s3_bucket, monkeypatch):
             raise KeyboardInterrupt  # the user pressed Ctrl-C
 
     # small blocks so parts went up before the failure (multipart, not one PUT)
-    fs = tiffin._plugins.storage_backends()["s3"].filesystem(url)[0]
+    fs = tiffin.plugins.storage_backends()["s3"].filesystem(url)[0]
     monkeypatch.setattr(fs, "default_block_size", 5 << 20)
     with pytest.raises(KeyboardInterrupt):
         tiffin.models.export_model(model.tag, url, progress=fail_half_way)

@@ -9,32 +9,28 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 import tiffin
-from tiffin import _plugins
+from tiffin import hookspecs, plugins
 from tiffin.exceptions import InvalidArgument, NotFound, ServiceUnavailable, TiffinError
-from tiffin.hookspecs import StorageBackend, has_capability
+from tiffin.hookspecs import StorageBackend
 from tiffin_s3 import S3AccessDenied, S3Storage
 from tiffin_s3._errors import translate
 from tiffin_s3._url import parse
 
 CAPABILITIES = (
-    "presign_get",
-    "presign_put",
-    "multipart_create",
-    "multipart_part_url",
-    "multipart_upload_part",
-    "multipart_list_parts",
-    "multipart_complete",
-    "multipart_abort",
-    "read_range",
-    "write_atomic",
+    hookspecs.SupportsPresign,
+    hookspecs.SupportsMultipart,
+    hookspecs.SupportsMultipartPartUrl,
+    hookspecs.SupportsMultipartUploadPart,
+    hookspecs.SupportsReadRange,
+    hookspecs.SupportsAtomicWrite,
 )
 
 
 def test_registered_for_s3_and_s3a_with_every_capability():
-    backends = _plugins.storage_backends()
+    backends = plugins.storage_backends()
     assert isinstance(backends["s3"], S3Storage) and backends["s3a"] is backends["s3"]
     assert isinstance(backends["s3"], StorageBackend)
-    missing = [name for name in CAPABILITIES if not has_capability(backends["s3"], name)]
+    missing = [p.__name__ for p in CAPABILITIES if not isinstance(backends["s3"], p)]
     assert missing == []
 
 

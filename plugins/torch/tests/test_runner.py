@@ -87,6 +87,7 @@ def test_device_defaults_to_cpu_and_bad_devices_are_clear() -> None:
         tiffin.torch.load_model("lin", device_id="meta")
 
 
+@pytest.mark.gpu  # the allow-list of skips in CI: this one runs where no GPU is
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without CUDA")
 def test_asking_for_cuda_without_cuda_is_a_clear_error() -> None:
     tiffin.torch.save_model("lin", torch.nn.Linear(4, 2))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tiffin.testing.fixtures", "tiffin_registry.testing"]
+pytest_plugins = ["tiffin.testing.fixtures", "tiffin.testing.skips", "tiffin_registry.testing"]
 
 MiB = 1024 * 1024
 PART_SIZE = MiB

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tiffin.testing.fixtures", "tiffin_registry.testing"]
+pytest_plugins = ["tiffin.testing.fixtures", "tiffin.testing.skips", "tiffin_registry.testing"]
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Runners: units of inference that batch and scale (``tiffin.Runnable``, ``tiffin.Runner``).
 
 The pieces, one module each: :mod:`._runnable` (the user's class and its marked methods),
-:mod:`._runner` (the runner and its methods), :mod:`._batching` (the adaptive dispatcher),
+:mod:`._runner` (the runner and its methods), :mod:`._batching` (the adaptive dispatcher) and
+:mod:`._calls` (the calls it queues),
 :mod:`._cost` (the learned cost of a call), :mod:`._containers` (finding data containers and
 batching whole calls), :mod:`._local` (calling a runnable in this process), :mod:`._metrics`.
 """

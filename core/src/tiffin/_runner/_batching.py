@@ -35,10 +35,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections import deque
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from tiffin._runner._calls import TICK_DONE, TICK_PENDING, CallGroup, QueuedCall
 from tiffin._runner._containers import CallShape, join_calls, split_result
 from tiffin.exceptions import ServiceUnavailable
 
@@ -54,40 +54,6 @@ MIN_OBSERVATIONS = 3
 GAP_WEIGHT = 0.2
 #: ``_decide_alone``'s answers that hold the call: a timed wait for company, or the loop's turn
 _WAIT, _TICK = "wait", "tick"
-#: ``_Group.tick``: waiting for the end of the loop's turn, and that turn has ended
-_TICK_PENDING, _TICK_DONE = 1, 2
-
-
-class _Call:
-    __slots__ = ("args", "arrived", "future", "kwargs", "shape")
-
-    def __init__(
-        self,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        shape: CallShape,
-        future: asyncio.Future[Any],
-        arrived: float,
-    ) -> None:
-        self.args = args
-        self.kwargs = kwargs
-        self.shape = shape
-        self.future = future
-        self.arrived = arrived
-
-
-class _Group:
-    """Queued calls that may share a batch, oldest first."""
-
-    __slots__ = ("calls", "rows", "shape", "tick", "wait_allowed", "waited")
-
-    def __init__(self, shape: CallShape) -> None:
-        self.shape = shape
-        self.calls: deque[_Call] = deque()
-        self.rows = 0
-        self.wait_allowed: bool | None = None  # decided once, when the group first may wait
-        self.waited = False  # it did wait for company
-        self.tick = 0  # waits for the end of the loop's turn (_TICK_PENDING), or did (_TICK_DONE)
 
 
 class Dispatcher:
@@ -106,7 +72,7 @@ class Dispatcher:
         self.fallbacks = method.fallbacks
         self.batching: bool = method.batchable  # False: every call is its own batch
         self.concurrency: int = max(1, getattr(executor, "concurrency", 1))
-        self.groups: list[_Group] = []
+        self.groups: list[CallGroup] = []
         self.queued_rows = 0
         self.inflight = 0
         self.direct = 0  # calls run by sync callers in their own threads (see ``run_in_thread``)
@@ -146,12 +112,12 @@ class Dispatcher:
 
         self._admit(shape, now)
         future: asyncio.Future[Any] = self.loop.create_future()
-        call = _Call(args, kwargs, shape, future, now)
+        call = QueuedCall(args, kwargs, shape, future, now)
         group = self._enqueue(call)
         if hold is not None and group.wait_allowed is None:
             group.wait_allowed = True  # already decided (a probe must not be counted twice)
         if hold is _TICK:
-            group.tick = _TICK_PENDING
+            group.tick = TICK_PENDING
             if not self._tick_armed:
                 self._tick_armed = True
                 self.loop.call_soon(self._on_tick)
@@ -228,7 +194,7 @@ class Dispatcher:
         self._probes += 1
         return self._probes % 16 == 0
 
-    def _decide(self, group: _Group, now: float) -> tuple[str | None, float]:
+    def _decide(self, group: CallGroup, now: float) -> tuple[str | None, float]:
         """Dispatch ``group`` now (a reason), or wait until the returned time (None, when)."""
         if not group.shape.batchable:
             return "unbatchable", now
@@ -236,9 +202,9 @@ class Dispatcher:
             return "full", now
         if len(self.groups) > 1:
             return "other_shapes", now  # never idle while other calls wait
-        if group.tick == _TICK_PENDING:  # ``_on_tick`` pumps at the end of the loop's turn
+        if group.tick == TICK_PENDING:  # ``_on_tick`` pumps at the end of the loop's turn
             return None, float("inf")
-        if group.tick == _TICK_DONE and len(group.calls) > 1:
+        if group.tick == TICK_DONE and len(group.calls) > 1:
             return "tick", now  # the turn brought company
         if self.cost.count < MIN_OBSERVATIONS:
             return "cold", now
@@ -297,20 +263,20 @@ class Dispatcher:
 
     # -- queue ---------------------------------------------------------------------------------
 
-    def _enqueue(self, call: _Call) -> _Group:
+    def _enqueue(self, call: QueuedCall) -> CallGroup:
         for group in self.groups:
             if group.shape.compatible(call.shape):
                 break
         else:
-            group = _Group(call.shape)
+            group = CallGroup(call.shape)
             self.groups.append(group)
         group.calls.append(call)
         group.rows += call.shape.rows
         self.queued_rows += call.shape.rows
         return group
 
-    def _take(self, group: _Group) -> list[_Call]:
-        calls: list[_Call] = []
+    def _take(self, group: CallGroup) -> list[QueuedCall]:
+        calls: list[QueuedCall] = []
         rows = 0
         queue = group.calls
         while queue:
@@ -401,8 +367,8 @@ class Dispatcher:
         """The end of the loop's turn: calls holding for it go out with their company."""
         self._tick_armed = False
         for group in self.groups:
-            if group.tick == _TICK_PENDING:
-                group.tick = _TICK_DONE
+            if group.tick == TICK_PENDING:
+                group.tick = TICK_DONE
                 group.waited = True
         self._pump()
 
@@ -442,7 +408,7 @@ class Dispatcher:
                 self._pump()
         return result
 
-    async def _run_batch(self, calls: list[_Call], reason: str) -> None:
+    async def _run_batch(self, calls: list[QueuedCall], reason: str) -> None:
         batch_id, rows, waits, seconds = -1, 0, (), None
         try:
             started = monotonic()

@@ -13,7 +13,11 @@ from typing import Any
 
 from tiffin.containers import type_name
 from tiffin.exceptions import InvalidArgument
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import (
+    SupportsBatchSize,
+    SupportsCompatible,
+    SupportsFrameworkBatching,
+)
 
 __all__ = ["CallShape", "container_for", "join_calls", "split_result"]
 
@@ -50,7 +54,7 @@ def container_for(value: Any, fallbacks: Sequence[Any] = ()) -> Any | None:
         _cache[cls] = found
     if found is None and fallbacks:
         for adapter in fallbacks:
-            if has_capability(adapter, "batch") and has_capability(adapter, "split"):
+            if isinstance(adapter, SupportsFrameworkBatching):
                 return _AdapterContainer(adapter)
     return found
 
@@ -69,12 +73,12 @@ class _AdapterContainer:
         return id(self.adapter)
 
     def batch_size(self, value: Any, batch_dim: int) -> int:
-        if has_capability(self.adapter, "batch_size"):
+        if isinstance(self.adapter, SupportsBatchSize):
             return int(self.adapter.batch_size(value, batch_dim))
         return len(value)
 
     def compatible(self, a: Any, b: Any, batch_dim: int) -> bool:
-        if has_capability(self.adapter, "compatible"):
+        if isinstance(self.adapter, SupportsCompatible):
             return bool(self.adapter.compatible(a, b, batch_dim))
         return type(a) is type(b)
 
@@ -86,13 +90,13 @@ class _AdapterContainer:
 
 
 def _rows(container: Any, value: Any, batch_dim: int) -> int:
-    if has_capability(container, "batch_size"):
+    if isinstance(container, SupportsBatchSize):
         return int(container.batch_size(value, batch_dim))
     return len(value)
 
 
 def _compatible(container: Any, a: Any, b: Any, batch_dim: int) -> bool:
-    if has_capability(container, "compatible"):
+    if isinstance(container, SupportsCompatible):
         return bool(container.compatible(a, b, batch_dim))
     return type(a) is type(b)
 

@@ -32,7 +32,7 @@ class ShapeCheck:
         if not args:
             return
         shape = getattr(args[0], "shape", None)
-        if type(shape) is not tuple:
+        if not isinstance(shape, tuple):  # numpy's tuple, torch's Size; lists pass unchecked
             return
         if len(shape) == self.ndim:
             for i, n in self.fixed:

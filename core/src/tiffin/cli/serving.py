@@ -72,13 +72,29 @@ def serve(
     loop: str = typer.Option(
         _DEFAULTS.loop, "--loop", help="Event loop: auto (uvloop where installed), uvloop, asyncio."
     ),
+    engine: str = typer.Option(
+        "local",
+        "--engine",
+        help="Serving engine: local (built in) or one a plugin adds (ray from tiffin-ray).",
+    ),
 ) -> None:
     """Serve a service over HTTP: each API at POST /<route>, plus /docs, /metrics and probes."""
     from tiffin._server._launch import serve as run_server
 
     if working_dir is not None and not working_dir.is_dir():
         raise fail(f"--working-dir {working_dir} is not a directory")
-    run_server(
+    run = run_server
+    if engine != "local":  # the default never loads plugins: tiffin serve stays as fast
+        from tiffin import _plugins
+
+        engines = _plugins.serving_engines()
+        if engine not in engines:
+            raise fail(
+                f"--engine {engine}: no serving engine of that name is installed (installed: "
+                f"{', '.join(sorted(engines)) or 'none'}); ray comes from pip install tiffin-ray"
+            )
+        run = engines[engine].serve
+    run(
         target,
         ServeOptions(
             host=host,

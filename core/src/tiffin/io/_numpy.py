@@ -22,9 +22,22 @@ from tiffin.io._base import (
     IODescriptor,
     current_request,
     header,
-    media_type_of,
     set_current_request,
     wrong_output,
+)
+from tiffin.io._npy import (
+    CSV,
+    DTYPE_HEADER,
+    JSON,
+    NPY,
+    NUMERIC_KINDS,
+    RAW,
+    SHAPE_HEADER,
+    fmt_shape,
+    lazy_numpy,
+    parse_shape,
+    read_npy,
+    wanted_binary,
 )
 from tiffin.io._tensors import Tensor, TensorSpec, datatype_of
 
@@ -33,29 +46,12 @@ if TYPE_CHECKING:
 
 __all__ = ["NumpyNdarray"]
 
-JSON = "application/json"
-NPY = "application/x-npy"
-RAW = "application/octet-stream"
-CSV = "text/csv"
-DTYPE_HEADER = "X-Tiffin-Dtype"
-SHAPE_HEADER = "X-Tiffin-Shape"
-_NUMERIC_KINDS = "biuf"
+_NUMERIC_KINDS = NUMERIC_KINDS
 _JSON_NUMPY = orjson.OPT_SERIALIZE_NUMPY
-
-_np: Any = None
-
-
-def _numpy() -> Any:
-    global _np
-    if _np is None:
-        import numpy
-
-        _np = numpy
-    return _np
 
 
 def _json_default(obj: Any) -> Any:
-    np = _numpy()
+    np = lazy_numpy()
     if isinstance(obj, np.ndarray):
         if obj.ndim and obj.dtype.kind in _NUMERIC_KINDS and not obj.flags.c_contiguous:
             return np.ascontiguousarray(obj)
@@ -63,26 +59,6 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-def parse_shape(text: str) -> tuple[int, ...]:
-    """``"2,3"``, ``"(2, 3)"``, ``"[2,3]"`` or ``"2x3"`` -> ``(2, 3)``; ``""`` -> ``()``."""
-    cleaned = text.strip().strip("()[]").replace("x", ",")
-    try:
-        shape = tuple(int(part) for part in cleaned.split(",") if part.strip())
-    except ValueError:
-        raise BadInput(
-            f"{SHAPE_HEADER} must be comma-separated integers like '2,3', got {text!r}"
-        ) from None
-    if any(s < 0 for s in shape):
-        raise BadInput(f"{SHAPE_HEADER} must not hold negative sizes, got {text!r}")
-    return shape
-
-
-def _fmt_shape(shape: tuple[int, ...] | None) -> str:
-    if shape is None:
-        return "any"
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 class NumpyNdarray(IODescriptor):
@@ -105,7 +81,7 @@ class NumpyNdarray(IODescriptor):
         enforce_dtype: bool = False,
         enforce_shape: bool = False,
     ) -> None:
-        np = _numpy()
+        np = lazy_numpy()
         try:
             self._dtype = np.dtype(dtype) if dtype is not None else None
         except TypeError as exc:
@@ -168,7 +144,7 @@ class NumpyNdarray(IODescriptor):
         return None
 
     def _from_json(self, parsed: Any) -> Any:
-        np = _numpy()
+        np = lazy_numpy()
         if not isinstance(parsed, list):
             self._check_json_scalar(parsed)
         dtype = self._dtype
@@ -196,12 +172,12 @@ class NumpyNdarray(IODescriptor):
             kind = "an object" if isinstance(parsed, dict) else "a string"
             raise BadInput(
                 f"NumpyNdarray input must be a JSON array of numbers (nested lists), got {kind}"
-                f"{'; expected shape ' + _fmt_shape(self._shape) if self._shape else ''}"
+                f"{'; expected shape ' + fmt_shape(self._shape) if self._shape else ''}"
             )
         if self._shape:  # shape=() asks for a 0-d array: a bare number is what it wants
             raise BadInput(
                 f"NumpyNdarray input is a single JSON value ({orjson.dumps(parsed).decode()}), "
-                f"not an array; expected shape {_fmt_shape(self._shape)}: wrap it in a list"
+                f"not an array; expected shape {fmt_shape(self._shape)}: wrap it in a list"
             )
 
     def _not_numeric(self, parsed: Any, exc: Exception, what: str) -> str:
@@ -210,12 +186,12 @@ class NumpyNdarray(IODescriptor):
             reason = "its nested lists are ragged (rows of different lengths, or lists mixed with other values)"
         else:
             reason = text
-        expected = f"; expected shape {_fmt_shape(self._shape)}" if self._shape is not None else ""
+        expected = f"; expected shape {fmt_shape(self._shape)}" if self._shape is not None else ""
         return f"NumpyNdarray input {what}: {reason}{expected}"
 
     def _from_objects(self, arr: Any) -> Any:
         """Object or text arrays: nulls become NaN, big integers floats; anything else is a 400."""
-        np = _numpy()
+        np = lazy_numpy()
         if arr.dtype.kind in "US":
             hint = " or set dtype= to parse numbers written as text" if self._dtype is None else ""
             raise BadInput(
@@ -240,37 +216,10 @@ class NumpyNdarray(IODescriptor):
             return arr.astype(np.float64)
 
     def _from_npy(self, data: bytes) -> Any:
-        """Read a ``.npy`` body without pickles, and without trusting its header's size.
-
-        ``np.load`` on a file object allocates what the header claims before reading the data,
-        so a 100-byte body could ask for terabytes; the header is read and checked first here.
-        """
-        np = _numpy()
-        from numpy.lib import format as npy
-
-        stream = io.BytesIO(data)
-        try:
-            major, _ = npy.read_magic(stream)
-            read_header = npy.read_array_header_1_0 if major == 1 else npy.read_array_header_2_0
-            shape, fortran_order, dtype = read_header(stream)
-        except (ValueError, TypeError, SyntaxError, OverflowError, EOFError) as exc:
-            raise BadInput(f"NumpyNdarray input is not a readable .npy file: {exc}") from None
-        if dtype.hasobject or dtype.kind not in _NUMERIC_KINDS + "c":
-            raise BadInput(
-                f"NumpyNdarray .npy input must hold a numeric array without pickles, got dtype {dtype}"
-            )
-        offset = stream.tell()
-        expected = dtype.itemsize * math.prod(shape)
-        if len(data) - offset != expected:
-            raise BadInput(
-                f"NumpyNdarray .npy input declares shape {_fmt_shape(shape)} of {dtype} "
-                f"({expected} bytes) but holds {len(data) - offset} bytes of data"
-            )
-        arr = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=offset)
-        return arr.reshape(shape, order="F" if fortran_order else "C").copy()
+        return read_npy(data)
 
     def _from_csv(self, data: bytes) -> Any:
-        np = _numpy()
+        np = lazy_numpy()
         try:
             with np.errstate(all="ignore"):
                 return np.loadtxt(
@@ -280,7 +229,7 @@ class NumpyNdarray(IODescriptor):
             raise BadInput(f"NumpyNdarray CSV input is not a table of numbers: {exc}") from None
 
     def _from_raw(self, data: bytes, dtype_text: str | None, shape_text: str | None) -> Any:
-        np = _numpy()
+        np = lazy_numpy()
         if dtype_text is None and self._dtype is None:
             raise BadInput(
                 f"NumpyNdarray application/octet-stream input needs its dtype: send the header "
@@ -304,7 +253,7 @@ class NumpyNdarray(IODescriptor):
         if len(data) != expected:
             raise BadInput(
                 f"NumpyNdarray raw input has {len(data)} bytes, but dtype {dtype.str} and shape "
-                f"{_fmt_shape(shape)} need {expected}"
+                f"{fmt_shape(shape)} need {expected}"
             )
         arr = np.frombuffer(data, dtype=dtype).reshape(shape)
         cast = self._cast(arr)
@@ -313,7 +262,7 @@ class NumpyNdarray(IODescriptor):
     # -- dtype and shape -----------------------------------------------------------------------
 
     def _cast(self, arr: Any) -> Any:
-        np = _numpy()
+        np = lazy_numpy()
         dtype = self._dtype
         if dtype is None or arr.dtype == dtype:
             return arr
@@ -351,15 +300,15 @@ class NumpyNdarray(IODescriptor):
                         break
             if not ok:
                 raise BadInput(
-                    f"NumpyNdarray input has shape {_fmt_shape(actual)}, expected "
-                    f"{_fmt_shape(self._shape)} (-1 means any size)"
+                    f"NumpyNdarray input has shape {fmt_shape(actual)}, expected "
+                    f"{fmt_shape(self._shape)} (-1 means any size)"
                 )
         return arr
 
     # -- output --------------------------------------------------------------------------------
 
     def _as_array(self, value: Any) -> Any:
-        np = _numpy()
+        np = lazy_numpy()
         if isinstance(value, np.ndarray):
             return value
         try:
@@ -381,14 +330,14 @@ class NumpyNdarray(IODescriptor):
         from starlette.responses import Response
 
         request = current_request()
-        binary = _wanted_binary(request) if request is not None else None
+        binary = wanted_binary(request) if request is not None else None
         if binary is None:
             body, media_type, _ = self.encode(value)
             return Response(body, media_type=media_type)
         arr = self._as_array(value)
         if binary == NPY:
             buffer = io.BytesIO()
-            _numpy().save(buffer, arr, allow_pickle=False)
+            lazy_numpy().save(buffer, arr, allow_pickle=False)
             return Response(buffer.getvalue(), media_type=NPY)
         if arr.dtype.kind not in _NUMERIC_KINDS + "c":
             raise wrong_output(self, "a numeric numpy array", value)
@@ -479,7 +428,7 @@ class NumpyNdarray(IODescriptor):
     @classmethod
     def from_sample(cls, sample: Any, **kwargs: Any) -> NumpyNdarray:
         """Dtype, shape and example from an array (or nested lists); kwargs override them."""
-        arr = _numpy().asarray(sample)
+        arr = lazy_numpy().asarray(sample)
         kwargs.setdefault("dtype", arr.dtype)
         kwargs.setdefault("shape", arr.shape)
         descriptor = cls(**kwargs)
@@ -498,17 +447,3 @@ def _item_schema(dtype: Any) -> dict[str, Any]:
     if kind == "f":
         return {"type": "number", "format": "float" if dtype.itemsize <= 4 else "double"}
     return {"type": "string"}
-
-
-def _wanted_binary(request: Any) -> str | None:
-    """``application/x-npy`` or ``application/octet-stream`` when ``Accept`` asks for it first."""
-    accept = header(request, b"accept")
-    if not accept or b"application/" not in accept:
-        return None
-    for part in accept.split(b","):
-        media_type = media_type_of(part)
-        if media_type in (NPY, RAW):
-            return media_type
-        if media_type in (JSON, "*/*", "application/*"):
-            return None
-    return None

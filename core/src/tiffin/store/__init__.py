@@ -20,9 +20,6 @@ when a transfer needs them.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from tiffin.hookspecs import RemoteStore, RemoteVersion, TransferOptions, TransferSummary
 from tiffin.store.autopull import enable as enable_auto_pull
 from tiffin.store.chain import StoreChain
@@ -37,6 +34,7 @@ from tiffin.store.remotes import configured_remote, open_remote
 from tiffin.store.stored import StoredInfo, StoredVersion
 from tiffin.store.summary import summary_dict, summary_line
 from tiffin.store.tag import Tag, new_version, validate_name, validate_version
+from tiffin.transfer import raise_for_registry, translate_errors
 
 __all__ = [
     "LOCAL",
@@ -77,12 +75,3 @@ __all__ = [
     "verify",
 ]
 
-#: For transfer strategies: a registry's answer as the typed error it stands for, and httpx's
-#: transport failures as one line. Imported on first use (they need httpx).
-_REGISTRY_HELPERS = {"raise_for_registry", "translate_errors"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _REGISTRY_HELPERS:
-        return getattr(importlib.import_module("tiffin.store._registry_client"), name)
-    raise AttributeError(f"module 'tiffin.store' has no attribute {name!r}")

@@ -15,6 +15,7 @@ import errno
 import fcntl
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from tiffin.exceptions import (
     TiffinError,
     TransferUnavailable,
 )
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import SupportsAccepts, SupportsClientDownload, SupportsClientUpload
 from tiffin.store._registry_client import RegistryClient
 from tiffin.store.home import tiffin_home
 from tiffin.store.manifest import hash_file
@@ -65,18 +66,17 @@ class ByteCounter:
 
 def _candidates(size: int, forced: str | None, direction: str) -> list[Any]:
     strategies = _plugins.transfer_strategies()
-    method = f"client_{direction}"
+    method = SupportsClientUpload if direction == "upload" else SupportsClientDownload
     if forced is not None:
         strategy = strategies.get(forced)
-        if strategy is None or not has_capability(strategy, method):
-            usable = [n for n, s in strategies.items() if has_capability(s, method)]
-            raise MissingPlugin(missing_message("transfer strategy", forced, usable, "--strategy"))
+        if strategy is None or not isinstance(strategy, method):
+            names = [n for n, s in strategies.items() if isinstance(s, method)]
+            raise MissingPlugin(missing_message("transfer strategy", forced, names, "--strategy"))
         return [strategy]
     usable = [
         s
         for s in strategies.values()
-        if has_capability(s, method)
-        and (not has_capability(s, "accepts") or getattr(s, "accepts")(size))  # noqa: B009
+        if isinstance(s, method) and (not isinstance(s, SupportsAccepts) or s.accepts(size))
     ]
     return sorted(usable, key=lambda s: (-int(s.priority), s.name))
 
@@ -113,6 +113,13 @@ def _negotiate(
             if forced is not None:
                 raise
             candidates = [s for s in candidates if s.name != chosen]
+        except Exception as exc:
+            # a typed failure fails the transfer; anything else is the strategy's own bug
+            if forced is not None or isinstance(exc, TiffinError | OSError):
+                raise
+            _broken_client_half(chosen, direction, exc)
+            declined.append(f"{chosen} (raised {type(exc).__name__})")
+            candidates = [s for s in candidates if s.name != chosen]
     offered = ", ".join(answer.get("offered") or []) if candidates else ""
     if forced is not None:
         raise TransferUnavailable(
@@ -125,6 +132,16 @@ def _negotiate(
         f"(this client has: {mine}; the registry offers: {offered or 'none'}"
         + (f"; declined: {'; '.join(declined)}" if declined else "")
         + ")"
+    )
+
+
+def _broken_client_half(name: str, direction: str, exc: Exception) -> None:
+    warnings.warn(
+        f"transfer strategy {name!r} (from {_plugins.distribution_of('strategy', name)}) raised "
+        f"in client_{direction}: {type(exc).__name__}: {' '.join(str(exc).split())}; falling back "
+        f"to the next strategy. Report it to the plugin's authors, or uninstall it",
+        _plugins.TiffinPluginWarning,
+        stacklevel=4,
     )
 
 

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tiffin.transfer import CHUNK_SIZE, ResumableDownload, file_chunks
+from tiffin.transfer import (
+    CHUNK_SIZE,
+    ResumableDownload,
+    file_chunks,
+    raise_for_registry,
+    translate_errors,
+)
 
 __all__ = ["ProxyStrategy"]
 
@@ -38,11 +44,6 @@ class ProxyStrategy:
         http: Any,
         progress: Callable[[int], None],
     ) -> None:
-        from tiffin.store._registry_client import (  # httpx: on use
-            raise_for_registry,
-            translate_errors,
-        )
-
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
         base = str(http.base_url)
         with translate_errors(base):
@@ -62,11 +63,6 @@ class ProxyStrategy:
         http: Any,
         progress: Callable[[int], None],
     ) -> str | None:
-        from tiffin.store._registry_client import (  # httpx: on use
-            raise_for_registry,
-            translate_errors,
-        )
-
         download = ResumableDownload(path, size, progress)
         if download.complete:
             return download.sha256

@@ -7,113 +7,27 @@ the message is the registry's own one line. The token is never part of a message
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
-from tiffin.exceptions import (
-    Conflict,
-    DigestMismatch,
-    Forbidden,
-    InvalidArgument,
-    NotFound,
-    RegistryError,
-    RegistryUnreachable,
-    TiffinError,
-    TransferUnavailable,
-    Unauthorized,
-)
+from tiffin.exceptions import NotFound, RegistryError
 from tiffin.store._registry_config import RegistryConfig, registry_config
+from tiffin.transfer import raise_for_registry, translate_errors
 
 __all__ = ["API", "RegistryClient", "raise_for_registry", "translate_errors"]
 
 API = "/api/v1"
 _TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
-_BY_KIND: dict[str, type[TiffinError]] = {
-    "digest_mismatch": DigestMismatch,
-    "transfer_unavailable": TransferUnavailable,
-    "unauthorized": Unauthorized,
-    "forbidden": Forbidden,
-    "not_found": NotFound,
-    "conflict": Conflict,
-}
-_BY_STATUS: dict[int, type[TiffinError]] = {
-    400: InvalidArgument,
-    401: Unauthorized,
-    403: Forbidden,
-    404: NotFound,
-    409: Conflict,
-    413: InvalidArgument,
-}
 
-
-def error_body(response: httpx.Response) -> dict[str, Any]:
+def _registry_error(response: httpx.Response) -> bool:
+    """Whether a failure answer carries a tiffin registry's JSON error (``kind``, ``error``)."""
     try:
-        data = response.json()
+        body = response.json()
     except Exception:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def raise_for_registry(response: httpx.Response, url: str) -> None:
-    """Raise the typed error a registry's failure answer stands for; return on success."""
-    if response.is_success:
-        return
-    body = error_body(response)
-    kind = body.get("kind")
-    message = body.get("error") if isinstance(body.get("error"), str) else None
-    status = response.status_code
-    if status == 401:
-        message = (
-            f"the registry at {url} refused the request (401): "
-            + (message or "a token is needed")
-            + "; set TIFFIN_REGISTRY_TOKEN or run `tiffin registry login URL --token TOKEN`"
-        )
-    elif status == 403:
-        message = f"the registry at {url} refused the request (403): " + (
-            message or "this token's scope does not allow it (a write token is needed to push)"
-        )
-    elif status == 404 and kind is None and message is None:
-        raise RegistryError(
-            f"{url} does not answer as a tiffin registry ({response.request.method} "
-            f"{response.request.url.path} is 404 without a registry's error body); check "
-            f"TIFFIN_REGISTRY_URL or `tiffin registry login`"
-        )
-    elif message is None:
-        text = response.text.strip().splitlines()
-        message = f"the registry at {url} answered {status}" + (
-            f": {text[0][:200]}" if text else ""
-        )
-    cls = _BY_KIND.get(kind or "") or _BY_STATUS.get(status) or RegistryError
-    error = cls(message)
-    error.body = body  # type: ignore[attr-defined]
-    raise error
-
-
-@contextmanager
-def translate_errors(url: str) -> Iterator[None]:
-    """Turn httpx's transport failures into one readable line."""
-    try:
-        yield
-    except httpx.ConnectError as exc:
-        raise RegistryUnreachable(
-            f"no registry answered at {url} ({_reason(exc)}); check TIFFIN_REGISTRY_URL or "
-            f"`tiffin registry login`, and that the registry is running"
-        ) from None
-    except httpx.TimeoutException:
-        raise RegistryUnreachable(f"the registry at {url} did not answer in time") from None
-    except httpx.TransportError as exc:
-        raise RegistryUnreachable(
-            f"the connection to the registry at {url} failed ({_reason(exc)})"
-        ) from None
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
+        return False
+    return isinstance(body, dict) and ("kind" in body or "error" in body)
 
 
 class RegistryClient:
@@ -142,6 +56,12 @@ class RegistryClient:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         with translate_errors(self.url):
             response = self.http.request(method, API + path, **kwargs)
+        if response.status_code == 404 and not _registry_error(response):
+            raise RegistryError(
+                f"{self.url} does not answer as a tiffin registry ({method} {API + path} is 404 "
+                f"without a registry's error body); check TIFFIN_REGISTRY_URL or `tiffin "
+                f"registry login`"
+            )
         raise_for_registry(response, self.url)
         return response
 

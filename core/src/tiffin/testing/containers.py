@@ -102,9 +102,9 @@ class DataContainerContract:
     def test_compatible_values_may_share_a_batch(self) -> None:
         container = self._container()
         if not hasattr(container, "compatible"):
-            import pytest
+            from tiffin.testing.skips import not_applicable
 
-            pytest.skip("the container has no compatible() (an optional capability)")
+            not_applicable("the container has no compatible() (an optional capability)")
         values = self.values()
         assert container.compatible(values[0], values[1], self.batch_dim), (
             "compatible(a, b) must be True for the sample values (they batch together)"

@@ -34,6 +34,8 @@ from typing import Any, ClassVar
 
 import pytest
 
+from tiffin.testing.skips import not_applicable
+
 __all__ = ["FrameworkContract"]
 
 _MODEL_NAME = "contract-model"
@@ -402,7 +404,7 @@ class FrameworkContract:
         if importlib.util.find_spec("tiffin._runner") is None or not hasattr(
             importlib.import_module("tiffin._runner"), "Runner"
         ):
-            pytest.skip("tiffin.Runner is not available in this tiffin version")
+            not_applicable("tiffin.Runner is not available in this tiffin version")
         runner = saved.to_runner()
         runner.init_local()
         return runner
@@ -458,7 +460,7 @@ class FrameworkContract:
 
     def _batching(self, value: Any) -> Any:
         from tiffin import _plugins
-        from tiffin.hookspecs import has_capability
+        from tiffin.hookspecs import SupportsFrameworkBatching
 
         containers = _plugins.data_containers()
         for cls in type(value).__mro__:
@@ -469,7 +471,7 @@ class FrameworkContract:
                 if name in containers:
                     return containers[name]
         adapter = self._adapter()
-        if has_capability(adapter, "batch") and has_capability(adapter, "split"):
+        if isinstance(adapter, SupportsFrameworkBatching):
             return adapter
         pytest.fail(
             f"nothing knows how to batch a {type(value).__module__}.{type(value).__qualname__}. "

@@ -38,6 +38,10 @@ def _port_range_from_env() -> range | None:
         ) from None
 
 
+#: Ports :func:`free_port` gave out in this process: not handed out again while others are free.
+_HANDED_OUT: set[int] = set()
+
+
 def free_port(port_range: range | tuple[int, int] | None = None) -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago.
 
@@ -51,17 +55,24 @@ def free_port(port_range: range | tuple[int, int] | None = None) -> int:
         port_range = range(port_range[0], port_range[1] + 1)
     port_range = port_range or _port_range_from_env()
     if port_range is None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
+        for _ in range(100):  # the system may hand out the same free port twice in a row
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            if port not in _HANDED_OUT:
+                break
+        _HANDED_OUT.add(port)
+        return port
     ports = list(port_range)
     random.shuffle(ports)
+    ports.sort(key=lambda p: p in _HANDED_OUT)  # ports not given out yet first
     for port in ports:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)
             return port
     raise RuntimeError(f"no free port in {port_range.start}-{port_range.stop - 1}")
 
@@ -138,35 +149,40 @@ class ServerProcess:
     ) -> None:
         import threading
 
-        self.port = free_port(port_range)
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [
-                python or sys.executable,
-                "-m",
-                "tiffin",
-                "serve",
-                target,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                *args,
-            ],
-            cwd=cwd,
-            env={**os.environ, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self._lines: list[str] = []
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-        try:
-            self._wait_ready(self.url + ready_path, timeout)
-        except BaseException:
-            self.stop()
-            raise
+        for attempt in (1, 2):
+            self.port = free_port(port_range)
+            self.url = f"http://127.0.0.1:{self.port}"
+            self.process = subprocess.Popen(
+                [
+                    python or sys.executable,
+                    "-m",
+                    "tiffin",
+                    "serve",
+                    target,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    *args,
+                ],
+                cwd=cwd,
+                env={**os.environ, **(env or {})},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            self._lines: list[str] = []
+            self._reader = threading.Thread(target=self._drain, daemon=True)
+            self._reader.start()
+            try:
+                self._wait_ready(self.url + ready_path, timeout)
+                return
+            except BaseException:
+                output = self.stop()
+                # the port was free when picked, then taken before the server bound it: once more
+                if attempt == 1 and "already in use" in output.lower():
+                    continue
+                raise
 
     def _drain(self) -> None:
         assert self.process.stdout is not None

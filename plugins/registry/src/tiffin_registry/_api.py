@@ -17,9 +17,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from tiffin.exceptions import InvalidArgument, NotFound, TiffinError
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import SupportsRegistryOfferDownload, SupportsRegistryOfferUpload
 from tiffin_registry._access import Registry, check_sha256
 from tiffin_registry._catalog import Catalog, check_kind
+from tiffin_registry._isolation import disable
 
 __all__ = ["MAX_JSON_BODY", "MAX_MANIFEST", "api_routes"]
 
@@ -95,9 +96,11 @@ def api_routes(registry: Registry, catalog: Catalog, strategies: dict[str, Any])
     """The routes of ``/api/v1/`` (strategy routes are mounted separately by the app)."""
 
     def offered(direction: str) -> list[str]:
-        method = f"registry_offer_{direction}"
-        ranked = sorted(strategies.values(), key=lambda s: (-int(s.priority), s.name))
-        return [s.name for s in ranked if has_capability(s, method)]
+        protocol = (
+            SupportsRegistryOfferUpload if direction == "upload" else SupportsRegistryOfferDownload
+        )
+        ranked = sorted(list(strategies.values()), key=lambda s: (-int(s.priority), s.name))
+        return [s.name for s in ranked if isinstance(s, protocol)]
 
     def mount_url(request: Request, name: str) -> str:
         return str(request.base_url).rstrip("/") + f"/api/v1/transfer/{name}"
@@ -170,10 +173,18 @@ def api_routes(registry: Registry, catalog: Catalog, strategies: dict[str, Any])
         for name in wanted:
             if name not in available:
                 continue
+            strategy = strategies.get(name)
+            if strategy is None:
+                continue  # disabled since: see _isolation
             session = await run_in_threadpool(registry.create_session, sha256, size, name)
-            offer = await run_in_threadpool(
-                strategies[name].registry_offer_upload, registry, session, mount_url(request, name)
-            )
+            try:
+                offer = await run_in_threadpool(
+                    strategy.registry_offer_upload, registry, session, mount_url(request, name)
+                )
+            except Exception as exc:
+                await run_in_threadpool(registry.abort_session, session.id)
+                disable(strategies, name, "registry_offer_upload", exc)
+                continue
             if offer is None:
                 await run_in_threadpool(registry.abort_session, session.id)
                 declined.append(name)
@@ -212,13 +223,20 @@ def api_routes(registry: Registry, catalog: Catalog, strategies: dict[str, Any])
         for name in wanted:
             if name not in available:
                 continue
-            offer = await run_in_threadpool(
-                strategies[name].registry_offer_download,
-                registry,
-                sha256,
-                size,
-                mount_url(request, name),
-            )
+            strategy = strategies.get(name)
+            if strategy is None:
+                continue  # disabled since: see _isolation
+            try:
+                offer = await run_in_threadpool(
+                    strategy.registry_offer_download,
+                    registry,
+                    sha256,
+                    size,
+                    mount_url(request, name),
+                )
+            except Exception as exc:
+                disable(strategies, name, "registry_offer_download", exc)
+                continue
             if offer is None:
                 declined.append(name)
                 continue

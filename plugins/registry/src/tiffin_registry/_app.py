@@ -21,12 +21,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from tiffin import _plugins
+from tiffin import plugins
 from tiffin.exceptions import TiffinError
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import SupportsRegistryRoutes
 from tiffin_registry._access import Registry
 from tiffin_registry._api import api_routes, error_body
 from tiffin_registry._catalog import Catalog
+from tiffin_registry._isolation import disable
 from tiffin_registry._labels import label_routes
 
 __all__ = ["UI_MODULE", "RegistryApp", "build_app"]
@@ -50,10 +51,24 @@ class RegistryApp:
 def _strategy_mounts(registry: Registry, strategies: dict[str, Any]) -> list[BaseRoute]:
     mounts: list[BaseRoute] = []
     for name, strategy in sorted(strategies.items()):
-        if has_capability(strategy, "registry_routes"):
-            routes = list(strategy.registry_routes(registry) or [])
-            if routes:
-                mounts.append(Mount(f"/api/v1/transfer/{name}", routes=routes))
+        if not isinstance(strategy, SupportsRegistryRoutes):
+            continue
+        try:
+            routes = strategy.registry_routes(registry)
+            if routes is None:
+                routes = []
+            if not isinstance(routes, list | tuple) or not all(
+                isinstance(r, BaseRoute) for r in routes
+            ):
+                raise TypeError(
+                    f"registry_routes() returned {type(routes).__name__}, not a list of "
+                    f"starlette routes"
+                )
+        except Exception as exc:
+            disable(strategies, name, "registry_routes", exc)
+            continue
+        if routes:
+            mounts.append(Mount(f"/api/v1/transfer/{name}", routes=list(routes)))
     return mounts
 
 
@@ -70,7 +85,8 @@ def _ui_routes(context: RegistryApp) -> list[BaseRoute]:
 def build_app(registry: Registry, *, ui: bool = True) -> Starlette:
     """The ASGI app for ``registry`` (its engine migrated already)."""
     catalog = Catalog(registry.engine)
-    strategies = _plugins.transfer_strategies()
+    # a copy: a strategy that raises is dropped from this registry's offers (see _isolation)
+    strategies = dict(plugins.transfer_strategies())
     context = RegistryApp(registry, catalog, strategies)
 
     async def healthz(request: Request) -> Response:

@@ -17,9 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tiffin import _plugins
+from tiffin import plugins
 from tiffin.exceptions import InvalidArgument
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import SupportsRegistryAbort
 from tiffin_registry._access import Registry
 from tiffin_registry._db import now
 from tiffin_registry._tables import blobs, upload_sessions, version_files
@@ -42,15 +42,15 @@ def parse_duration(text: str) -> float:
 def _abort_with_strategy(registry: Registry, row: Any) -> None:
     """Let the session's strategy free what it holds beyond the staging object (the parts of
     a multipart upload, an S3 multipart upload) through its optional ``registry_abort``."""
-    strategy = _plugins.transfer_strategies().get(row.strategy)
-    if strategy is None or not has_capability(strategy, "registry_abort"):
+    strategy = plugins.transfer_strategies().get(row.strategy)
+    if not isinstance(strategy, SupportsRegistryAbort):
         return
     session = SimpleNamespace(
         id=row.id, sha256=row.sha256, size=int(row.size), strategy=row.strategy,
         state=row.state, data=dict(row.data or {}),
     )
     try:
-        strategy.registry_abort(registry, session)  # type: ignore[attr-defined]
+        strategy.registry_abort(registry, session)
     except Exception as exc:  # one strategy's failure must not stop the collection
         logger.warning(
             "gc: the %s strategy could not abort upload %s: %s: %s",

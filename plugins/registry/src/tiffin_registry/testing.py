@@ -10,6 +10,8 @@ Enable the fixtures with ``pytest_plugins = ["tiffin.testing.fixtures",
   ``postgres`` user when run as root) and creates a fresh database per registry. Missing
   binaries skip the tests locally and fail them in CI (``$CI`` set).
 
+The transfer strategy kit: :class:`TransferStrategyContract` (subclass it, set ``strategy``).
+
 Checks: :func:`cli_json` (a CLI run's ``-o json`` output, asserting it succeeded) and
 :func:`assert_same_files` (a pulled model holds the pushed bytes).
 
@@ -30,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,16 +42,19 @@ from typing import Any
 import pytest
 
 from tiffin.testing.fixtures import free_port, wait_for_http
+from tiffin_registry._contract import TransferStrategyContract
 
 __all__ = [
     "TOKENS",
     "PostgresServer",
     "RegistryServer",
+    "TransferStrategyContract",
     "assert_same_files",
     "cli_json",
     "find_postgres_binaries",
     "make_bento",
     "make_model",
+    "registry_in_process",
     "start_registry",
     "write_tokens",
 ]
@@ -113,7 +119,7 @@ class RegistryServer:
                 self.command(), stdout=log, stderr=subprocess.STDOUT, env=self._env
             )
         try:
-            wait_for_http(f"{self.url}/healthz", None, timeout=timeout)
+            wait_for_http(f"{self.url}/healthz", self.process, timeout=timeout)
         except AssertionError:
             self.stop()
             raise AssertionError(
@@ -159,10 +165,17 @@ def start_registry(
     """Start ``tiffin registry serve`` and wait until ``/healthz`` answers."""
     log = log or Path(tempfile.mkstemp(prefix="tiffin-registry-", suffix=".log")[1])
     full_env = {**os.environ, **(env or {})}
-    server = RegistryServer(
-        str(storage), db, tokens, host, port or free_port(), log, full_env, extra_args
-    )
-    return server.start()
+    for attempt in (1, 2):
+        server = RegistryServer(
+            str(storage), db, tokens, host, port or free_port(), log, full_env, extra_args
+        )
+        try:
+            return server.start()
+        except AssertionError:
+            # a port picked free was taken before the server bound it: once more, on another
+            if port is not None or attempt == 2 or "already in use" not in server.logs().lower():
+                raise
+    raise AssertionError("unreachable")
 
 
 # -- sample models and bentos ---------------------------------------------------------------
@@ -194,6 +207,39 @@ svc = tiffin.Service("{name}", runners=[runner])
 async def predict(values):
     return {{"scaled": await runner.scale.async_run(values)}}
 """
+
+
+@contextlib.contextmanager
+def registry_in_process(
+    storage: str | Path, db: str | None = None, tokens: str | Path | None = None
+) -> Iterator[str]:
+    """A registry served by uvicorn on a thread of *this* process; yields its URL.
+
+    For tests that register plugins in-process (``tiffin.plugins.register_in_process``)
+    and need the registry to see them: a deliberately broken strategy, a strategy under
+    development. :func:`start_registry` runs the real ``tiffin registry serve`` command instead.
+    """
+    import uvicorn
+
+    from tiffin_registry._app import build_app
+    from tiffin_registry._serve import open_registry
+
+    registry = open_registry(str(storage), db, tokens)
+    app = build_app(registry, ui=False)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/healthz", None, timeout=30)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        registry.engine.dispose()
 
 
 def make_model(name: str = "scaler", factor: float = 3.0, extra_bytes: int = 0, labels=None):
@@ -277,22 +323,27 @@ class PostgresServer:
         )
         if done.returncode:
             raise RuntimeError(f"initdb failed: {done.stderr or done.stdout}")
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
-        done = self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.root / "log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-        if done.returncode:
+        for attempt in (1, 2):
+            options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
+            done = self._run(
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.root / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            )
+            if not done.returncode:
+                return self
             log = (self.root / "log").read_text() if (self.root / "log").exists() else ""
+            if attempt == 1 and "already in use" in log.lower():
+                self.port = free_port()  # taken since it was picked free: once more, elsewhere
+                continue
             raise RuntimeError(f"pg_ctl start failed: {done.stderr or done.stdout}\n{log}")
         return self
 

@@ -128,23 +128,39 @@ class S3Bucket:
         return self.client().get_object(Bucket=self.name, Key=key)["Body"].read()
 
 
-def _free_port(pair: bool = False) -> int:
-    """A free loopback port; with ``pair`` one whose +10000 (SeaweedFS's gRPC port) is free too."""
-    for _ in range(200):
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+#: SeaweedFS opens each service's port and that port + 10000 (its gRPC side).
+GRPC_OFFSET = 10000
+
+
+def _free_ports(names: tuple[str, ...]) -> dict[str, int]:
+    """One loopback port per name such that every port a server binds is free and distinct.
+
+    Each ``p`` and ``p + GRPC_OFFSET`` was free a moment ago and none repeats (the system can
+    hand out the same free port twice in a row): the ports ``weed mini`` will bind, all of them.
+    """
+    ports: dict[str, int] = {}
+    taken: set[int] = set()
+    for _ in range(500):
+        if len(ports) == len(names):
+            return ports
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if not pair:
-            return port
-        if port + 10000 > 65535:
+        pair = {port, port + GRPC_OFFSET}
+        if port + GRPC_OFFSET > 65535 or pair & taken or not _bindable(port + GRPC_OFFSET):
             continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 10000))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free pair of loopback ports found")
+        ports[names[len(ports)]] = port
+        taken |= pair
+    raise RuntimeError("no free loopback ports for SeaweedFS (each with port + 10000 free)")
 
 
 # -- moto ------------------------------------------------------------------------------------
@@ -210,7 +226,41 @@ def seaweedfs_server(workdir: Path, timeout: float = 60) -> Iterator[S3Server]:
     data.mkdir(parents=True, exist_ok=True)
     config = workdir / "s3.json"
     config.write_text(json.dumps(_s3_config()))
-    ports = {name: _free_port(pair=True) for name in ("s3", "master", "volume", "filer", "admin")}
+    for attempt in (1, 2):
+        ports = _free_ports(("s3", "master", "volume", "filer", "admin"))
+        log_path = workdir / f"weed-{attempt}.log"
+        proc = _start_weed(weed, data, config, ports, workdir, log_path)
+        server = S3Server("seaweedfs", f"http://127.0.0.1:{ports['s3']}", enforces_auth=True)
+        try:
+            _wait_until_writable(server, proc, log_path, timeout)
+        except _BindRace:
+            # another process took a port between our check and weed's bind: once more
+            _stop(proc)
+            if attempt == 2:
+                raise
+            continue
+        except BaseException:
+            _stop(proc)
+            raise
+        try:
+            yield server
+        finally:
+            _stop(proc)
+        return
+
+
+class _BindRace(RuntimeError):
+    """weed exited because a port it was given got taken before it could bind it."""
+
+
+def _lost_a_port(log: str) -> bool:
+    """weed's log says a port it was given was taken (by its own check, or at bind)."""
+    return "address already in use" in log or "Port allocation failed" in log
+
+
+def _start_weed(
+    weed: str, data: Path, config: Path, ports: dict[str, int], workdir: Path, log_path: Path
+) -> subprocess.Popen:
     args = [
         weed,
         "mini",
@@ -230,17 +280,10 @@ def seaweedfs_server(workdir: Path, timeout: float = 60) -> Iterator[S3Server]:
         "-volume.max=1000",
         "-master.volumeSizeLimitMB=64",
     ]
-    log = open(workdir / "weed.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        args, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    server = S3Server("seaweedfs", f"http://127.0.0.1:{ports['s3']}", enforces_auth=True)
-    try:
-        _wait_until_writable(server, proc, workdir / "weed.log", timeout)
-        yield server
-    finally:
-        _stop(proc)
-        log.close()
+    with open(log_path, "wb") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            args, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def _wait_until_writable(server: S3Server, proc: subprocess.Popen, log: Path, timeout: float):
@@ -250,9 +293,10 @@ def _wait_until_writable(server: S3Server, proc: subprocess.Popen, log: Path, ti
     probe = f"tiffin-probe-{uuid.uuid4().hex[:8]}"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(
-                f"weed exited with {proc.returncode} before it was ready:\n"
-                + log.read_text(errors="replace")[-4000:]
+            output = log.read_text(errors="replace")
+            error = _BindRace if _lost_a_port(output) else RuntimeError
+            raise error(
+                f"weed exited with {proc.returncode} before it was ready:\n{output[-4000:]}"
             )
         try:
             client = server.client()
@@ -264,6 +308,10 @@ def _wait_until_writable(server: S3Server, proc: subprocess.Popen, log: Path, ti
             return
         except Exception as exc:  # not up yet
             last = exc
+            if _lost_a_port(log.read_text(errors="replace")):
+                raise _BindRace(
+                    f"a port weed was given got taken:\n{log.read_text()[-4000:]}"
+                ) from exc
             time.sleep(0.2)
     raise RuntimeError(f"SeaweedFS did not become writable within {timeout}s: {last}")
 

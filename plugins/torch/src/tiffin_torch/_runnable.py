@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tiffin.frameworks import add_signature_methods
+
 if TYPE_CHECKING:
     from tiffin import Model, Runnable
     from tiffin_torch._adapter import TorchAdapter
@@ -58,22 +60,7 @@ def torch_runnable(adapter: TorchAdapter, model: Model) -> type[Runnable]:
                 out = getattr(self.model, method)(*args, **kwargs)
             return _to_numpy(out) if numpy_in else _move(out, back_to)
 
-    for method_name, signature in model.info.signatures.items():
-        TorchRunnable.add_method(
-            _forward(method_name),
-            method_name,
-            batchable=signature.batchable,
-            batch_dim=signature.batch_dim,
-        )
-    return TorchRunnable
-
-
-def _forward(method_name: str) -> Any:
-    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return self._call(method_name, args, kwargs)
-
-    call.__name__ = call.__qualname__ = method_name
-    return call
+    return add_signature_methods(TorchRunnable, model)
 
 
 def _floating_dtype(module: Any) -> Any:

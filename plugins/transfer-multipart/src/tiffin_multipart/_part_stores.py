@@ -23,21 +23,23 @@ import shutil
 from typing import Any
 
 from tiffin.exceptions import InvalidArgument
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import (
+    SupportsMultipart,
+    SupportsMultipartPartUrl,
+    SupportsMultipartUploadPart,
+)
 from tiffin_multipart._parts import Part, plan_parts
 
 __all__ = ["LocalParts", "NativeParts", "check_part", "local_capable", "native_capable", "parts_for"]
 
 #: S3 refuses parts under 5 MiB (all but the last).
 NATIVE_MIN_PART = 5 * 1024 * 1024
-_NATIVE = ("multipart_create", "multipart_list_parts", "multipart_complete", "multipart_abort")
 
 
 def native_capable(backend: Any) -> bool:
     """Whether the storage backend has its own multipart upload."""
-    return all(has_capability(backend, m) for m in _NATIVE) and (
-        has_capability(backend, "multipart_part_url")
-        or has_capability(backend, "multipart_upload_part")
+    return isinstance(backend, SupportsMultipart) and isinstance(
+        backend, (SupportsMultipartPartUrl, SupportsMultipartUploadPart)
     )
 
 
@@ -118,7 +120,7 @@ class NativeParts:
         self.backend = registry.backend
         self.url = registry.staging_url(session.id)
         self.upload_id = session.data["upload_id"]
-        self.presigned = has_capability(self.backend, "multipart_part_url")
+        self.presigned = isinstance(self.backend, SupportsMultipartPartUrl)
 
     @staticmethod
     def start(registry: Any, session: Any, part_size: int) -> dict[str, Any]:

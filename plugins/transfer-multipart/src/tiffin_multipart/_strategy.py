@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import SupportsMultipartPartUrl, SupportsPresignGet
 from tiffin_multipart import _config
 
 __all__ = ["MultipartStrategy"]
@@ -91,7 +91,7 @@ class MultipartStrategy:
         part_size = _config.part_size(session.size)
         if native_capable(registry.backend):
             data = NativeParts.start(registry, session, part_size)
-            direct = not has_capability(registry.backend, "multipart_part_url")
+            direct = not isinstance(registry.backend, SupportsMultipartPartUrl)
         elif local_capable(registry):
             data = LocalParts.start(registry, session, part_size)
             direct = True
@@ -122,7 +122,7 @@ class MultipartStrategy:
         offer = {"sha256": sha256, "size": size, "part_size": _config.part_size(size)}
         if local_capable(registry):
             return {**offer, "url": f"{base_url}/blobs/{sha256}", "authenticated": True}
-        if has_capability(registry.backend, "presign_get"):
+        if isinstance(registry.backend, SupportsPresignGet):
             url = registry.backend.presign_get(registry.blob_url(sha256), _config.url_expiry())
             return {**offer, "url": url, "authenticated": False}
         return None

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tiffin.hookspecs import has_capability
+from tiffin.hookspecs import SupportsPresignGet, SupportsPresignPut
 from tiffin.transfer import CHUNK_SIZE, ResumableDownload, file_chunks
 
 __all__ = ["PresignedStrategy"]
@@ -135,7 +135,7 @@ class PresignedStrategy:
         self, registry: Any, session: Any, base_url: str
     ) -> dict[str, Any] | None:
         expires = expiry()
-        if has_capability(registry.backend, "presign_put"):
+        if isinstance(registry.backend, SupportsPresignPut):
             url = registry.backend.presign_put(registry.staging_url(session.id), expires)
             complete = f"{base_url}/uploads/{session.id}/complete"
             return {"method": "PUT", "url": url, "complete_url": complete, "expires_s": expires}
@@ -152,7 +152,7 @@ class PresignedStrategy:
         self, registry: Any, sha256: str, size: int, base_url: str
     ) -> dict[str, Any] | None:
         expires = expiry()
-        if has_capability(registry.backend, "presign_get"):
+        if isinstance(registry.backend, SupportsPresignGet):
             url = registry.backend.presign_get(registry.blob_url(sha256), expires)
             return {"url": url, "expires_s": expires}
         if _local(registry):

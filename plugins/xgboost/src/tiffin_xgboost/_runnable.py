@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tiffin.exceptions import InvalidArgument
-from tiffin.frameworks import cpu_threads
+from tiffin.frameworks import add_signature_methods, cpu_threads
 
 if TYPE_CHECKING:
     from tiffin import Model, Runnable
@@ -71,20 +71,4 @@ def xgboost_runnable(adapter: XGBoostAdapter, model: Model) -> type[Runnable]:
                     f"pass a numpy array or a pandas DataFrame"
                 ) from None
 
-    for method_name, signature in model.info.signatures.items():
-        XGBoostRunnable.add_method(
-            _forward(method_name),
-            method_name,
-            batchable=signature.batchable,
-            batch_dim=signature.batch_dim,
-            input_shape=signature.input_shape,
-        )
-    return XGBoostRunnable
-
-
-def _forward(method_name: str) -> Any:
-    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return self._call(method_name, args, kwargs)
-
-    call.__name__ = call.__qualname__ = method_name
-    return call
+    return add_signature_methods(XGBoostRunnable, model)

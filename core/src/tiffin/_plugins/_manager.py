@@ -11,36 +11,29 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import pluggy
 
 from tiffin import hookspecs
-from tiffin.exceptions import MissingPlugin, PluginError
-
-if TYPE_CHECKING:
-    from tiffin.io import IODescriptor
+from tiffin.exceptions import PluginError
+from tiffin.hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME
 
 __all__ = [
+    "DEFAULT_PLUGINS",
+    "KNOWN_DISTRIBUTIONS",
     "PluginRecord",
     "TiffinPluginWarning",
-    "add_commands",
-    "batch_engines",
-    "collect_all",
-    "data_containers",
-    "framework",
-    "frameworks",
-    "io_descriptors",
+    "distribution_of",
+    "plugin_manager",
     "plugin_records",
-    "remotes",
     "reset",
-    "storage_backends",
-    "transfer_strategies",
 ]
 
 #: Built-in plugins, registered exactly like third-party ones: (name, module).
@@ -51,6 +44,22 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("builtin.proxy-transfer", "tiffin.builtin.proxy_transfer"),
     ("builtin.batch-engines", "tiffin.builtin.batch_engines"),
     ("builtin.registry-remote", "tiffin.builtin.registry_remote"),
+    ("builtin.serving-engines", "tiffin.builtin.serving_engines"),
+)
+
+#: Entry-point groups that look like a typo of ``tiffin``'s: a distribution declaring one is
+#: told so, instead of its plugin silently never loading.
+_GROUP_TYPOS = (
+    "tiffin.plugins",
+    "tiffin_plugins",
+    "tiffin-plugins",
+    "tiffin.plugin",
+    "tifin",
+    "tiffen",
+    "tiffins",
+    "tiffin_plugin",
+    "tiffin-plugin",
+    "Tiffin",
 )
 
 #: Well-known plugins, so that a missing one gets an exact ``pip install`` hint.
@@ -117,7 +126,7 @@ class _Manager:
     """The loaded plugins and, per kind, the objects they registered (computed on demand)."""
 
     def __init__(self) -> None:
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.records: list[PluginRecord] = []
         self._registered: dict[str, Any] = {}
@@ -132,7 +141,9 @@ class _Manager:
 
     def _load(self) -> None:
         version = _tiffin_version()
-        for name, module_name in DEFAULT_PLUGINS:
+        # read through the package: tests extend tiffin._plugins.DEFAULT_PLUGINS there
+        package = sys.modules.get("tiffin._plugins")
+        for name, module_name in getattr(package, "DEFAULT_PLUGINS", DEFAULT_PLUGINS):
             module = importlib.import_module(module_name)
             self.pm.register(module, name=name)
             self.records.append(
@@ -150,9 +161,7 @@ class _Manager:
         only = _env_list("TIFFIN_PLUGINS")
         disabled = _env_list("TIFFIN_DISABLE_PLUGINS") or set()
         seen: dict[str, str] = {}
-        for ep in sorted(
-            metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP), key=lambda e: e.name
-        ):
+        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = ep.dist.name if ep.dist else "?"
             dist_version = ep.dist.version if ep.dist else "?"
             if ep.name in seen:
@@ -194,11 +203,23 @@ class _Manager:
                     ep.name, dist, dist_version, ep.value, "loaded", self._hooks_of(ep.name)
                 )
             )
+        self._check_group_typos()
         for var, names in (("TIFFIN_PLUGINS", only or set()), ("TIFFIN_DISABLE_PLUGINS", disabled)):
             for name in sorted(names - set(seen)):
                 _complain(
                     f"{var} names {name!r}, but no installed plugin has that name "
                     f"(installed: {', '.join(sorted(seen)) or 'none'}); check the spelling"
+                )
+
+    def _check_group_typos(self) -> None:
+        """A distribution whose entry points sit in a misspelt group never loads: say so."""
+        for group in _GROUP_TYPOS:
+            for ep in metadata.entry_points(group=group):
+                dist = ep.dist.name if ep.dist else "a distribution"
+                _complain(
+                    f"{dist} declares the entry point {ep.name} = {ep.value!r} in the group "
+                    f"{group!r}, which tiffin never reads; declare it under "
+                    f"[project.entry-points.{ENTRY_POINT_GROUP}] and reinstall {dist}"
                 )
 
     def _check_hook_names(self, plugin_name: str, module: Any) -> None:
@@ -364,294 +385,20 @@ def plugin_records() -> list[PluginRecord]:
     return _get().current_records()
 
 
-def collect_all() -> None:
-    """Call every ``register_*`` hook now, so that every plugin's problems are known."""
-    for collect in (
-        frameworks,
-        data_containers,
-        storage_backends,
-        transfer_strategies,
-        io_descriptors,
-        batch_engines,
-        remotes,
-    ):
-        collect()
-
-
 def plugin_manager() -> pluggy.PluginManager:
     """The pluggy manager itself, for tests and diagnostics."""
     return _get().pm
 
 
-# -- per kind ---------------------------------------------------------------------------------
-
-
-def _require(*attributes: str, kind: str) -> Callable[[Any], None]:
-    def check(obj: Any) -> None:
-        missing = [a for a in attributes if getattr(obj, a, None) is None]
-        if missing:
-            raise PluginError(f"{kind} {obj!r} lacks {', '.join(missing)}; see tiffin.hookspecs")
-
-    return check
-
-
-def _check_framework(adapter: Any) -> None:
-    _require("name", "framework_version", "save", "load", kind="framework adapter")(adapter)
-    name = adapter.name
-    if not (isinstance(name, str) and name.isidentifier() and name == name.lower()):
-        raise PluginError(
-            f"framework adapter {adapter!r} has the name {name!r}; a framework's name is what "
-            f"users type as tiffin.<name>: use lowercase letters, digits and '_'"
-        )
-    import tiffin
-
-    if name.startswith("_") or name in tiffin.__all__ or name in dir(tiffin):
-        raise PluginError(
-            f"framework adapter {adapter!r} is named {name!r}, which tiffin itself uses "
-            f"(tiffin.{name}); choose another name"
-        )
-
-
-def _check_framework_owner(adapter: Any, plugin_name: str) -> None:
-    """An adapter's name is its plugin's entry-point name: ``tiffin.<name>`` finds it by that."""
-    if plugin_name.startswith("builtin.") or adapter.name == plugin_name:
-        return
-    raise PluginError(
-        f"its framework adapter is named {adapter.name!r} but the plugin's entry point is named "
-        f"{plugin_name!r}; the adapter is refused. Give both the same name (the adapter's "
-        f"`name` and the [project.entry-points.tiffin] key)"
-    )
-
-
-def frameworks() -> dict[str, hookspecs.FrameworkAdapterProtocol]:
-    """Installed framework adapters by name."""
-    return _get().collect(
-        "register_frameworks",
-        key=lambda a: [a.name],
-        check=_check_framework,
-        kind="framework",
-        check_owner=_check_framework_owner,
-    )
-
-
-#: The framework ``tiffin.models.create`` records when none is given: no adapter owns it.
-CUSTOM_FRAMEWORK = "custom"
-
-
-def framework(name: str) -> hookspecs.FrameworkAdapterProtocol:
-    """The adapter called ``name``, or :class:`MissingPlugin` naming the package to install."""
-    found = frameworks().get(name)
-    if found is not None:
-        return found
-    if name == CUSTOM_FRAMEWORK:
-        raise MissingPlugin(
-            f"models of framework {CUSTOM_FRAMEWORK!r} were saved with tiffin.models.create and no "
-            f"adapter loads them or builds their runner: read their files from model.path, and to "
-            f"serve one write a tiffin.Runnable that loads it (see docs/runners.md)"
-        )
-    raise MissingPlugin(missing_framework_message(name))
-
-
-def missing_framework_message(name: str) -> str:
-    """Why ``tiffin.<name>`` has no adapter: what actually happened, and the fix.
-
-    A plugin of that name that is installed but failed, was disabled or had its adapter
-    refused is reported as such; ``pip install`` is advised only for the project's own
-    packages, never for a guessed name.
-    """
+def distribution_of(kind: str, key: str) -> str:
+    """Who registered ``kind:key`` (``strategy:presigned``), as ``tiffin-presigned 0.1.0``, or
+    ``plugin 'NAME'`` for a plugin registered in-process; for warnings that name the culprit."""
     manager = _get()
-    installed = ", ".join(sorted(frameworks())) or "none"
-    record = manager.record(name)
-    if record is not None and not record.builtin:
-        where = f"{record.distribution} {record.version}"
-        if record.status == "disabled":
-            return (
-                f"the tiffin plugin {name!r} ({where}) is installed but disabled by "
-                f"{record.disabled_by}; remove {name!r} from that variable to use tiffin.{name}"
-            )
-        if record.error:
-            return (
-                f"the tiffin plugin {name!r} ({where}) is installed but provides no framework "
-                f"adapter named {name!r}: {record.error}"
-            )
-        return (
-            f"the tiffin plugin {name!r} ({where}) is installed but registers no framework "
-            f"adapter named {name!r} (installed adapters: {installed})"
-        )
-    dist = KNOWN_DISTRIBUTIONS.get(name)
-    if dist is not None:
-        return (
-            f"no tiffin framework adapter named {name!r} is installed (installed: {installed}); "
-            f"install it with: pip install {dist}"
-        )
-    return (
-        f"tiffin has no attribute or framework adapter named {name!r} (installed adapters: "
-        f"{installed}); check the spelling, or install the plugin that provides it"
-    )
-
-
-def data_containers() -> dict[str, hookspecs.DataContainer]:
-    """Data containers by the fully qualified type names they handle."""
-    return _get().collect(
-        "register_data_containers",
-        key=lambda c: list(c.type_names),
-        kind="container",
-        check=_require(
-            "name",
-            "type_names",
-            "batch",
-            "split",
-            "to_payload",
-            "from_payload",
-            kind="data container",
-        ),
-    )
-
-
-def storage_backends() -> dict[str, hookspecs.StorageBackend]:
-    """Storage backends by URL scheme."""
-    return _get().collect(
-        "register_storage_backends",
-        key=lambda b: list(b.schemes),
-        check=_require("schemes", "filesystem", kind="storage backend"),
-        kind="scheme",
-    )
-
-
-def transfer_strategies() -> dict[str, hookspecs.TransferStrategy]:
-    """Transfer strategies by name."""
-    return _get().collect(
-        "register_transfer_strategies",
-        key=lambda s: [s.name],
-        check=_require("name", "priority", kind="transfer strategy"),
-        kind="strategy",
-    )
-
-
-def io_descriptors() -> dict[str, type[IODescriptor]]:
-    """IO descriptor classes by class name."""
-
-    def check(cls: Any) -> None:
-        # the protocol, not tiffin.io's base class: tiffin.io itself resolves through here
-        if not (isinstance(cls, type) and isinstance(cls, hookspecs.IODescriptorProtocol)):
-            raise PluginError(
-                f"IO descriptor {cls!r} is not a subclass of tiffin.io.IODescriptor (it must "
-                f"implement tiffin.hookspecs.IODescriptorProtocol)"
-            )
-
-    return _get().collect(
-        "register_io_descriptors", key=lambda c: [c.__name__], check=check, kind="io"
-    )
-
-
-def batch_engines() -> dict[str, Any]:
-    """Batch engines (``tiffin batch --engine NAME``) by name."""
-    return _get().collect(
-        "register_batch_engines",
-        key=lambda e: [e.name],
-        check=_require("name", "run", kind="batch engine"),
-        kind="engine",
-    )
-
-
-def remotes() -> dict[str, hookspecs.Remote]:
-    """Remotes (push, pull, ``--remote``, auto-pull) by URL scheme."""
-    return _get().collect(
-        "register_remotes",
-        key=lambda r: [s.lower() for s in r.schemes],
-        check=_require("schemes", "open", kind="remote"),
-        kind="remote",
-    )
-
-
-def add_commands(app: Any) -> None:
-    """Let every plugin add its CLI commands to ``app`` (a Typer app).
-
-    One plugin's failure is a warning; a command name already taken is a warning and the
-    plugin's command is dropped, so no plugin can replace a built-in command.
-    """
-    manager = _get()
-    for impl in manager.pm.hook.register_commands.get_hookimpls():
-        before_commands = len(app.registered_commands)
-        before_groups = len(app.registered_groups)
-        taken = _command_names(app)
-        try:
-            impl.function(app)
-        except Exception as exc:
-            manager._problem(
-                impl.plugin_name,
-                f"tiffin plugin {impl.plugin_name!r} failed to add its commands: "
-                f"{type(exc).__name__}: {exc}",
-                failed=True,
-            )
-            del app.registered_commands[before_commands:]
-            del app.registered_groups[before_groups:]
-            continue
-        for registry, start in (
-            (app.registered_commands, before_commands),
-            (app.registered_groups, before_groups),
-        ):
-            added = registry[start:]
-            del registry[start:]
-            for info in added:
-                name = _info_name(info)
-                if name in taken:
-                    manager._problem(
-                        impl.plugin_name,
-                        f"tiffin plugin {impl.plugin_name!r} adds the command {name!r}, which is "
-                        f"already taken; the plugin's command is not added",
-                        refused=True,
-                    )
-                    continue
-                taken.add(name)
-                registry.append(info)
-                manager.note_registered(impl.plugin_name, f"command:{name}")
-
-
-def _info_name(info: Any) -> str:
-    """The name a Typer command or group registration will have on the command line."""
-    if info.name:
-        return info.name
-    callback = getattr(info, "callback", None)
-    if callback is None and getattr(info, "typer_instance", None) is not None:
-        callback = info.typer_instance.registered_callback
-        callback = getattr(callback, "callback", None)
-        if getattr(info.typer_instance.info, "name", None):
-            return info.typer_instance.info.name
-    return callback.__name__.lower().replace("_", "-") if callback is not None else "?"
-
-
-def _command_names(app: Any) -> set[str]:
-    return {_info_name(i) for i in (*app.registered_commands, *app.registered_groups)}
-
-
-def plugins_used_by(objects: Any) -> set[str]:
-    """Names of the entry-point plugins whose code ``objects`` come from, or that they rely on.
-
-    An object counts when its class is defined in a plugin's package (a third-party IO
-    descriptor, a runnable); a plugin's data container counts when a type it handles is from
-    a module already imported (the service works with such values). Built-ins never count.
-    """
-    import sys
-
-    manager = _get()
-    packages = {
-        record.module.split(":")[0].split(".")[0]: record.name
-        for record in manager.records
-        if not record.builtin and record.status == "loaded"
-    }
-    used = set()
-    for obj in objects:
-        cls = obj if isinstance(obj, type) else type(obj)
-        for klass in cls.__mro__:
-            top = (klass.__module__ or "").split(".")[0]
-            if top in packages:
-                used.add(packages[top])
-    owners = {
-        item: plugin for plugin, items in manager._registered_by.items() for item in items
-    }
-    for type_name in data_containers():
-        owner = owners.get(f"container:{type_name}")
-        if owner is not None and owner in packages.values() and type_name.split(".")[0] in sys.modules:
-            used.add(owner)
-    return used
+    what = f"{kind}:{key}"
+    for plugin, items in manager._registered_by.items():
+        if what in items:
+            record = next((r for r in manager.records if r.name == plugin), None)
+            if record is None:
+                return f"plugin {plugin!r}"
+            return f"{record.distribution} {record.version} (plugin {plugin!r})"
+    return "an unknown plugin"
