@@ -14,5 +14,6 @@ Batch engines (``tiffin.hookspecs.register_batch_engines``) receive a :class:`Ba
 from __future__ import annotations
 
 from tiffin._batch import BatchJob, BatchResult, BatchScorer, RowFailed, Scored, run
+from tiffin._batch._scorer import ERROR_COLUMN
 
-__all__ = ["BatchJob", "BatchResult", "BatchScorer", "RowFailed", "Scored", "run"]
+__all__ = ["ERROR_COLUMN", "BatchJob", "BatchResult", "BatchScorer", "RowFailed", "Scored", "run"]

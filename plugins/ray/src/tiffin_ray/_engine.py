@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from tiffin.batch import ERROR_COLUMN
 from tiffin.exceptions import TiffinError
 
 if TYPE_CHECKING:
@@ -190,12 +191,13 @@ class RayEngine:
             dataset = _read(sources, read_columns)
             scored = score(job, dataset)
             if sink.is_folder:
-                rows_out = self._write_folder(scored, sink)
+                rows_out, failed = self._write_folder(scored, sink)
             else:
-                rows_out = 0
+                rows_out = failed = 0
                 for table in scored.iter_batches(batch_format="pyarrow", batch_size=None):
                     sink.write(table)
                     rows_out += table.num_rows
+                    failed += _failed_rows(table)
                 sink.commit()
         except BaseException as exc:
             sink.abort()
@@ -209,14 +211,17 @@ class RayEngine:
             rows_in=rows_in,
             rows_out=rows_out,
             skipped=rows_in - rows_out if job.on_error == "skip" else 0,
-            failed=0,
+            failed=failed,
             seconds=time.perf_counter() - started,
             output=job.output,
             engine=self.name,
         )
 
-    def _write_folder(self, scored: Any, sink: Any) -> int:
-        """Ray writes the parts into a hidden staging folder; they are published in order."""
+    def _write_folder(self, scored: Any, sink: Any) -> tuple[int, int]:
+        """Ray writes the parts into a hidden staging folder; they are published in order.
+
+        Returns the rows written and, of those, the rows that carry an error (``--on-error
+        null``)."""
         import pyarrow.parquet as pq
 
         fs, folder = sink.fs, sink.path
@@ -224,17 +229,28 @@ class RayEngine:
         try:
             scored.write_parquet(staging if sink.local else f"{_protocol(fs)}://{staging}")
             parts = sorted(p for p in fs.ls(staging, detail=False) if p.endswith(".parquet"))
-            rows = 0
+            rows = failed = 0
             for part in parts:
                 with fs.open(part, "rb") as f:
-                    count = pq.ParquetFile(f).metadata.num_rows
+                    parquet = pq.ParquetFile(f)
+                    count = parquet.metadata.num_rows
+                    if ERROR_COLUMN in parquet.schema_arrow.names:
+                        failed += _failed_rows(parquet.read(columns=[ERROR_COLUMN]))
                 sink.publish_part(part, count)
                 rows += count
             sink.commit()
-            return rows
+            return rows, failed
         finally:
             if fs.exists(staging):
                 fs.rm(staging, recursive=True)
+
+
+def _failed_rows(table: Any) -> int:
+    """Rows of a scored table whose error column is set (only ``--on-error null`` has one)."""
+    if ERROR_COLUMN not in table.column_names:
+        return 0
+    column = table.column(ERROR_COLUMN)
+    return len(column) - column.null_count
 
 
 def _protocol(fs: Any) -> str:
