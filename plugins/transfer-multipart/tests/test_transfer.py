@@ -128,6 +128,8 @@ def test_a_killed_push_resumes_sending_only_the_missing_parts(
         again = cli_json(cli("models", "push", "big", "-o", "json", env={"TIFFIN_REGISTRY_URL": counter.url}))
         assert again["strategies"].get("multipart") == 1
         missing = size - held * MiB
+        # the parts the registry kept are reported as resumed, not as sent again
+        assert again["bytes_resumed"] >= (held - 1) * MiB, again
         # part bodies sent on the second try: the missing parts, plus at most one part
         assert missing <= counter.bytes_forwarded <= missing + MiB + 64 * 1024
         assert len(part_bytes) == 40 - held

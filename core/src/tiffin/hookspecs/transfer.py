@@ -94,11 +94,13 @@ class SupportsClientUpload(Protocol):
     Raise :class:`tiffin.exceptions.TransferUnavailable` to fall back to the next strategy, any
     other :class:`tiffin.exceptions.TiffinError` to fail the push
     (:func:`tiffin.transfer.raise_for_registry` maps a registry's error answer to one).
+    Return ``None``, or, when the upload resumed an interrupted one, the number of bytes the
+    registry already had (push summaries report them as ``bytes_resumed``).
     """
 
     def client_upload(
         self, offer: dict[str, Any], path: Path, size: int, http: httpx.Client, progress: Progress
-    ) -> None: ...
+    ) -> int | None: ...
 
 
 @runtime_checkable

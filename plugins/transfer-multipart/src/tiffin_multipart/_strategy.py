@@ -43,7 +43,7 @@ class MultipartStrategy:
         size: int,
         http: httpx.Client,
         progress: Callable[[int], None],
-    ) -> None:
+    ) -> int:
         from tiffin_multipart._resume import UploadNote
         from tiffin_multipart._upload import upload
 
@@ -62,6 +62,7 @@ class MultipartStrategy:
                 "resumed the upload of %s: %d parts (%d bytes) were already there",
                 offer["sha256"][:12], report.parts_skipped, report.bytes_skipped,
             )
+        return report.bytes_skipped  # reported as the push's bytes_resumed
 
     def client_download(
         self,
