@@ -154,7 +154,7 @@ class OnnxAdapter(FrameworkAdapter):
     def io_descriptors(self, tag_or_model: Any) -> tuple[OnnxTensors, OnnxTensors]:
         """``(input, output)`` descriptors naming the saved graph's tensors, for an API that
         takes and answers them by name (JSON objects; V2 tensors under the graph's names)."""
-        from tiffin._model import Model
+        from tiffin import Model
 
         model = tag_or_model if isinstance(tag_or_model, Model) else self.get(tag_or_model)
         session = self.load(self._check_framework(model))

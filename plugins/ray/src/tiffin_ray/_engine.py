@@ -183,7 +183,7 @@ class RayEngine:
         _connect(job.address)
         import ray.data
 
-        from tiffin._progress import progress_enabled
+        from tiffin.store.progress import progress_enabled
 
         ray.data.DataContext.get_current().enable_progress_bars = progress_enabled(job.progress)
         _ordered()  # before the read: a dataset copies the context when it is created

@@ -53,7 +53,7 @@ _OPTIONS = (
 
 def _load(target: str, shipped: Any, key: str | None) -> Any:
     """The service: from the shipped bento (unpacked once per node) or ``target`` itself."""
-    from tiffin._target import resolve_target
+    from tiffin.serving import resolve_target
 
     if shipped is not None:
         import ray
@@ -186,7 +186,7 @@ class TiffinIngress:
     def __serve_build_asgi_app__(self) -> Any:
         # core has no public app builder: tiffin serve's own (private) one, so every route,
         # descriptor and error body is the same
-        from tiffin._server._app import build_app
+        from tiffin.serving import build_app
 
         return build_app(self.svc)
 
@@ -235,8 +235,7 @@ def deployment(
     """
     import ray
 
-    from tiffin._batch._target import bento_of_target
-    from tiffin._target import resolve_target
+    from tiffin.serving import bento_of_target, resolve_target
 
     base = str(working_dir or os.getcwd())
     ingress_options = _options(api_config, "api_config")

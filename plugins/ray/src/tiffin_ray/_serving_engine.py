@@ -38,7 +38,7 @@ class RayServingEngine:
     name = "ray"
 
     def serve(self, target: str, options: Any) -> None:
-        from tiffin._server._launch import configure_logging
+        from tiffin.serving import configure_logging
 
         configure_logging(options.log_level)
         if options.reload:

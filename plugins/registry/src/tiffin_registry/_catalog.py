@@ -14,8 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tiffin._storage.tag import validate_name, validate_version
 from tiffin.exceptions import Conflict, InvalidArgument, NotFound
+from tiffin.store import validate_name, validate_version
 from tiffin_registry._db import as_utc, now
 from tiffin_registry._manifest import check_path, check_shape, load_plain_yaml, optional_string
 from tiffin_registry._tables import blobs, repositories, version_files, version_labels, versions

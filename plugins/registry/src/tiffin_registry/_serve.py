@@ -75,7 +75,7 @@ def default_db_url(storage: BlobStorage) -> str:
     """A SQLite file inside local storage; for remote storage one under ``$TIFFIN_HOME``."""
     if storage.local:
         return f"sqlite:///{os.path.join(storage.root, DB_NAME)}"
-    from tiffin._storage.home import tiffin_home
+    from tiffin.store import tiffin_home
 
     path = tiffin_home() / "registry" / DB_NAME
     warnings.warn(
@@ -122,7 +122,7 @@ def serve(
     """Run the registry in this process until interrupted."""
     import uvicorn
 
-    from tiffin._server._launch import _listen, configure_logging
+    from tiffin.serving import configure_logging, listen
     from tiffin_registry._app import build_app
 
     if tokens is None and not is_loopback(host):
@@ -149,7 +149,7 @@ def serve(
     app = FrontGuard(
         build_app(registry, ui=ui), anonymous=registry.tokens.anonymous, allowed_hosts=hosts
     )
-    sock = _listen(host, port)
+    sock = listen(host, port)
     actual = sock.getsockname()[1]
     logger.info(
         "tiffin registry on http://%s:%d (storage %s, database %s, %s)",
