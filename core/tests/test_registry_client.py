@@ -151,15 +151,6 @@ def test_registry_serve_without_the_server_package_names_it(tmp_path) -> None:
     )
 
 
-def test_registry_serve_with_a_missing_signing_key_file_is_one_line(cli, tmp_path) -> None:
-    missing = tmp_path / "no-such.key"
-    result = cli(
-        "registry", "serve", "--storage", str(tmp_path), "--signing-key-file", str(missing)
-    )
-    assert result.returncode == 1
-    assert result.stderr.strip() == f"error: --signing-key-file {missing}: no such file"
-
-
 def test_login_to_an_unreachable_url_does_not_advise_logging_in(cli, tmp_path) -> None:
     from tiffin.testing.fixtures import free_port
 

@@ -103,3 +103,12 @@ def test_long_tokens_start_without_a_warning(start_registry_factory, tmp_path) -
     server = start_registry_factory(tokens=tokens)
     server.stop()
     assert "easy to guess" not in server.logs()
+
+
+def test_a_missing_signing_key_file_is_one_line(cli, tmp_path) -> None:
+    missing = tmp_path / "no-such.key"
+    result = cli(
+        "registry", "serve", "--storage", str(tmp_path), "--signing-key-file", str(missing)
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: --signing-key-file {missing}: no such file"
