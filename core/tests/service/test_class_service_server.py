@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -151,4 +152,8 @@ def test_the_decorators_workers_are_the_servers_api_workers(tmp_path: Path, serv
     server = serve("pids.py:Pids", cwd=tmp_path)
     r = httpx.post(f"{server.url}/pid", json={}, timeout=10)
     assert r.status_code == 200 and isinstance(r.json(), int)
+    # the first worker can answer before the second has said it started: wait for both
+    deadline = time.monotonic() + 60
+    while server.output().count("Started server process") < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert server.output().count("Started server process") == 2, server.output()
