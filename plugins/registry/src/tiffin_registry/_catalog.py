@@ -215,7 +215,7 @@ class Catalog:
                         pushed_at=now(),
                         pushed_by=actor,
                     )
-                ).inserted_primary_key[0]  # type: ignore[index]
+                ).inserted_primary_key[0]  # type: ignore[index, unused-ignore]  # typed only with SQLAlchemy installed
                 if m["files"]:
                     c.execute(
                         version_files.insert(),
